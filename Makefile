@@ -1,0 +1,75 @@
+# clnet: a convolutional-network trainer in C11 on OpenCL.
+# make            build build/clnet (kernels embedded)
+# make deps       install the Debian packages clnet needs (tools/deps.sh)
+# make test       deps, build, run the Check suites and the CLI tests
+# make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
+# make asan       the whole test suite built with AddressSanitizer and UBSan
+# make clean
+
+CC      ?= cc
+PKGS     = OpenCL clblast zlib
+# Recursive (=) so pkg-config runs when a recipe needs it, after `make deps`.
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Iinclude -Ibuild $(shell pkg-config --cflags $(PKGS))
+OPT     ?= -O2 -g
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
+TEST_LIBS = $(shell pkg-config --libs check)
+
+B       ?= build
+SRC      = $(filter-out src/main.c,$(wildcard src/*.c))
+OBJ      = $(SRC:src/%.c=$(B)/%.o) $(B)/kernels.o
+TEST_SRC = $(wildcard tests/*.c)
+TEST_OBJ = $(TEST_SRC:tests/%.c=$(B)/tests/%.o)
+KERNELS  = $(wildcard kernels/*.cl)
+HEADERS  = $(wildcard include/clnet/*.h) $(wildcard tests/*.h)
+
+.PHONY: all deps test check demo asan clean
+all: $(B)/clnet
+
+deps:
+	@tools/deps.sh
+
+$(B)/embed: tools/embed.c
+	@mkdir -p $(B)
+	$(CC) -std=c11 -O2 -Wall -Wextra -o $@ $<
+
+$(B)/kernels.c: $(KERNELS) $(B)/embed
+	$(B)/embed $@ $(KERNELS)
+
+$(B)/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
+
+$(B)/kernels.o: $(B)/kernels.c include/clnet/clrt.h
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c $(HEADERS)
+	@mkdir -p $(B)/tests
+	$(CC) $(CFLAGS_BASE) -I/usr/include/stb $(shell pkg-config --cflags check) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
+
+$(B)/clnet: $(OBJ) $(B)/main.o
+	$(CC) $(EXTRA_CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/test_clnet: $(OBJ) $(TEST_OBJ)
+	$(CC) $(EXTRA_CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+# The README's test command. CK_FORK=no: one OpenCL context for the whole run.
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: $(B)/clnet $(B)/test_clnet
+	CK_FORK=no $(B)/test_clnet
+	tests/cli.sh $(B)/clnet
+
+demo: deps
+	@$(MAKE) --no-print-directory $(B)/clnet
+	$(B)/clnet train --steps 300 --log-every 50
+
+# PoCL and the ICD loader keep allocations alive until exit, so leak checking is off; every
+# other ASan/UBSan report fails the run.
+asan: deps
+	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    ASAN_OPTIONS=detect_leaks=0 check
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,31 @@
+/* data.h: IDX files (MNIST layout), raw or gzip, fully validated before use. */
+#ifndef CLNET_DATA_H
+#define CLNET_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLNET_CLASSES 10     /* labels must be 0..9 */
+#define CLNET_MAX_SIDE 1024  /* largest image side accepted */
+
+typedef struct {
+    int count, rows, cols;
+    uint8_t *pixels; /* count * rows * cols, row-major per image */
+    uint8_t *labels; /* count, each < CLNET_CLASSES */
+} dataset;
+
+/* Reads an IDX file of unsigned bytes with the given rank (3: images, 1: labels).
+ * dims receives the dimensions, *data the payload (caller frees).
+ * Returns 0, or -1 with a one-line reason "PATH: problem" in err. */
+int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t errlen);
+
+/* Loads <dir>/<split>-images-idx3-ubyte[.gz] and <dir>/<split>-labels-idx1-ubyte[.gz]
+ * (split: "train" or "t10k"), checking that they agree and that every label is a class.
+ * Returns 0, or -1 with a one-line reason in err. */
+int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t errlen);
+void dataset_free(dataset *d);
+
+/* Pixels as floats in [0,1]: out[i] = pixels[i] / 255. */
+void dataset_to_float(const dataset *d, int first, int count, float *out);
+
+#endif

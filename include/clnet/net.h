@@ -1,0 +1,84 @@
+/* net.h: the network: a layer table built from a spec string and the input size, one parameter
+ * arena and one gradient arena, every activation buffer allocated once up front, and the
+ * forward / loss / backward / update passes that enqueue the ops of ops.h.
+ *
+ * Spec: comma-separated layers, e.g. "conv64,conv64,pool,conv128,conv128,pool,fc10" (the default,
+ * the network of the lesson): convK = 3x3 stride 1 SAME convolution with K filters + bias + ReLU;
+ * pool = 2x2/2 max pooling; fcN = fully connected + bias (ReLU unless it is the last layer).
+ * The last layer must be fc with CLNET_CLASSES outputs. */
+#ifndef CLNET_NET_H
+#define CLNET_NET_H
+
+#include <stdio.h>
+
+#include "clnet/clrt.h"
+#include "clnet/init.h"
+#include "clnet/ops.h"
+
+#define CLNET_DEFAULT_SPEC "conv64,conv64,pool,conv128,conv128,pool,fc10"
+
+typedef enum { LAYER_CONV, LAYER_POOL, LAYER_FC } layer_kind;
+
+typedef struct {
+    layer_kind kind;
+    char name[24];          /* layer1.., pool1.., fc1.. */
+    conv_geom conv;         /* LAYER_CONV */
+    pool_geom pool;         /* LAYER_POOL */
+    int in_c, in_h, in_w;   /* input shape of one image */
+    int out_c, out_h, out_w;/* output shape of one image (fc: out_c units, 1x1) */
+    int relu;               /* conv, hidden fc */
+    int flatten;            /* fc fed by a channel-major layer */
+    size_t w_off, b_off;    /* offsets (floats) into the arenas; nw, nb floats */
+    size_t nw, nb;
+    int fan_in, fan_out;
+    cl_mem z;     /* conv: (K, N, OH, OW) pre-activation; fc: (N, K) */
+    cl_mem a;     /* conv/fc with ReLU: relu(z); pool: output (C, N, OH, OW) */
+    cl_mem d;     /* gradient w.r.t. this layer's output (and, in place, w.r.t. z) */
+    cl_mem arg;   /* pool: argmax, (C, N, OH, OW) ints */
+    cl_mem flat;  /* fc with flatten: input as (N, F), and its gradient in dflat */
+    cl_mem dflat;
+} layer;
+
+typedef struct {
+    layer *layers;
+    int nlayers;
+    int C, H, W;        /* input image shape */
+    int batch;          /* N, the largest batch every buffer holds */
+    size_t nparams;
+    size_t device_bytes;/* from the memory plan */
+    cl_mem params;      /* all weights and biases */
+    cl_mem grads;       /* same layout as params */
+    cl_mem x;           /* input (C, N, H, W) */
+    cl_mem y;           /* labels (N) uchar */
+    cl_mem col;         /* im2col workspace shared by all conv layers */
+    cl_mem ones;        /* ones, for bias gradients */
+    cl_mem probs;       /* softmax output (N, classes) */
+    cl_mem per;         /* per-example (loss, correct), (N, 2) */
+} net;
+
+/* Parses spec for an input of C x H x W; fills layers (no buffers). Returns 0, or -1 with a
+ * one-line reason naming the bad token in err. */
+int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen);
+/* Bytes of device memory the network needs at batch n (the memory plan). */
+size_t net_plan_bytes(const net *nt, int n, size_t *largest_buffer);
+/* Checks the plan plus extra_bytes (data the caller will put on the device) against the
+ * device's limits, naming the largest batch that fits, then allocates every buffer. */
+void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes);
+void net_free(net *nt);
+void net_print(const net *nt, FILE *out);
+
+/* Draws all weights on the host (seeded), zero biases, and uploads them. */
+void net_init_params(clrt *rt, net *nt, init_kind kind, double scale, uint64_t seed);
+
+/* The passes, for n <= batch examples already in x and y. net_forward ends at the logits
+ * (the last layer's z); net_loss writes the loss gradient into the last layer's d and
+ * (mean cost, correct) into stats[2*slot..]. */
+void net_forward(clrt *rt, net *nt, int n);
+void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard);
+void net_backward(clrt *rt, net *nt, int n);
+void net_sgd(clrt *rt, net *nt, cl_mem status, float lr);
+
+/* The output buffer of layer i (what the next layer reads). */
+cl_mem net_layer_out(const layer *l);
+
+#endif

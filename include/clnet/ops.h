@@ -1,0 +1,67 @@
+/* ops.h: one forward/backward pair per operation, outputs first, then inputs, then sizes.
+ * Activations are channel-major, (C, n, H, W): a conv layer's output for the whole batch is one
+ * (K, n*OH*OW) matrix, so each convolution is a single GEMM over the batch. Parameters and their
+ * gradients live in one arena each (net.h); *_off are float offsets into them. Every function
+ * only enqueues work on rt->queue: nothing here waits for the device. */
+#ifndef CLNET_OPS_H
+#define CLNET_OPS_H
+
+#include "clnet/clrt.h"
+
+typedef struct {
+    int C, H, W;          /* input channels and size */
+    int K, KH, KW;        /* filters and their size */
+    int pad, stride;
+    int OH, OW;           /* output size */
+} conv_geom;
+
+typedef struct {
+    int C, H, W;          /* input */
+    int size, stride;     /* window and step (2, 2 for 2x2/2) */
+    int OH, OW;           /* output */
+} pool_geom;
+
+/* conv.c. col: workspace of (C*KH*KW, n*OH*OW) floats; ones: at least n*OH*OW ones. */
+conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int stride);
+size_t conv_col_floats(const conv_geom *g, int n);
+void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
+                  cl_mem col, const conv_geom *g, int n);
+/* dz: gradient w.r.t. z (K, n, OH, OW). Writes dW and db into grads; dx may be NULL (first
+ * layer), else receives the gradient w.r.t. x. col is overwritten. */
+void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
+                   size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n);
+
+/* x viewed as (outer, channels, inner) += params[b_off + channel] (conv: outer 1, inner
+ * n*OH*OW; dense: outer n, inner 1). */
+void bias_add(clrt *rt, cl_mem x, cl_mem params, size_t b_off, size_t outer, int inner,
+              int channels);
+
+/* relu.c: a = max(z, 0); backward turns d (w.r.t. a) into d w.r.t. z in place. */
+void relu_forward(clrt *rt, cl_mem a, cl_mem z, size_t count);
+void relu_backward(clrt *rt, cl_mem d, cl_mem z, size_t count);
+
+/* pool.c: max pooling; arg keeps the flat input index of each maximum. */
+pool_geom pool_make(int C, int H, int W, int size, int stride);
+void pool_forward(clrt *rt, cl_mem out, cl_mem arg, cl_mem in, const pool_geom *g, int n);
+void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geom *g, int n);
+
+/* dense.c: z (n, K) = x (n, F) W (F, K) + b. */
+void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off, int n,
+                   int F, int K);
+void dense_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
+                    size_t w_off, size_t b_off, cl_mem ones, int n, int F, int K);
+/* (C, n, P) <-> (n, C*P). */
+void flatten_forward(clrt *rt, cl_mem out, cl_mem in, int C, int n, int P);
+void flatten_backward(clrt *rt, cl_mem din, cl_mem dout, int C, int n, int P);
+
+/* loss.c: softmax cross-entropy. per: (n, 2) per-example loss and correctness; dlogits is the
+ * gradient of the batch-mean loss. loss_reduce writes (mean loss, correct count) to
+ * stats[2*slot..]; with guard, a non-finite mean sets status[0]. */
+void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, cl_mem logits,
+                           cl_mem labels, int n, int K);
+void loss_reduce(clrt *rt, cl_mem stats, cl_mem status, cl_mem per, int slot, int n, int guard);
+
+/* sgd.c: params -= lr * grads over count floats, unless status[0] is set. */
+void sgd_update(clrt *rt, cl_mem params, cl_mem grads, cl_mem status, float lr, size_t count);
+
+#endif

@@ -1,0 +1,24 @@
+/* util.h: fatal errors, checked allocation, clocks. */
+#ifndef CLNET_UTIL_H
+#define CLNET_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses: 1 bad input or runtime failure, 2 usage error, 3 training diverged. */
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_DIVERGED = 3 };
+
+/* Prints "clnet: <message>" on stderr and exits with status 1. */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, with an explicit exit status. */
+_Noreturn void die_status(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+char *xstrdup(const char *s);
+
+/* Monotonic wall clock in seconds. */
+double now_seconds(void);
+
+#endif

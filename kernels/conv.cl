@@ -1,0 +1,68 @@
+/* conv.cl: the data movement around the convolution GEMMs, and the bias.
+ * Activations are channel-major: (C, n, H, W). The column matrix has one row per
+ * (c, ky, kx) and one column per output position (b, oy, ox):
+ *   col[(c*KH + ky)*KW + kx][(b*OH + oy)*OW + ox] = in[c][b][oy*stride - pad + ky][ox*stride - pad + kx]
+ * (zero outside the image), so conv forward is one GEMM over the whole batch:
+ *   z (K, n*OH*OW) = W (K, C*KH*KW) x col. */
+
+/* One work-item per (r, b, oy): r = column-matrix row (c, ky, kx); writes the OW contiguous
+ * columns (b, oy, 0..OW-1) of that row. */
+__kernel void im2col(__global const float *in, __global float *col, int n, int H, int W, int KH,
+                     int KW, int pad, int stride, int OH, int OW)
+{
+    int g = get_global_id(0);
+    int oy = g % OH, b = (g / OH) % n, r = g / (OH * n);
+    int kx = r % KW, ky = (r / KW) % KH, c = r / (KW * KH);
+    int y = oy * stride - pad + ky;
+    __global float *dst = col + (size_t)r * n * OH * OW + ((size_t)b * OH + oy) * OW;
+    if (y < 0 || y >= H) {
+        for (int ox = 0; ox < OW; ox++)
+            dst[ox] = 0.0f;
+        return;
+    }
+    __global const float *src = in + (((size_t)c * n + b) * H + y) * W;
+    for (int ox = 0; ox < OW; ox++) {
+        int x = ox * stride - pad + kx;
+        dst[ox] = x >= 0 && x < W ? src[x] : 0.0f;
+    }
+}
+
+/* The adjoint of im2col: din[c][b][y][x] = sum of the column entries that im2col copied from
+ * there. One work-item per input element; gathers, so no atomics. Overwrites din. */
+__kernel void col2im(__global const float *col, __global float *din, int n, int H, int W, int KH,
+                     int KW, int pad, int stride, int OH, int OW)
+{
+    int i = get_global_id(0);
+    int x = i % W, y = (i / W) % H, b = (i / (W * H)) % n, c = i / (W * H * n);
+    int ncols = n * OH * OW;
+    float sum = 0.0f;
+    for (int ky = 0; ky < KH; ky++) {
+        int ty = y + pad - ky;
+        if (ty < 0 || ty % stride)
+            continue;
+        int oy = ty / stride;
+        if (oy >= OH)
+            continue;
+        for (int kx = 0; kx < KW; kx++) {
+            int tx = x + pad - kx;
+            if (tx < 0 || tx % stride)
+                continue;
+            int ox = tx / stride;
+            if (ox >= OW)
+                continue;
+            size_t r = ((size_t)c * KH + ky) * KW + kx;
+            sum += col[r * ncols + ((size_t)b * OH + oy) * OW + ox];
+        }
+    }
+    din[i] = sum;
+}
+
+/* Bias over x viewed as (outer, channels, inner): x[(o*channels + c)*inner + i] += b[boff + c].
+ * Conv output (K, n*P): outer 1, channels K, inner n*P. Dense output (n, K): outer n, channels K,
+ * inner 1. Work-item (i, o*channels + c). */
+__kernel void bias_add(__global float *x, __global const float *b, int boff, int inner,
+                       int channels)
+{
+    size_t i = get_global_id(0), oc = get_global_id(1);
+    x[oc * (size_t)inner + i] += b[boff + (int)(oc % (size_t)channels)];
+}

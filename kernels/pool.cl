@@ -1,0 +1,42 @@
+/* pool.cl: max pooling over (planes, H, W) with planes = C*n; windows size x size, step stride,
+ * no padding (output OH = (H - size) / stride + 1). The forward pass keeps the flat input index
+ * of each window's maximum; the backward pass gathers through it. */
+__kernel void maxpool_forward(__global const float *in, __global float *out, __global int *arg,
+                              int H, int W, int size, int stride, int OH, int OW)
+{
+    int o = get_global_id(0);
+    int ox = o % OW, oy = (o / OW) % OH, plane = o / (OW * OH);
+    int base = plane * H * W;
+    int best = base + oy * stride * W + ox * stride;
+    float m = in[best];
+    for (int ky = 0; ky < size; ky++)
+        for (int kx = 0; kx < size; kx++) {
+            int i = base + (oy * stride + ky) * W + ox * stride + kx;
+            float v = in[i];
+            if (v > m || (isnan(v) && !isnan(m))) {
+                m = v;
+                best = i;
+            }
+        }
+    out[o] = m;
+    arg[o] = best;
+}
+
+/* din[i] = sum of dout over the windows whose maximum was input element i. Overwrites din. */
+__kernel void maxpool_backward(__global const float *dout, __global const int *arg,
+                               __global float *din, int H, int W, int size, int stride, int OH,
+                               int OW)
+{
+    int i = get_global_id(0);
+    int x = i % W, y = (i / W) % H, plane = i / (W * H);
+    int oy0 = y < size ? 0 : (y - size) / stride + 1, oy1 = min(y / stride, OH - 1);
+    int ox0 = x < size ? 0 : (x - size) / stride + 1, ox1 = min(x / stride, OW - 1);
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++) {
+            int o = (plane * OH + oy) * OW + ox;
+            if (arg[o] == i)
+                sum += dout[o];
+        }
+    din[i] = sum;
+}

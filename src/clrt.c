@@ -1,0 +1,434 @@
+/* clrt.c: OpenCL runtime: status names, device listing and choice, context/queue, program build. */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/clrt.h"
+
+#include <clblast_c.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clnet/util.h"
+
+#define CL_PLATFORM_NOT_FOUND_KHR_ (-1001)
+
+const char *cl_status_name(int status)
+{
+    switch (status) {
+#define S(name, value) case value: return #name;
+    S(CL_SUCCESS, 0) S(CL_DEVICE_NOT_FOUND, -1) S(CL_DEVICE_NOT_AVAILABLE, -2)
+    S(CL_COMPILER_NOT_AVAILABLE, -3) S(CL_MEM_OBJECT_ALLOCATION_FAILURE, -4)
+    S(CL_OUT_OF_RESOURCES, -5) S(CL_OUT_OF_HOST_MEMORY, -6)
+    S(CL_PROFILING_INFO_NOT_AVAILABLE, -7) S(CL_MEM_COPY_OVERLAP, -8)
+    S(CL_IMAGE_FORMAT_MISMATCH, -9) S(CL_IMAGE_FORMAT_NOT_SUPPORTED, -10)
+    S(CL_BUILD_PROGRAM_FAILURE, -11) S(CL_MAP_FAILURE, -12)
+    S(CL_MISALIGNED_SUB_BUFFER_OFFSET, -13)
+    S(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST, -14) S(CL_COMPILE_PROGRAM_FAILURE, -15)
+    S(CL_LINKER_NOT_AVAILABLE, -16) S(CL_LINK_PROGRAM_FAILURE, -17)
+    S(CL_DEVICE_PARTITION_FAILED, -18) S(CL_KERNEL_ARG_INFO_NOT_AVAILABLE, -19)
+    S(CL_INVALID_VALUE, -30) S(CL_INVALID_DEVICE_TYPE, -31) S(CL_INVALID_PLATFORM, -32)
+    S(CL_INVALID_DEVICE, -33) S(CL_INVALID_CONTEXT, -34) S(CL_INVALID_QUEUE_PROPERTIES, -35)
+    S(CL_INVALID_COMMAND_QUEUE, -36) S(CL_INVALID_HOST_PTR, -37) S(CL_INVALID_MEM_OBJECT, -38)
+    S(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR, -39) S(CL_INVALID_IMAGE_SIZE, -40)
+    S(CL_INVALID_SAMPLER, -41) S(CL_INVALID_BINARY, -42) S(CL_INVALID_BUILD_OPTIONS, -43)
+    S(CL_INVALID_PROGRAM, -44) S(CL_INVALID_PROGRAM_EXECUTABLE, -45)
+    S(CL_INVALID_KERNEL_NAME, -46) S(CL_INVALID_KERNEL_DEFINITION, -47)
+    S(CL_INVALID_KERNEL, -48) S(CL_INVALID_ARG_INDEX, -49) S(CL_INVALID_ARG_VALUE, -50)
+    S(CL_INVALID_ARG_SIZE, -51) S(CL_INVALID_KERNEL_ARGS, -52)
+    S(CL_INVALID_WORK_DIMENSION, -53) S(CL_INVALID_WORK_GROUP_SIZE, -54)
+    S(CL_INVALID_WORK_ITEM_SIZE, -55) S(CL_INVALID_GLOBAL_OFFSET, -56)
+    S(CL_INVALID_EVENT_WAIT_LIST, -57) S(CL_INVALID_EVENT, -58) S(CL_INVALID_OPERATION, -59)
+    S(CL_INVALID_GL_OBJECT, -60) S(CL_INVALID_BUFFER_SIZE, -61) S(CL_INVALID_MIP_LEVEL, -62)
+    S(CL_INVALID_GLOBAL_WORK_SIZE, -63) S(CL_INVALID_PROPERTY, -64)
+    S(CL_INVALID_IMAGE_DESCRIPTOR, -65) S(CL_INVALID_COMPILER_OPTIONS, -66)
+    S(CL_INVALID_LINKER_OPTIONS, -67) S(CL_INVALID_DEVICE_PARTITION_COUNT, -68)
+    S(CL_PLATFORM_NOT_FOUND_KHR, -1001)
+    S(CLBlastNotImplemented, -1024) S(CLBlastInvalidMatrixA, -1022)
+    S(CLBlastInvalidMatrixB, -1021) S(CLBlastInvalidMatrixC, -1020)
+    S(CLBlastInvalidVectorX, -1019) S(CLBlastInvalidVectorY, -1018)
+    S(CLBlastInvalidDimension, -1017) S(CLBlastInvalidLeadDimA, -1016)
+    S(CLBlastInvalidLeadDimB, -1015) S(CLBlastInvalidLeadDimC, -1014)
+    S(CLBlastInvalidIncrementX, -1013) S(CLBlastInvalidIncrementY, -1012)
+    S(CLBlastInsufficientMemoryA, -1011) S(CLBlastInsufficientMemoryB, -1010)
+    S(CLBlastInsufficientMemoryC, -1009) S(CLBlastInsufficientMemoryX, -1008)
+    S(CLBlastInsufficientMemoryY, -1007) S(CLBlastInsufficientMemoryTemp, -2050)
+    S(CLBlastInvalidBatchCount, -2049) S(CLBlastInvalidOverrideKernel, -2048)
+    S(CLBlastMissingOverrideParameter, -2047) S(CLBlastInvalidLocalMemUsage, -2046)
+    S(CLBlastNoHalfPrecision, -2045) S(CLBlastNoDoublePrecision, -2044)
+    S(CLBlastInvalidVectorScalar, -2043) S(CLBlastInsufficientMemoryScalar, -2042)
+    S(CLBlastDatabaseError, -2041) S(CLBlastUnknownError, -2040)
+    S(CLBlastUnexpectedError, -2039)
+#undef S
+    default: return "unknown status";
+    }
+}
+
+static const char *default_hint(int status)
+{
+    switch (status) {
+    case -4: case -5: case -6: case -61:
+        return "the device ran out of memory: try a smaller --batch";
+    case -1001:
+        return "no OpenCL driver is installed: install pocl-opencl-icd for a CPU device (make deps)";
+    case -11:
+        return "a kernel failed to compile: see the build log above";
+    case -2041:
+        return "CLBlast has no tuning entry for this device; report it with `clnet devices`";
+    default:
+        return NULL;
+    }
+}
+
+void cl_check(cl_int status, const char *call, const char *file, int line, const char *hint)
+{
+    if (status == CL_SUCCESS)
+        return;
+    if (!hint)
+        hint = default_hint(status);
+    die("OpenCL error %s (%d) in %s at %s:%d%s%s", cl_status_name(status), status, call, file,
+        line, hint ? "\nHINT: " : "", hint ? hint : "");
+}
+
+void clblast_check(int status, const char *call, const char *file, int line)
+{
+    if (status == CLBlastSuccess)
+        return;
+    const char *hint = default_hint(status);
+    die("CLBlast error %s (%d) in %s at %s:%d%s%s", cl_status_name(status), status, call, file,
+        line, hint ? "\nHINT: " : "", hint ? hint : "");
+}
+
+/* ---- device enumeration ---- */
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+} device_ref;
+
+static size_t all_devices(device_ref **out)
+{
+    cl_uint np = 0;
+    cl_int st = clGetPlatformIDs(0, NULL, &np);
+    if (st == CL_PLATFORM_NOT_FOUND_KHR_ || (st == CL_SUCCESS && np == 0))
+        die("no OpenCL platform found\nHINT: install an OpenCL driver; for a CPU device: "
+            "apt-get install pocl-opencl-icd (or `make deps`)");
+    CL_CHECK(st);
+    cl_platform_id *plats = xcalloc(np, sizeof *plats);
+    CL_CHECK(clGetPlatformIDs(np, plats, NULL));
+    size_t n = 0, cap = 8;
+    device_ref *devs = xcalloc(cap, sizeof *devs);
+    for (cl_uint p = 0; p < np; p++) {
+        cl_uint nd = 0;
+        st = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+        if (st == CL_DEVICE_NOT_FOUND || nd == 0)
+            continue;
+        CL_CHECK(st);
+        cl_device_id *ids = xcalloc(nd, sizeof *ids);
+        CL_CHECK(clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, nd, ids, NULL));
+        for (cl_uint d = 0; d < nd; d++) {
+            if (n == cap)
+                devs = realloc(devs, (cap *= 2) * sizeof *devs);
+            if (!devs)
+                die("out of host memory listing devices");
+            devs[n++] = (device_ref){plats[p], ids[d]};
+        }
+        free(ids);
+    }
+    free(plats);
+    if (n == 0)
+        die("OpenCL platforms exist but none has a device\nHINT: for a CPU device: "
+            "apt-get install pocl-opencl-icd (or `make deps`)");
+    *out = devs;
+    return n;
+}
+
+static void device_string(cl_device_id d, cl_device_info what, char *buf, size_t len)
+{
+    CL_CHECK(clGetDeviceInfo(d, what, len, buf, NULL));
+    buf[len - 1] = '\0';
+}
+
+static const char *type_name(cl_device_type t)
+{
+    if (t & CL_DEVICE_TYPE_GPU) return "GPU";
+    if (t & CL_DEVICE_TYPE_CPU) return "CPU";
+    if (t & CL_DEVICE_TYPE_ACCELERATOR) return "ACCEL";
+    return "OTHER";
+}
+
+void clrt_list_devices(FILE *out)
+{
+    device_ref *devs;
+    size_t n = all_devices(&devs);
+    fprintf(out, "%-3s %-28s %-36s %-5s %10s %10s %4s  %s\n", "#", "platform", "device", "type",
+            "global MiB", "alloc MiB", "CUs", "OpenCL C");
+    for (size_t i = 0; i < n; i++) {
+        char pname[128], dname[128], cver[64];
+        cl_device_type type;
+        cl_ulong gmem, alloc;
+        cl_uint cus;
+        CL_CHECK(clGetPlatformInfo(devs[i].platform, CL_PLATFORM_NAME, sizeof pname, pname, NULL));
+        pname[sizeof pname - 1] = '\0';
+        device_string(devs[i].device, CL_DEVICE_NAME, dname, sizeof dname);
+        device_string(devs[i].device, CL_DEVICE_OPENCL_C_VERSION, cver, sizeof cver);
+        CL_CHECK(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+        CL_CHECK(clGetDeviceInfo(devs[i].device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gmem, &gmem, NULL));
+        CL_CHECK(clGetDeviceInfo(devs[i].device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc, &alloc, NULL));
+        CL_CHECK(clGetDeviceInfo(devs[i].device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus, NULL));
+        fprintf(out, "%-3zu %-28.28s %-36.36s %-5s %10llu %10llu %4u  %s\n", i, pname, dname,
+                type_name(type), (unsigned long long)(gmem >> 20),
+                (unsigned long long)(alloc >> 20), cus, cver);
+    }
+    free(devs);
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+static size_t choose_device(const device_ref *devs, size_t n, const char *sel, const char *origin)
+{
+    if (!sel) {
+        for (size_t i = 0; i < n; i++) {
+            cl_device_type t;
+            CL_CHECK(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof t, &t, NULL));
+            if (t & CL_DEVICE_TYPE_GPU)
+                return i;
+        }
+        return 0;
+    }
+    if (!*sel)
+        die("%s is empty: give a device index or part of its name (see `clnet devices`)", origin);
+    char *end;
+    errno = 0;
+    unsigned long idx = strtoul(sel, &end, 10);
+    if (isdigit((unsigned char)sel[0]) && *end == '\0') {
+        if (errno || idx >= n)
+            die("%s %s: no such device; there %s %zu (see `clnet devices`)", origin, sel,
+                n == 1 ? "is" : "are", n);
+        return (size_t)idx;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char pname[128], dname[128], both[300];
+        CL_CHECK(clGetPlatformInfo(devs[i].platform, CL_PLATFORM_NAME, sizeof pname, pname, NULL));
+        pname[sizeof pname - 1] = '\0';
+        device_string(devs[i].device, CL_DEVICE_NAME, dname, sizeof dname);
+        snprintf(both, sizeof both, "%s %s", pname, dname);
+        if (contains_ci(both, sel))
+            return i;
+    }
+    die("%s '%s' matches no device (see `clnet devices`)", origin, sel);
+}
+
+/* ---- programs ---- */
+
+static char *read_text_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die("--kernels: cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 14, len = 0;
+    char *buf = xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger)
+                die("out of host memory reading %s", path);
+            buf = bigger;
+        }
+    }
+    if (ferror(f))
+        die("--kernels: cannot read %s", path);
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+static cl_program build_program(clrt *rt, const char *name, const char *text)
+{
+    cl_int st;
+    cl_program p = clCreateProgramWithSource(rt->ctx, 1, &text, NULL, &st);
+    CL_CHECK(st);
+    st = clBuildProgram(p, 1, &rt->device, "-cl-std=CL1.2", NULL, NULL);
+    if (st != CL_SUCCESS) {
+        size_t len = 0;
+        clGetProgramBuildInfo(p, rt->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+        char *log = xmalloc(len + 1);
+        clGetProgramBuildInfo(p, rt->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
+        log[len] = '\0';
+        fprintf(stderr, "---- build log of kernels/%s.cl ----\n%s\n---- end of build log ----\n",
+                name, log);
+        free(log);
+        die("OpenCL error %s (%d) building kernels/%s.cl\nHINT: fix the kernel source (see the "
+            "build log above)", cl_status_name(st), st, name);
+    }
+    return p;
+}
+
+static const char *kernel_file(enum kernel_id id)
+{
+    static const char *files[K_COUNT] = {
+#define X(name, file) file,
+        CLNET_KERNELS(X)
+#undef X
+    };
+    return files[id];
+}
+
+static const char *kernel_name(enum kernel_id id)
+{
+    static const char *names[K_COUNT] = {
+#define X(name, file) #name,
+        CLNET_KERNELS(X)
+#undef X
+    };
+    return names[id];
+}
+
+static void build_all(clrt *rt, const char *kernel_dir)
+{
+    double t0 = now_seconds();
+    rt->nprograms = clnet_kernel_source_count;
+    rt->programs = xcalloc(rt->nprograms, sizeof *rt->programs);
+    for (size_t i = 0; i < rt->nprograms; i++) {
+        const char *name = clnet_kernel_sources[i].name;
+        if (kernel_dir) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.cl", kernel_dir, name);
+            char *text = read_text_file(path);
+            rt->programs[i] = build_program(rt, name, text);
+            free(text);
+        } else {
+            rt->programs[i] = build_program(rt, name, clnet_kernel_sources[i].text);
+        }
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        size_t i = 0;
+        while (i < rt->nprograms && strcmp(clnet_kernel_sources[i].name, kernel_file(k)) != 0)
+            i++;
+        if (i == rt->nprograms)
+            die("internal error: kernels/%s.cl was not embedded", kernel_file(k));
+        cl_int st;
+        rt->kernels[k] = clCreateKernel(rt->programs[i], kernel_name(k), &st);
+        CL_CHECK_HINT(st, kernel_name(k));
+    }
+    rt->build_seconds = now_seconds() - t0;
+}
+
+void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
+{
+    memset(rt, 0, sizeof *rt);
+    const char *origin = "--device";
+    if (!selector && getenv("CLNET_DEVICE")) {
+        selector = getenv("CLNET_DEVICE");
+        origin = "CLNET_DEVICE";
+    }
+    device_ref *devs;
+    size_t n = all_devices(&devs);
+    size_t i = choose_device(devs, n, selector, origin);
+    rt->platform = devs[i].platform;
+    rt->device = devs[i].device;
+    free(devs);
+    CL_CHECK(clGetPlatformInfo(rt->platform, CL_PLATFORM_NAME, sizeof rt->platform_name,
+                               rt->platform_name, NULL));
+    rt->platform_name[sizeof rt->platform_name - 1] = '\0';
+    device_string(rt->device, CL_DEVICE_NAME, rt->device_name, sizeof rt->device_name);
+    CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_TYPE, sizeof rt->device_type, &rt->device_type, NULL));
+    CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof rt->global_mem, &rt->global_mem, NULL));
+    CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof rt->max_alloc, &rt->max_alloc, NULL));
+    cl_int st;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
+    rt->ctx = clCreateContext(props, 1, &rt->device, NULL, NULL, &st);
+    CL_CHECK(st);
+    rt->queue = clCreateCommandQueue(rt->ctx, rt->device, CL_QUEUE_PROFILING_ENABLE, &st);
+    CL_CHECK(st);
+    build_all(rt, kernel_dir);
+}
+
+void clrt_close(clrt *rt)
+{
+    if (!rt->ctx)
+        return;
+    clFinish(rt->queue);
+    for (int k = 0; k < K_COUNT; k++)
+        if (rt->kernels[k])
+            clReleaseKernel(rt->kernels[k]);
+    for (size_t i = 0; i < rt->nprograms; i++)
+        clReleaseProgram(rt->programs[i]);
+    free(rt->programs);
+    if (rt->gemm_temp)
+        clReleaseMemObject(rt->gemm_temp);
+    clReleaseCommandQueue(rt->queue);
+    clReleaseContext(rt->ctx);
+    memset(rt, 0, sizeof *rt);
+}
+
+/* ---- buffers and launches ---- */
+
+cl_mem clrt_buffer(clrt *rt, size_t bytes, const char *name)
+{
+    if (bytes > rt->max_alloc)
+        die("buffer %s needs %zu MiB but the device allows at most %llu MiB per allocation\n"
+            "HINT: try a smaller --batch", name, bytes >> 20, (unsigned long long)(rt->max_alloc >> 20));
+    cl_int st;
+    cl_mem m = clCreateBuffer(rt->ctx, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &st);
+    CL_CHECK_HINT(st, "the device ran out of memory: try a smaller --batch");
+    return m;
+}
+
+void clrt_upload(clrt *rt, cl_mem buf, size_t offset, size_t bytes, const void *src)
+{
+    CL_CHECK(clEnqueueWriteBuffer(rt->queue, buf, CL_TRUE, offset, bytes, src, 0, NULL, NULL));
+}
+
+void clrt_download(clrt *rt, cl_mem buf, size_t offset, size_t bytes, void *dst)
+{
+    CL_CHECK(clEnqueueReadBuffer(rt->queue, buf, CL_TRUE, offset, bytes, dst, 0, NULL, NULL));
+}
+
+void clrt_fill_zero(clrt *rt, cl_mem buf, size_t bytes)
+{
+    const float zero = 0.0f;
+    CL_CHECK(clEnqueueFillBuffer(rt->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, NULL));
+}
+
+void clrt_finish(clrt *rt)
+{
+    CL_CHECK(clFinish(rt->queue));
+}
+
+void karg_mem(cl_kernel k, cl_uint index, cl_mem value)
+{
+    CL_CHECK(clSetKernelArg(k, index, sizeof value, &value));
+}
+
+void karg_int(cl_kernel k, cl_uint index, int value)
+{
+    CL_CHECK(clSetKernelArg(k, index, sizeof value, &value));
+}
+
+void karg_float(cl_kernel k, cl_uint index, float value)
+{
+    CL_CHECK(clSetKernelArg(k, index, sizeof value, &value));
+}
+
+void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1)
+{
+    size_t global[2] = {global0, global1};
+    if (global0 == 0)
+        return;
+    cl_int st = clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], global1 ? 2 : 1, NULL, global,
+                                       NULL, 0, NULL, NULL);
+    CL_CHECK_HINT(st, kernel_name(id));
+}

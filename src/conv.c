@@ -1,0 +1,87 @@
+/* conv.c: convolution as im2col + one CLBlast GEMM over the whole batch (layout in ops.h). */
+#include "clnet/blas.h"
+#include "clnet/ops.h"
+
+conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int stride)
+{
+    conv_geom g = {C, H, W, K, KH, KW, pad, stride, 0, 0};
+    g.OH = (H + 2 * pad - KH) / stride + 1;
+    g.OW = (W + 2 * pad - KW) / stride + 1;
+    return g;
+}
+
+size_t conv_col_floats(const conv_geom *g, int n)
+{
+    return (size_t)g->C * g->KH * g->KW * n * g->OH * g->OW;
+}
+
+static void col_args(cl_kernel k, const conv_geom *g, int n)
+{
+    karg_int(k, 2, n);
+    karg_int(k, 3, g->H);
+    karg_int(k, 4, g->W);
+    karg_int(k, 5, g->KH);
+    karg_int(k, 6, g->KW);
+    karg_int(k, 7, g->pad);
+    karg_int(k, 8, g->stride);
+    karg_int(k, 9, g->OH);
+    karg_int(k, 10, g->OW);
+}
+
+static void im2col(clrt *rt, cl_mem col, cl_mem x, const conv_geom *g, int n)
+{
+    cl_kernel k = rt->kernels[K_im2col];
+    karg_mem(k, 0, x);
+    karg_mem(k, 1, col);
+    col_args(k, g, n);
+    clrt_launch(rt, K_im2col, (size_t)g->C * g->KH * g->KW * n * g->OH, 0);
+}
+
+static void col2im(clrt *rt, cl_mem dx, cl_mem col, const conv_geom *g, int n)
+{
+    cl_kernel k = rt->kernels[K_col2im];
+    karg_mem(k, 0, col);
+    karg_mem(k, 1, dx);
+    col_args(k, g, n);
+    clrt_launch(rt, K_col2im, (size_t)g->C * n * g->H * g->W, 0);
+}
+
+void bias_add(clrt *rt, cl_mem x, cl_mem params, size_t b_off, size_t outer, int inner,
+              int channels)
+{
+    cl_kernel k = rt->kernels[K_bias_add];
+    karg_mem(k, 0, x);
+    karg_mem(k, 1, params);
+    karg_int(k, 2, (int)b_off);
+    karg_int(k, 3, inner);
+    karg_int(k, 4, channels);
+    clrt_launch(rt, K_bias_add, (size_t)inner, outer * (size_t)channels);
+}
+
+void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
+                  cl_mem col, const conv_geom *g, int n)
+{
+    size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
+    im2col(rt, col, x, g, n);
+    blas_gemm(rt, 0, 0, g->K, cols, rows, 1.0f, params, w_off, rows, col, 0, cols, 0.0f, z, 0,
+              cols);
+    bias_add(rt, z, params, b_off, 1, (int)cols, g->K);
+}
+
+void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
+                   size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
+{
+    size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
+    im2col(rt, col, x, g, n);
+    /* dW (K, rows) = dz (K, cols) col^T */
+    blas_gemm(rt, 0, 1, g->K, rows, cols, 1.0f, dz, 0, cols, col, 0, cols, 0.0f, grads, w_off,
+              rows);
+    /* db (K) = dz (K, cols) ones */
+    blas_gemv(rt, 0, g->K, cols, dz, 0, cols, ones, grads, b_off);
+    if (!dx)
+        return;
+    /* dcol (rows, cols) = W^T dz, into col (no longer needed after dW), then scattered back. */
+    blas_gemm(rt, 1, 0, rows, cols, g->K, 1.0f, params, w_off, rows, dz, 0, cols, 0.0f, col, 0,
+              cols);
+    col2im(rt, dx, col, g, n);
+}

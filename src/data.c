@@ -1,0 +1,218 @@
+/* data.c: IDX reader (raw or .gz through zlib) with validation of every field. */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/data.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "clnet/util.h"
+
+#define MAX_IDX_BYTES ((uint64_t)4 << 30) /* 4 GiB of payload */
+
+static int fail(char *err, size_t len, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t len, const char *path, const char *fmt, ...)
+{
+    int used = snprintf(err, len, "%s: ", path);
+    if (used < 0 || (size_t)used >= len)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + used, len - (size_t)used, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Reads exactly n bytes; returns bytes read (< n at end of data) or -1 with err set. */
+static int64_t read_full(gzFile f, const char *path, uint8_t *buf, uint64_t n, char *err,
+                         size_t len)
+{
+    uint64_t got = 0;
+    while (got < n) {
+        uint64_t want = n - got;
+        unsigned chunk = want > (1u << 30) ? (1u << 30) : (unsigned)want;
+        int r = gzread(f, buf + got, chunk);
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(f, &zerr);
+            return fail(err, len, path, "corrupt gzip data (%s)", zerr == Z_ERRNO ? strerror(errno) : msg);
+        }
+        if (r == 0)
+            break;
+        got += (uint64_t)r;
+    }
+    /* zlib reports a stream cut short only through gzerror. */
+    int zerr;
+    const char *msg = gzerror(f, &zerr);
+    if (zerr != Z_OK && zerr != Z_STREAM_END)
+        return fail(err, len, path, "corrupt or truncated gzip data (%s)", msg);
+    return (int64_t)got;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int check_header(const char *path, const uint8_t *h, int rank, char *err, size_t len)
+{
+    if (h[0] != 0 || h[1] != 0)
+        return fail(err, len, path, "not an IDX file (magic %02x%02x%02x%02x, expected 0000080%d)",
+                    h[0], h[1], h[2], h[3], rank);
+    if (h[2] != 0x08)
+        return fail(err, len, path, "unsupported IDX type code 0x%02x (only 0x08, unsigned byte)", h[2]);
+    if (h[3] != rank)
+        return fail(err, len, path, "IDX rank %d, expected %d (%s)", h[3], rank,
+                    rank == 3 ? "images: count, rows, columns" : "labels: count");
+    return 0;
+}
+
+static int check_dims(const char *path, int rank, const uint32_t dims[3], uint64_t *payload,
+                      char *err, size_t len)
+{
+    uint64_t total = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] == 0)
+            return fail(err, len, path, "dimension %d is zero", i);
+        if (dims[i] > INT32_MAX)
+            return fail(err, len, path, "dimension %d is absurd (%u)", i, dims[i]);
+        if (i > 0 && dims[i] > CLNET_MAX_SIDE)
+            return fail(err, len, path, "image side %u is larger than %d", dims[i], CLNET_MAX_SIDE);
+        total *= dims[i];
+        if (total > MAX_IDX_BYTES)
+            return fail(err, len, path, "dimensions promise more than 4 GiB of data");
+    }
+    *payload = total;
+    return 0;
+}
+
+int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t len)
+{
+    struct stat st;
+    *data = NULL;
+    if (stat(path, &st) != 0)
+        return fail(err, len, path, "cannot open: %s", strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return fail(err, len, path, "is a directory, expected an IDX file");
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return fail(err, len, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
+    uint8_t head[16];
+    size_t head_len = 4 + 4 * (size_t)rank;
+    int64_t got = read_full(f, path, head, head_len, err, len);
+    int rc = -1;
+    uint64_t payload = 0;
+    if (got < 0)
+        goto out;
+    if (got < (int64_t)head_len) {
+        fail(err, len, path, "%s (%lld bytes, the IDX header needs %zu)",
+             got == 0 ? "empty file" : "too short for an IDX header", (long long)got, head_len);
+        goto out;
+    }
+    if (check_header(path, head, rank, err, len))
+        goto out;
+    for (int i = 0; i < rank; i++)
+        dims[i] = be32(head + 4 + 4 * i);
+    if (check_dims(path, rank, dims, &payload, err, len))
+        goto out;
+    *data = malloc(payload + 1);
+    if (!*data) {
+        fail(err, len, path, "out of memory for %llu bytes", (unsigned long long)payload);
+        goto out;
+    }
+    got = read_full(f, path, *data, payload + 1, err, len);
+    if (got < 0)
+        goto out;
+    if ((uint64_t)got < payload) {
+        fail(err, len, path, "truncated: the header promises %llu bytes of data, the file has %lld",
+             (unsigned long long)payload, (long long)got);
+        goto out;
+    }
+    if ((uint64_t)got > payload) {
+        fail(err, len, path, "has data after the %llu bytes its header promises",
+             (unsigned long long)payload);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (gzclose(f) != Z_OK && rc == 0)
+        rc = fail(err, len, path, "corrupt or truncated gzip data");
+    if (rc != 0) {
+        free(*data);
+        *data = NULL;
+    }
+    return rc;
+}
+
+/* Finds <dir>/<name>.gz or <dir>/<name>. */
+static int find_file(const char *dir, const char *name, char *path, size_t plen, char *err,
+                     size_t len)
+{
+    struct stat st;
+    snprintf(path, plen, "%s/%s.gz", dir, name);
+    if (stat(path, &st) == 0)
+        return 0;
+    snprintf(path, plen, "%s/%s", dir, name);
+    if (stat(path, &st) == 0)
+        return 0;
+    return fail(err, len, dir, "missing %s[.gz]", name);
+}
+
+int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t len)
+{
+    struct stat st;
+    memset(out, 0, sizeof *out);
+    if (stat(dir, &st) != 0)
+        return fail(err, len, dir, "data folder: %s", strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return fail(err, len, dir, "is not a folder (--data wants a folder in the MNIST layout)");
+    char ipath[4096], lpath[4096], name[64];
+    uint32_t idims[3], ldims[3];
+    snprintf(name, sizeof name, "%s-images-idx3-ubyte", split);
+    if (find_file(dir, name, ipath, sizeof ipath, err, len))
+        return -1;
+    snprintf(name, sizeof name, "%s-labels-idx1-ubyte", split);
+    if (find_file(dir, name, lpath, sizeof lpath, err, len))
+        return -1;
+    if (idx_read(ipath, 3, idims, &out->pixels, err, len))
+        return -1;
+    if (idx_read(lpath, 1, ldims, &out->labels, err, len)) {
+        dataset_free(out);
+        return -1;
+    }
+    if (idims[0] != ldims[0]) {
+        dataset_free(out);
+        return fail(err, len, lpath, "has %u labels but %s has %u images", ldims[0], ipath, idims[0]);
+    }
+    for (uint32_t i = 0; i < ldims[0]; i++)
+        if (out->labels[i] >= CLNET_CLASSES) {
+            int bad = out->labels[i];
+            dataset_free(out);
+            return fail(err, len, lpath, "label %u is %d, outside 0..%d", i, bad, CLNET_CLASSES - 1);
+        }
+    out->count = (int)idims[0];
+    out->rows = (int)idims[1];
+    out->cols = (int)idims[2];
+    return 0;
+}
+
+void dataset_free(dataset *d)
+{
+    free(d->pixels);
+    free(d->labels);
+    memset(d, 0, sizeof *d);
+}
+
+void dataset_to_float(const dataset *d, int first, int count, float *out)
+{
+    size_t pix = (size_t)d->rows * d->cols;
+    const uint8_t *src = d->pixels + (size_t)first * pix;
+    for (size_t i = 0; i < (size_t)count * pix; i++)
+        out[i] = (float)src[i] / 255.0f;
+}

@@ -1,0 +1,177 @@
+/* main.c: subcommand dispatch and flag parsing. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clnet/clrt.h"
+#include "clnet/net.h"
+#include "clnet/train.h"
+#include "clnet/util.h"
+
+#define CLNET_VERSION "0.1.0"
+#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet COMMAND [FLAGS]\n"
+            "\n"
+            "commands:\n"
+            "  train      train the ConvNet on an MNIST-layout data set (clnet train --help)\n"
+            "  devices    list every OpenCL platform and device\n"
+            "  help       show this text\n"
+            "  version    print the version\n"
+            "\n"
+            "Device choice: --device INDEX|NAME or $CLNET_DEVICE; default the first GPU, else the\n"
+            "first device.\n");
+}
+
+static void train_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet train [FLAGS]\n"
+            "\n"
+            "Trains conv64,conv64,pool,conv128,conv128,pool,fc10 (3x3 SAME convs + bias + ReLU,\n"
+            "2x2/2 max pools, softmax cross-entropy, plain SGD) on the OpenCL device, then reports\n"
+            "the cost and accuracy over the whole test set.\n"
+            "\n"
+            "flags (default in brackets):\n"
+            "  --data DIR        folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n"
+            "                    t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]\n"
+            "                    [" DEFAULT_DATA "]\n"
+            "  --steps N         training steps (batches) [one epoch]\n"
+            "  --epochs N        passes over the training set (instead of --steps)\n"
+            "  --batch N         images per step [100]\n"
+            "  --lr X            learning rate of plain SGD [0.01]\n"
+            "  --init KIND       he (He truncated normal convs, Xavier uniform fc), xavier, normal\n"
+            "                    (N(0,1)), scaled (N(0,1) x --init-scale) [he]\n"
+            "  --init-scale X    factor for --init scaled [0.01]\n"
+            "  --seed N          seed for the weights and the batch order [1]\n"
+            "  --no-shuffle      take batches in file order (as the original did) [shuffle each epoch]\n"
+            "  --log-every N     print a log line every N steps (and at the first and last) [100]\n"
+            "  --device D        device index or part of its name (see clnet devices) [$CLNET_DEVICE,\n"
+            "                    else the first GPU, else the first device]\n"
+            "  --kernels DIR     read kernels/*.cl from DIR instead of the embedded copies\n"
+            "  --help            show this text\n"
+            "\n"
+            "Exit status: 0 done, 1 bad input or device failure, 2 usage error, 3 the cost became\n"
+            "non-finite (training stopped).\n");
+}
+
+static const char *need_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc)
+        die_status(EXIT_USAGE, "%s needs a value (see clnet train --help)", argv[*i]);
+    return argv[++*i];
+}
+
+static long parse_long(const char *flag, const char *s, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno)
+        die_status(EXIT_USAGE, "%s '%s': not an integer", flag, s);
+    if (v < min || v > max)
+        die_status(EXIT_USAGE, "%s %s: must be between %ld and %ld", flag, s, min, max);
+    return v;
+}
+
+static double parse_positive(const char *flag, const char *s, double max)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE)
+        die_status(EXIT_USAGE, "%s '%s': not a number", flag, s);
+    if (!isfinite(v) || v <= 0 || v > max)
+        die_status(EXIT_USAGE, "%s %s: must be a number above 0 and at most %g", flag, s, max);
+    return v;
+}
+
+static uint64_t parse_seed(const char *s)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '+')
+        die_status(EXIT_USAGE, "--seed '%s': must be an integer from 0 to %llu", s,
+                   (unsigned long long)UINT64_MAX);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno)
+        die_status(EXIT_USAGE, "--seed '%s': must be an integer from 0 to %llu", s,
+                   (unsigned long long)UINT64_MAX);
+    return (uint64_t)v;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    train_opts o = {DEFAULT_DATA, NULL, NULL, CLNET_DEFAULT_SPEC, 0, 0, 100, 0.01, 1, 100,
+                    INIT_HE, 0.01, 1};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            train_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--data")) {
+            o.data_dir = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--steps")) {
+            o.steps = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
+        } else if (!strcmp(a, "--epochs")) {
+            o.epochs = parse_long(a, need_value(argc, argv, &i), 1, 1000000L);
+        } else if (!strcmp(a, "--batch")) {
+            o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
+        } else if (!strcmp(a, "--lr")) {
+            o.lr = parse_positive(a, need_value(argc, argv, &i), 1000);
+        } else if (!strcmp(a, "--init")) {
+            const char *v = need_value(argc, argv, &i);
+            if (init_parse(v, &o.init))
+                die_status(EXIT_USAGE, "--init '%s': expected he, xavier, normal or scaled", v);
+        } else if (!strcmp(a, "--init-scale")) {
+            o.init_scale = parse_positive(a, need_value(argc, argv, &i), 1e6);
+        } else if (!strcmp(a, "--seed")) {
+            o.seed = parse_seed(need_value(argc, argv, &i));
+        } else if (!strcmp(a, "--no-shuffle")) {
+            o.shuffle = 0;
+        } else if (!strcmp(a, "--log-every")) {
+            o.log_every = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
+        } else if (!strcmp(a, "--device")) {
+            o.device = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--kernels")) {
+            o.kernel_dir = need_value(argc, argv, &i);
+        } else {
+            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet train --help)", a);
+        }
+    }
+    if (o.steps && o.epochs)
+        die_status(EXIT_USAGE, "give --steps or --epochs, not both");
+    return train_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc, argv);
+    if (!strcmp(cmd, "devices")) {
+        if (argc > 2)
+            die_status(EXIT_USAGE, "devices takes no flags");
+        clrt_list_devices(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("clnet %s\n", CLNET_VERSION);
+        return 0;
+    }
+    die_status(EXIT_USAGE, "unknown command '%s' (see clnet help)", cmd);
+}

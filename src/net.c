@@ -1,0 +1,376 @@
+/* net.c: the layer table, memory plan, buffers and the forward/backward/update passes. */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/net.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clnet/data.h"
+#include "clnet/util.h"
+
+#define ALIGN_FLOATS 16 /* each tensor in the arenas starts on a 64-byte boundary */
+
+static int spec_fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int spec_fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Parses the number after a prefix: "conv64" -> 64. Returns -1 if not a number in [1, max]. */
+static long token_number(const char *s, size_t len, size_t prefix, long max)
+{
+    if (len <= prefix || len - prefix > 9)
+        return -1;
+    long v = 0;
+    for (size_t i = prefix; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= 1 && v <= max ? v : -1;
+}
+
+static size_t aligned(size_t n)
+{
+    return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static int add_layer(net *nt, const char *tok, size_t len, int index, int *c, int *h, int *w,
+                     int counts[3], char *err, size_t errlen)
+{
+    layer l;
+    memset(&l, 0, sizeof l);
+    l.in_c = *c, l.in_h = *h, l.in_w = *w;
+    int spatial = index == 0 || nt->layers[index - 1].kind != LAYER_FC;
+    long num;
+    if (len == 4 && strncmp(tok, "pool", 4) == 0) {
+        if (!spatial || *h < 2 || *w < 2)
+            return spec_fail(err, errlen, "layer %d 'pool': needs an image of at least 2x2 "
+                             "(input here is %dx%dx%d)", index + 1, *h, *w, *c);
+        l.kind = LAYER_POOL;
+        l.pool = pool_make(*c, *h, *w, 2, 2);
+        l.out_c = *c, l.out_h = l.pool.OH, l.out_w = l.pool.OW;
+        snprintf(l.name, sizeof l.name, "pool%d", ++counts[1]);
+    } else if ((num = token_number(tok, len, 4, 65536)) > 0 && strncmp(tok, "conv", 4) == 0) {
+        if (!spatial)
+            return spec_fail(err, errlen, "layer %d '%.*s': a convolution cannot follow a fully "
+                             "connected layer", index + 1, (int)len, tok);
+        l.kind = LAYER_CONV;
+        l.conv = conv_make(*c, *h, *w, (int)num, 3, 3, 1, 1);
+        l.relu = 1;
+        l.out_c = (int)num, l.out_h = l.conv.OH, l.out_w = l.conv.OW;
+        l.nw = (size_t)num * *c * 9, l.nb = (size_t)num;
+        l.fan_in = 9 * *c, l.fan_out = 9 * (int)num;
+        snprintf(l.name, sizeof l.name, "layer%d", ++counts[0]);
+    } else if ((num = token_number(tok, len, 2, 1 << 20)) > 0 && strncmp(tok, "fc", 2) == 0) {
+        l.kind = LAYER_FC;
+        l.flatten = spatial;
+        long F = (long)*c * *h * *w;
+        l.out_c = (int)num, l.out_h = 1, l.out_w = 1;
+        l.nw = (size_t)F * num, l.nb = (size_t)num;
+        l.fan_in = (int)F, l.fan_out = (int)num;
+        snprintf(l.name, sizeof l.name, "fc%d", ++counts[2]);
+    } else {
+        return spec_fail(err, errlen, "layer %d '%.*s' is not a layer: expected convK, pool or fcN "
+                         "(K, N positive integers)", index + 1, (int)len, tok);
+    }
+    *c = l.out_c, *h = l.out_h, *w = l.out_w;
+    nt->layers[index] = l;
+    return 0;
+}
+
+int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int count = 1;
+    for (const char *p = spec; *p; p++)
+        count += *p == ',';
+    out->layers = xcalloc((size_t)count, sizeof *out->layers);
+    out->C = C, out->H = H, out->W = W;
+    int c = C, h = H, w = W, counts[3] = {0, 0, 0};
+    const char *tok = spec;
+    for (int i = 0; i < count; i++) {
+        const char *end = strchr(tok, ',');
+        size_t len = end ? (size_t)(end - tok) : strlen(tok);
+        if (add_layer(out, tok, len, i, &c, &h, &w, counts, err, errlen)) {
+            net_free(out);
+            return -1;
+        }
+        out->nlayers = i + 1;
+        tok += len + 1;
+    }
+    layer *last = &out->layers[count - 1];
+    if (last->kind != LAYER_FC || last->out_c != CLNET_CLASSES) {
+        net_free(out);
+        return spec_fail(err, errlen, "the last layer must be fc%d (one output per class)",
+                         CLNET_CLASSES);
+    }
+    last->relu = 0;
+    for (int i = 0; i < count; i++)
+        if (out->layers[i].kind == LAYER_FC && i < count - 1)
+            out->layers[i].relu = 1;
+    size_t off = 0;
+    for (int i = 0; i < count; i++) {
+        layer *l = &out->layers[i];
+        if (!l->nw)
+            continue;
+        l->w_off = off, off += aligned(l->nw);
+        l->b_off = off, off += aligned(l->nb);
+    }
+    out->nparams = off;
+    return 0;
+}
+
+static size_t out_floats(const layer *l, int n)
+{
+    return (size_t)l->out_c * n * l->out_h * l->out_w;
+}
+
+/* Largest workspace entries: im2col floats and ones needed at batch n. */
+static void workspace(const net *nt, int n, size_t *col, size_t *ones)
+{
+    *col = 1, *ones = (size_t)n;
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        if (l->kind != LAYER_CONV)
+            continue;
+        size_t c = conv_col_floats(&l->conv, n), o = (size_t)n * l->out_h * l->out_w;
+        *col = c > *col ? c : *col;
+        *ones = o > *ones ? o : *ones;
+    }
+}
+
+size_t net_plan_bytes(const net *nt, int n, size_t *largest)
+{
+    size_t total = 0, big = 0, col, ones;
+#define NEED(bytes) do { size_t b_ = (bytes); total += b_; big = b_ > big ? b_ : big; } while (0)
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        size_t o = out_floats(l, n) * sizeof(float);
+        NEED(o);                                  /* d */
+        NEED(o);                                  /* z, or the pool output */
+        if (l->relu)
+            NEED(o);                              /* a */
+        if (l->kind == LAYER_POOL)
+            NEED(out_floats(l, n) * sizeof(int)); /* arg */
+        if (l->flatten) {
+            NEED((size_t)l->fan_in * n * sizeof(float));
+            NEED((size_t)l->fan_in * n * sizeof(float));
+        }
+    }
+    workspace(nt, n, &col, &ones);
+    NEED(col * sizeof(float));
+    NEED(ones * sizeof(float));
+    NEED(nt->nparams * sizeof(float));
+    NEED(nt->nparams * sizeof(float));
+    NEED((size_t)nt->C * n * nt->H * nt->W * sizeof(float));
+    NEED((size_t)n);
+    NEED((size_t)n * CLNET_CLASSES * sizeof(float));
+    NEED((size_t)n * 2 * sizeof(float));
+#undef NEED
+    if (largest)
+        *largest = big;
+    return total;
+}
+
+static int plan_fits(const clrt *rt, const net *nt, int n, size_t extra)
+{
+    size_t big, total = net_plan_bytes(nt, n, &big);
+    return total + extra <= rt->global_mem && big <= rt->max_alloc && big / 4 <= INT_MAX;
+}
+
+static void check_plan(const clrt *rt, const net *nt, int batch, size_t extra)
+{
+    if (plan_fits(rt, nt, batch, extra))
+        return;
+    int lo = 0, hi = batch;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (plan_fits(rt, nt, mid, extra))
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    size_t big, total = net_plan_bytes(nt, batch, &big);
+    if (lo == 0)
+        die("--batch %d: the network needs %zu MiB (largest buffer %zu MiB) and does not fit "
+            "%s even at batch 1", batch, (total + extra) >> 20, big >> 20, rt->device_name);
+    die("--batch %d needs %zu MiB of device memory (largest buffer %zu MiB) but %s has %llu MiB "
+        "(at most %llu MiB per buffer); the largest batch that fits is %d", batch,
+        (total + extra) >> 20, big >> 20, rt->device_name,
+        (unsigned long long)(rt->global_mem >> 20), (unsigned long long)(rt->max_alloc >> 20), lo);
+}
+
+static void alloc_layer(clrt *rt, layer *l, int n)
+{
+    size_t o = out_floats(l, n) * sizeof(float);
+    l->d = clrt_buffer(rt, o, l->name);
+    if (l->kind == LAYER_POOL) {
+        l->a = clrt_buffer(rt, o, l->name);
+        l->arg = clrt_buffer(rt, out_floats(l, n) * sizeof(int), l->name);
+        return;
+    }
+    l->z = clrt_buffer(rt, o, l->name);
+    if (l->relu)
+        l->a = clrt_buffer(rt, o, l->name);
+    if (l->flatten) {
+        l->flat = clrt_buffer(rt, (size_t)l->fan_in * n * sizeof(float), l->name);
+        l->dflat = clrt_buffer(rt, (size_t)l->fan_in * n * sizeof(float), l->name);
+    }
+}
+
+void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
+{
+    size_t col, ones;
+    check_plan(rt, nt, batch, extra_bytes);
+    nt->batch = batch;
+    nt->device_bytes = net_plan_bytes(nt, batch, NULL);
+    for (int i = 0; i < nt->nlayers; i++)
+        alloc_layer(rt, &nt->layers[i], batch);
+    workspace(nt, batch, &col, &ones);
+    nt->col = clrt_buffer(rt, col * sizeof(float), "im2col workspace");
+    nt->ones = clrt_buffer(rt, ones * sizeof(float), "ones");
+    float *h = xmalloc(ones * sizeof(float));
+    for (size_t i = 0; i < ones; i++)
+        h[i] = 1.0f;
+    clrt_upload(rt, nt->ones, 0, ones * sizeof(float), h);
+    free(h);
+    nt->params = clrt_buffer(rt, nt->nparams * sizeof(float), "parameters");
+    nt->grads = clrt_buffer(rt, nt->nparams * sizeof(float), "gradients");
+    clrt_fill_zero(rt, nt->params, nt->nparams * sizeof(float));
+    clrt_fill_zero(rt, nt->grads, nt->nparams * sizeof(float));
+    nt->x = clrt_buffer(rt, (size_t)nt->C * batch * nt->H * nt->W * sizeof(float), "input");
+    nt->y = clrt_buffer(rt, (size_t)batch, "labels");
+    nt->probs = clrt_buffer(rt, (size_t)batch * CLNET_CLASSES * sizeof(float), "predictions");
+    nt->per = clrt_buffer(rt, (size_t)batch * 2 * sizeof(float), "per-example loss");
+}
+
+static void release(cl_mem *m)
+{
+    if (*m)
+        clReleaseMemObject(*m);
+    *m = NULL;
+}
+
+void net_free(net *nt)
+{
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        cl_mem *bufs[] = {&l->z, &l->a, &l->d, &l->arg, &l->flat, &l->dflat};
+        for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
+            release(bufs[k]);
+    }
+    cl_mem *bufs[] = {&nt->params, &nt->grads, &nt->x, &nt->y, &nt->col, &nt->ones, &nt->probs,
+                      &nt->per};
+    for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
+        release(bufs[k]);
+    free(nt->layers);
+    memset(nt, 0, sizeof *nt);
+}
+
+void net_print(const net *nt, FILE *out)
+{
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        char op[32];
+        if (l->kind == LAYER_CONV)
+            snprintf(op, sizeof op, "conv 3x3/1 %d", l->out_c);
+        else if (l->kind == LAYER_POOL)
+            snprintf(op, sizeof op, "max 2x2/2");
+        else
+            snprintf(op, sizeof op, "fc %d%s", l->out_c, l->relu ? "" : " (logits)");
+        fprintf(out, "  %-7s %-16s %4dx%-3dx%-4d -> %4dx%-3dx%-4d %9zu params%s\n", l->name, op,
+                l->in_h, l->in_w, l->in_c, l->out_h, l->out_w, l->out_c, l->nw + l->nb,
+                l->relu ? ", ReLU" : "");
+    }
+    size_t params = 0;
+    for (int i = 0; i < nt->nlayers; i++)
+        params += nt->layers[i].nw + nt->layers[i].nb;
+    fprintf(out, "  total %zu parameters; device memory %.1f MiB at batch %d\n", params,
+            (double)nt->device_bytes / (1 << 20), nt->batch);
+}
+
+void net_init_params(clrt *rt, net *nt, init_kind kind, double scale, uint64_t seed)
+{
+    rng_t r;
+    rng_seed(&r, seed);
+    float *h = xcalloc(nt->nparams, sizeof(float));
+    for (int i = 0; i < nt->nlayers; i++) {
+        const layer *l = &nt->layers[i];
+        if (l->nw)
+            init_weights(h + l->w_off, l->nw, l->fan_in, l->fan_out, l->kind == LAYER_CONV, kind,
+                         scale, &r);
+    }
+    clrt_upload(rt, nt->params, 0, nt->nparams * sizeof(float), h);
+    free(h);
+}
+
+cl_mem net_layer_out(const layer *l)
+{
+    return l->a ? l->a : l->z;
+}
+
+void net_forward(clrt *rt, net *nt, int n)
+{
+    cl_mem in = nt->x;
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        size_t count = out_floats(l, n);
+        if (l->kind == LAYER_CONV) {
+            conv_forward(rt, l->z, in, nt->params, l->w_off, l->b_off, nt->col, &l->conv, n);
+        } else if (l->kind == LAYER_POOL) {
+            pool_forward(rt, l->a, l->arg, in, &l->pool, n);
+        } else {
+            if (l->flatten)
+                flatten_forward(rt, l->flat, in, l->in_c, n, l->in_h * l->in_w);
+            dense_forward(rt, l->z, l->flatten ? l->flat : in, nt->params, l->w_off, l->b_off, n,
+                          l->fan_in, l->out_c);
+        }
+        if (l->relu)
+            relu_forward(rt, l->a, l->z, count);
+        in = net_layer_out(l);
+    }
+}
+
+void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard)
+{
+    layer *last = &nt->layers[nt->nlayers - 1];
+    loss_forward_backward(rt, nt->probs, last->d, nt->per, last->z, nt->y, n, last->out_c);
+    loss_reduce(rt, stats, status, nt->per, slot, n, guard);
+}
+
+void net_backward(clrt *rt, net *nt, int n)
+{
+    for (int i = nt->nlayers - 1; i >= 0; i--) {
+        layer *l = &nt->layers[i];
+        cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
+        cl_mem din = i ? nt->layers[i - 1].d : NULL;
+        if (l->relu)
+            relu_backward(rt, l->d, l->z, out_floats(l, n));
+        if (l->kind == LAYER_CONV) {
+            conv_backward(rt, din, nt->grads, l->d, in, nt->params, l->w_off, l->b_off, nt->col,
+                          nt->ones, &l->conv, n);
+        } else if (l->kind == LAYER_POOL) {
+            if (din)
+                pool_backward(rt, din, l->d, l->arg, &l->pool, n);
+        } else {
+            cl_mem dx = din && l->flatten ? l->dflat : din;
+            dense_backward(rt, dx, nt->grads, l->d, l->flatten ? l->flat : in, nt->params,
+                           l->w_off, l->b_off, nt->ones, n, l->fan_in, l->out_c);
+            if (din && l->flatten)
+                flatten_backward(rt, din, l->dflat, l->in_c, n, l->in_h * l->in_w);
+        }
+    }
+}
+
+void net_sgd(clrt *rt, net *nt, cl_mem status, float lr)
+{
+    sgd_update(rt, nt->params, nt->grads, status, lr, nt->nparams);
+}

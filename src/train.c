@@ -1,0 +1,324 @@
+/* train.c: data on the device, the step loop with one host wait per logged step, progress,
+ * and evaluation on the test set. */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clnet/clrt.h"
+#include "clnet/data.h"
+#include "clnet/net.h"
+#include "clnet/util.h"
+
+/* A data set on the device: bytes, labels and an order (a permutation, or the identity). */
+typedef struct {
+    cl_mem images, labels, order;
+    int count, pixels;
+} device_data;
+
+static void data_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
+{
+    dd->count = d->count;
+    dd->pixels = d->rows * d->cols;
+    size_t bytes = (size_t)d->count * dd->pixels;
+    dd->images = clrt_buffer(rt, bytes, what);
+    dd->labels = clrt_buffer(rt, (size_t)d->count, what);
+    dd->order = clrt_buffer(rt, (size_t)d->count * sizeof(int), what);
+    clrt_upload(rt, dd->images, 0, bytes, d->pixels);
+    clrt_upload(rt, dd->labels, 0, (size_t)d->count, d->labels);
+    int *id = xmalloc((size_t)d->count * sizeof(int));
+    for (int i = 0; i < d->count; i++)
+        id[i] = i;
+    clrt_upload(rt, dd->order, 0, (size_t)d->count * sizeof(int), id);
+    free(id);
+}
+
+static void data_release(device_data *dd)
+{
+    clReleaseMemObject(dd->images);
+    clReleaseMemObject(dd->labels);
+    clReleaseMemObject(dd->order);
+}
+
+/* Enqueues the batch order[first .. first+n) into the network's x and y. */
+static void gather(clrt *rt, net *nt, const device_data *dd, int first, int n)
+{
+    cl_kernel k = rt->kernels[K_gather_batch];
+    karg_mem(k, 0, dd->images);
+    karg_mem(k, 1, dd->labels);
+    karg_mem(k, 2, dd->order);
+    karg_int(k, 3, first);
+    karg_int(k, 4, dd->pixels);
+    karg_mem(k, 5, nt->x);
+    karg_mem(k, 6, nt->y);
+    clrt_launch(rt, K_gather_batch, (size_t)n * dd->pixels, 0);
+}
+
+/* Mean cost and accuracy over a whole data set, forward only; one host wait at the end. */
+static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, double *acc)
+{
+    int nb = (dd->count + nt->batch - 1) / nt->batch;
+    cl_mem stats = clrt_buffer(rt, (size_t)nb * 2 * sizeof(float), "evaluation statistics");
+    for (int b = 0; b < nb; b++) {
+        int first = b * nt->batch;
+        int n = dd->count - first < nt->batch ? dd->count - first : nt->batch;
+        gather(rt, nt, dd, first, n);
+        net_forward(rt, nt, n);
+        net_loss(rt, nt, stats, stats, b, n, 0);
+    }
+    float *h = xmalloc((size_t)nb * 2 * sizeof(float));
+    clrt_download(rt, stats, 0, (size_t)nb * 2 * sizeof(float), h);
+    double sum = 0, correct = 0;
+    for (int b = 0; b < nb; b++) {
+        int n = dd->count - b * nt->batch < nt->batch ? dd->count - b * nt->batch : nt->batch;
+        sum += (double)h[2 * b] * n;
+        correct += h[2 * b + 1];
+    }
+    free(h);
+    clReleaseMemObject(stats);
+    *cost = sum / dd->count;
+    *acc = correct / dd->count;
+}
+
+/* Shuffled epoch orders: two host arrays so one can be filled while the other uploads. */
+typedef struct {
+    int *host[2];
+    cl_event pending[2];
+    rng_t rng;
+    int shuffle;
+} epoch_order;
+
+static void order_next_epoch(clrt *rt, epoch_order *eo, const device_data *dd, long epoch)
+{
+    int k = (int)(epoch & 1);
+    if (eo->pending[k]) {
+        CL_CHECK(clWaitForEvents(1, &eo->pending[k])); /* done long ago: an epoch has passed */
+        clReleaseEvent(eo->pending[k]);
+        eo->pending[k] = NULL;
+    }
+    int *o = eo->host[k];
+    for (int i = 0; i < dd->count; i++)
+        o[i] = i;
+    rng_permute(&eo->rng, o, dd->count);
+    CL_CHECK(clEnqueueWriteBuffer(rt->queue, dd->order, CL_FALSE, 0, (size_t)dd->count * sizeof(int),
+                                  o, 0, NULL, &eo->pending[k]));
+}
+
+/* ---- progress on a terminal ---- */
+
+typedef struct {
+    int on;            /* stderr is a terminal */
+    cl_event *marks;   /* one marker per step of the current log interval */
+    long first_step;   /* step of marks[0] */
+    int count;
+    long total_steps;
+    double t0;         /* start of training */
+} progress;
+
+static void progress_mark(clrt *rt, progress *p, long step)
+{
+    if (!p->on)
+        return;
+    if (p->count == 0)
+        p->first_step = step;
+    CL_CHECK(clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, &p->marks[p->count++]));
+}
+
+static int event_done(cl_event e)
+{
+    cl_int st;
+    CL_CHECK(clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof st, &st, NULL));
+    if (st < 0)
+        cl_check(st, "a training step on the device", __FILE__, __LINE__, NULL);
+    return st == CL_COMPLETE;
+}
+
+static void progress_draw(const progress *p, long done)
+{
+    double el = now_seconds() - p->t0, frac = (double)done / (double)p->total_steps;
+    double eta = done > 0 ? el / (double)done * (double)(p->total_steps - done) : 0;
+    char bar[31];
+    int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] step %ld/%ld  ETA %02d:%02d ", bar, done, p->total_steps,
+            (int)(eta / 60), (int)fmod(eta, 60));
+    fflush(stderr);
+}
+
+/* Reads bytes of buf into dst: the one host wait of a logged step. On a terminal it polls the
+ * step markers meanwhile and draws a progress bar. */
+static void progress_read(clrt *rt, progress *p, cl_mem buf, size_t bytes, void *dst)
+{
+    if (!p->on) {
+        clrt_download(rt, buf, 0, bytes, dst);
+        return;
+    }
+    cl_event done;
+    CL_CHECK(clEnqueueReadBuffer(rt->queue, buf, CL_FALSE, 0, bytes, dst, 0, NULL, &done));
+    CL_CHECK(clFlush(rt->queue));
+    int seen = 0, drawn = 0;
+    while (!event_done(done)) {
+        while (seen < p->count && event_done(p->marks[seen]))
+            seen++;
+        progress_draw(p, p->first_step + seen);
+        drawn = 1;
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    }
+    clReleaseEvent(done);
+    for (int i = 0; i < p->count; i++)
+        clReleaseEvent(p->marks[i]);
+    p->count = 0;
+    if (drawn)
+        fprintf(stderr, "\r%60s\r", "");
+}
+
+/* ---- the run ---- */
+
+static void load_data(const char *dir, dataset *train, dataset *test)
+{
+    char err[1024];
+    if (dataset_load(dir, "train", train, err, sizeof err) ||
+        dataset_load(dir, "t10k", test, err, sizeof err))
+        die("%s", err);
+    if (test->rows != train->rows || test->cols != train->cols)
+        die("%s: test images are %dx%d but training images are %dx%d", dir, test->rows,
+            test->cols, train->rows, train->cols);
+}
+
+static void print_header(const clrt *rt, const train_opts *o, const dataset *train,
+                         const dataset *test, long steps, long spe)
+{
+    printf("device: %s / %s (%s)%s\n", rt->platform_name, rt->device_name,
+           rt->device_type & CL_DEVICE_TYPE_GPU ? "GPU" : rt->device_type & CL_DEVICE_TYPE_CPU ? "CPU" : "other",
+           rt->device_type & CL_DEVICE_TYPE_GPU ? "" : " - not a GPU");
+    printf("kernels: %s, built in %.2f s\n", o->kernel_dir ? o->kernel_dir : "embedded",
+           rt->build_seconds);
+    printf("data: %s: %d training and %d test images of %dx%d\n", o->data_dir, train->count,
+           test->count, train->rows, train->cols);
+    printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, lr %g, init %s", steps,
+           (double)steps / (double)spe, spe, o->batch, o->lr, init_name(o->init));
+    if (o->init == INIT_SCALED)
+        printf(" x %g", o->init_scale);
+    printf(", seed %llu, %s\n", (unsigned long long)o->seed,
+           o->shuffle ? "shuffled each epoch" : "file order");
+}
+
+/* Checks the costs of steps (prev, step] in the ring; returns the first non-finite step or -1. */
+static long first_nonfinite(const float *ring, long ring_len, long prev, long step)
+{
+    for (long s = prev + 1; s <= step; s++)
+        if (!isfinite(ring[2 * (s % ring_len)]))
+            return s;
+    return -1;
+}
+
+int train_run(const train_opts *o)
+{
+    double t_start = now_seconds();
+    dataset train, test;
+    load_data(o->data_dir, &train, &test);
+    if (o->batch > train.count)
+        die("--batch %d is larger than the training set (%d images in %s)", o->batch, train.count,
+            o->data_dir);
+    long spe = train.count / o->batch;
+    long steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * spe;
+    long ring_len = o->log_every < steps ? o->log_every : steps;
+
+    char err[512];
+    net nt;
+    if (net_parse(o->spec, 1, train.rows, train.cols, &nt, err, sizeof err))
+        die("network spec: %s", err);
+    clrt rt;
+    clrt_open(&rt, o->device, o->kernel_dir);
+    print_header(&rt, o, &train, &test, steps, spe);
+    size_t data_bytes = ((size_t)train.count + test.count) * (train.rows * train.cols + 1 + sizeof(int));
+    net_alloc(&rt, &nt, o->batch, data_bytes);
+    net_print(&nt, stdout);
+    device_data dtrain, dtest;
+    data_upload(&rt, &dtrain, &train, "training set");
+    data_upload(&rt, &dtest, &test, "test set");
+    net_init_params(&rt, &nt, o->init, o->init_scale, o->seed);
+    cl_mem ring = clrt_buffer(&rt, (size_t)ring_len * 2 * sizeof(float), "step statistics");
+    cl_mem status = clrt_buffer(&rt, sizeof(int), "status");
+    clrt_fill_zero(&rt, status, sizeof(int));
+    float *hring = xmalloc((size_t)ring_len * 2 * sizeof(float));
+
+    epoch_order eo = {{xmalloc((size_t)train.count * sizeof(int)),
+                       xmalloc((size_t)train.count * sizeof(int))}, {NULL, NULL}, {{0}}, o->shuffle};
+    rng_seed(&eo.rng, o->seed ^ 0x5eed0f0da7a0ull);
+    progress pg = {isatty(STDERR_FILENO), xcalloc((size_t)ring_len, sizeof(cl_event)), 0, 0, steps,
+                   now_seconds()};
+    fflush(stdout);
+
+    double t_log = now_seconds(), t_first = 0;
+    long prev = -1;
+    int status_code = 0;
+    for (long step = 0; step < steps; step++) {
+        long epoch = step / spe;
+        if (step % spe == 0 && o->shuffle)
+            order_next_epoch(&rt, &eo, &dtrain, epoch);
+        gather(&rt, &nt, &dtrain, (int)((step % spe) * o->batch), o->batch);
+        net_forward(&rt, &nt, o->batch);
+        net_loss(&rt, &nt, ring, status, (int)(step % ring_len), o->batch, 1);
+        net_backward(&rt, &nt, o->batch);
+        net_sgd(&rt, &nt, status, (float)o->lr);
+        progress_mark(&rt, &pg, step);
+        if (step % o->log_every != 0 && step != steps - 1)
+            continue;
+        progress_read(&rt, &pg, ring, (size_t)ring_len * 2 * sizeof(float), hring);
+        double t = now_seconds();
+        long bad = first_nonfinite(hring, ring_len, prev, step);
+        if (bad >= 0) {
+            printf("step %ld: cost is %g - training stopped (weights are those before step %ld; "
+                   "try a smaller --lr or another --init)\n", bad, hring[2 * (bad % ring_len)], bad);
+            status_code = EXIT_DIVERGED;
+            break;
+        }
+        float *s = &hring[2 * (step % ring_len)];
+        printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
+               epoch + 1, s[0], 100.0 * s[1] / o->batch,
+               (double)(step - prev) * o->batch / (t - t_log));
+        fflush(stdout);
+        if (step == 0)
+            t_first = t;
+        t_log = t;
+        prev = step;
+    }
+    double t_train_end = now_seconds();
+    if (status_code == 0) {
+        if (steps > 1)
+            printf("train throughput %.1f images/s (steps 1..%ld, after the first)\n",
+                   (double)(steps - 1) * o->batch / (t_train_end - t_first), steps - 1);
+        double cost, acc;
+        evaluate(&rt, &nt, &dtest, &cost, &acc);
+        printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", cost, 100.0 * acc, test.count);
+    }
+    printf("total time %.1f s\n", now_seconds() - t_start);
+
+    clrt_finish(&rt);
+    for (int k = 0; k < 2; k++) {
+        if (eo.pending[k])
+            clReleaseEvent(eo.pending[k]);
+        free(eo.host[k]);
+    }
+    for (int i = 0; i < pg.count; i++)
+        clReleaseEvent(pg.marks[i]);
+    free(pg.marks);
+    free(hring);
+    clReleaseMemObject(ring);
+    clReleaseMemObject(status);
+    data_release(&dtrain);
+    data_release(&dtest);
+    net_free(&nt);
+    clrt_close(&rt);
+    dataset_free(&train);
+    dataset_free(&test);
+    return status_code;
+}
