@@ -57,8 +57,8 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: $(B)/clnet $(B)/test_clnet
-	CK_FORK=no $(B)/test_clnet
-	tests/cli.sh $(B)/clnet
+	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
+
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/clnet

@@ -1,0 +1,110 @@
+/* idxfile.c: test helpers that write IDX files and data folders. */
+#define _POSIX_C_SOURCE 200809L
+#include "idxfile.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "clnet/data.h"
+#include "clnet/util.h"
+
+char *temp_dir(void)
+{
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *path = xmalloc(strlen(base) + 32);
+    sprintf(path, "%s/clnet-test-XXXXXX", base);
+    ck_assert_msg(mkdtemp(path) != NULL, "mkdtemp %s", path);
+    return path;
+}
+
+void write_file(const char *path, const void *bytes, size_t n, int gz)
+{
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        ck_assert_msg(f != NULL, "gzopen %s", path);
+        ck_assert(n == 0 || gzwrite(f, bytes, (unsigned)n) == (int)n);
+        ck_assert(gzclose(f) == Z_OK);
+        return;
+    }
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "fopen %s", path);
+    ck_assert(fwrite(bytes, 1, n, f) == n);
+    ck_assert(fclose(f) == 0);
+}
+
+size_t idx_header(uint8_t *out, uint8_t type, uint8_t rank, const uint32_t *dims)
+{
+    out[0] = 0, out[1] = 0, out[2] = type, out[3] = rank;
+    for (int i = 0; i < rank; i++) {
+        out[4 + 4 * i] = (uint8_t)(dims[i] >> 24);
+        out[5 + 4 * i] = (uint8_t)(dims[i] >> 16);
+        out[6 + 4 * i] = (uint8_t)(dims[i] >> 8);
+        out[7 + 4 * i] = (uint8_t)dims[i];
+    }
+    return 4 + 4 * (size_t)rank;
+}
+
+static void write_split(const char *dir, const char *split, int count, int rows, int cols, int gz,
+                        const dataset *real)
+{
+    size_t pix = (size_t)rows * cols;
+    uint8_t *buf = xmalloc(16 + (size_t)count * pix);
+    uint32_t dims[3] = {(uint32_t)count, (uint32_t)rows, (uint32_t)cols};
+    size_t h = idx_header(buf, 0x08, 3, dims);
+    uint8_t *labels = xmalloc(8 + (size_t)count);
+    size_t lh = idx_header(labels, 0x08, 1, dims);
+    for (int i = 0; i < count; i++) {
+        int from_real = real && i < real->count;
+        labels[lh + i] = from_real ? real->labels[i] : (uint8_t)(i % CLNET_CLASSES);
+        for (size_t p = 0; p < pix; p++)
+            buf[h + i * pix + p] = from_real ? real->pixels[i * pix + p]
+                                             : (uint8_t)((p * 7 + (size_t)i * 13) % 256);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte%s", dir, split, gz ? ".gz" : "");
+    write_file(path, buf, h + (size_t)count * pix, gz);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte%s", dir, split, gz ? ".gz" : "");
+    write_file(path, labels, lh + (size_t)count, gz);
+    free(buf), free(labels);
+}
+
+void write_data_folder(const char *dir, int ntrain, int ntest, int rows, int cols, int gz)
+{
+    dataset real = {0}, *src = NULL;
+    char err[512];
+    if (rows == 28 && cols == 28 && dataset_load("assets/mnist-sample", "train", &real, err, sizeof err) == 0)
+        src = &real;
+    write_split(dir, "train", ntrain, rows, cols, gz, src);
+    dataset rest = {0};
+    if (src) {
+        rest = (dataset){real.count - ntrain, 28, 28, real.pixels + (size_t)ntrain * 784,
+                         real.labels + ntrain};
+        src = &rest;
+    }
+    write_split(dir, "t10k", ntest, rows, cols, gz, src);
+    if (src)
+        dataset_free(&real);
+}
+
+void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0)
+            remove_dir(path), rmdir(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}

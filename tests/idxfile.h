@@ -1,0 +1,20 @@
+/* idxfile.h: writing (possibly malformed) IDX files and data folders for the tests. */
+#ifndef CLNET_TEST_IDXFILE_H
+#define CLNET_TEST_IDXFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A fresh empty folder under $TMPDIR (or /tmp); the caller frees the path. */
+char *temp_dir(void);
+/* Writes bytes to path, gzip-compressed when gz. */
+void write_file(const char *path, const void *bytes, size_t n, int gz);
+/* An IDX header: 0, 0, type, rank, then the dims big-endian. Returns its length. */
+size_t idx_header(uint8_t *out, uint8_t type, uint8_t rank, const uint32_t *dims);
+/* Writes a valid MNIST-layout folder with ntrain / ntest images of rows x cols (gz or raw):
+ * the real digits of assets/mnist-sample where they fit (28x28), else a synthetic pattern. */
+void write_data_folder(const char *dir, int ntrain, int ntest, int rows, int cols, int gz);
+/* Removes a folder and the files in it (one level). */
+void remove_dir(const char *dir);
+
+#endif

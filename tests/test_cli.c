@@ -1,0 +1,246 @@
+/* test_cli.c: the clnet binary as a user runs it: bad data folders and flags give one line on
+ * stderr and a non-zero exit (never a crash), a run is reproducible, divergence exits 3. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clnet/util.h"
+#include "idxfile.h"
+#include "ref.h"
+
+static char *dir;     /* scratch folder for this test */
+static char out[1 << 16], err[1 << 14];
+
+static void setup(void)
+{
+    dir = temp_dir();
+}
+
+static void teardown(void)
+{
+    remove_dir(dir);
+    free(dir);
+}
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs "$CLNET_BIN args" (args: shell words); returns the exit status, or 1000 + signal. */
+static int run(const char *args)
+{
+    const char *bin = getenv("CLNET_BIN") ? getenv("CLNET_BIN") : "build/clnet";
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout 2>%s/stderr </dev/null", bin, args, dir, dir);
+    int st = system(cmd);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    slurp(path, out, sizeof out);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    slurp(path, err, sizeof err);
+    ck_assert_msg(WIFEXITED(st), "'%s' did not exit normally", args);
+    int code = WEXITSTATUS(st);
+    ck_assert_msg(code < 128, "'%s' was killed by a signal (status %d): %s", args, code, err);
+    return code;
+}
+
+/* Expects exit status want and exactly one line "clnet: ...needle..." on stderr. */
+static void expect_error(const char *args, int want, const char *needle)
+{
+    int code = run(args);
+    ck_assert_msg(code == want, "'%s': exit %d, expected %d; stderr: %s", args, code, want, err);
+    size_t n = strlen(err);
+    ck_assert_msg(n > 0 && err[n - 1] == '\n' && strchr(err, '\n') == err + n - 1,
+                  "'%s': stderr is not one line: [%s]", args, err);
+    ck_assert_msg(strncmp(err, "clnet: ", 7) == 0, "'%s': %s", args, err);
+    ck_assert_msg(strstr(err, needle) != NULL, "'%s': expected '%s' in: %s", args, needle, err);
+}
+
+START_TEST(bad_flags)
+{
+    struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"train --batch abc", "--batch 'abc': not an integer"},
+        {"train --batch 0", "--batch 0: must be between 1 and 65536"},
+        {"train --batch -5", "--batch -5"},
+        {"train --batch 100000", "--batch 100000"},
+        {"train --steps 1.5", "--steps '1.5': not an integer"},
+        {"train --steps 99999999999999999999", "--steps"},
+        {"train --lr nan", "--lr nan"},
+        {"train --lr -1", "--lr -1"},
+        {"train --lr inf", "--lr inf"},
+        {"train --lr 0", "--lr 0"},
+        {"train --lr 1e-3x", "--lr '1e-3x': not a number"},
+        {"train --init-scale 0", "--init-scale 0"},
+        {"train --init bogus", "--init 'bogus'"},
+        {"train --seed -1", "--seed '-1'"},
+        {"train --log-every 0", "--log-every 0"},
+        {"train --steps 5 --epochs 1", "not both"},
+        {"train --bogus", "unknown flag '--bogus'"},
+        {"train --batch", "--batch needs a value"},
+        {"frobnicate", "unknown command 'frobnicate'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_error(cases[i].args, 2, cases[i].needle);
+}
+END_TEST
+
+START_TEST(bad_data_folders)
+{
+    char args[8192], path[4096];
+    snprintf(args, sizeof args, "train --data %s/none", dir);
+    expect_error(args, 1, "none: data folder: No such file or directory");
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+
+    snprintf(args, sizeof args, "train --data %s/train-images-idx3-ubyte.gz", dir);
+    expect_error(args, 1, "is not a folder");
+    snprintf(args, sizeof args, "train --data %s --batch 300", dir);
+    expect_error(args, 1, "--batch 300 is larger than the training set (200 images");
+
+    /* test images of another size */
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    uint8_t b[16 + 100 * 400];
+    memset(b, 0, sizeof b);
+    size_t h = idx_header(b, 0x08, 3, (uint32_t[]){100, 20, 20});
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", dir);
+    write_file(path, b, h + 100 * 400, 1);
+    snprintf(args, sizeof args, "train --data %s", dir);
+    expect_error(args, 1, "test images are 20x20 but training images are 28x28");
+
+    /* every file fault, through the binary */
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+    unlink(path);
+    expect_error(args, 1, "missing train-labels-idx1-ubyte[.gz]");
+    write_file(path, "", 0, 0);
+    expect_error(args, 1, "train-labels-idx1-ubyte.gz: empty file");
+    write_file(path, "\x00\x00\x08\x01\x00\x00\x00\xc8", 8, 0);
+    expect_error(args, 1, "truncated");
+    write_file(path, "\x00\x00\x08\x03\x00\x00\x00\xc8", 8, 0);
+    expect_error(args, 1, "IDX rank 3, expected 1");
+    write_file(path, "\x1f\x8b\x08\x00garbage-garbage-garbage", 27, 0);
+    expect_error(args, 1, "gzip");
+    unlink(path);
+    mkdir(path, 0700);
+    expect_error(args, 1, "is a directory");
+}
+END_TEST
+
+START_TEST(device_choice_errors)
+{
+    expect_error("train --device 99", 1, "--device 99: no such device");
+    expect_error("train --device no-such-device-name", 1, "matches no device");
+    ck_assert_int_eq(setenv("CLNET_DEVICE", "nomatch", 1), 0);
+    expect_error("train", 1, "CLNET_DEVICE 'nomatch' matches no device");
+    unsetenv("CLNET_DEVICE");
+    ck_assert_int_eq(run("devices"), 0);
+    ck_assert_msg(strstr(out, "OpenCL C") && strstr(out, "\n0 "), "devices: %s", out);
+}
+END_TEST
+
+START_TEST(help_lists_every_flag)
+{
+    ck_assert_int_eq(run("train --help"), 0);
+    const char *flags[] = {"--data", "--steps", "--epochs", "--batch", "--lr", "--init ",
+                           "--init-scale", "--seed", "--no-shuffle", "--log-every", "--device",
+                           "--kernels"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
+    ck_assert_int_eq(run("help"), 0);
+    ck_assert(strstr(out, "devices") != NULL);
+}
+END_TEST
+
+/* The log lines without their images/s column. */
+static void costs_only(const char *text, char *dst, size_t len)
+{
+    dst[0] = '\0';
+    for (const char *l = text; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        if (strncmp(l, "step ", 5) == 0 || strncmp(l, "test cost", 9) == 0) {
+            const char *cut = strstr(l, "%  ");
+            size_t keep = cut && cut < l + n ? (size_t)(cut - l) : n;
+            strncat(dst, l, keep < len - strlen(dst) - 2 ? keep : 0);
+            strcat(dst, "\n");
+        }
+        l += n + (e != NULL);
+    }
+}
+
+START_TEST(same_seed_same_costs)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], first[4096], second[4096];
+    snprintf(args, sizeof args, "train --data %s --batch 50 --steps 4 --log-every 1 --lr 0.05", dir);
+    ck_assert_msg(run(args) == 0, "run failed: %s", err);
+    ck_assert_msg(strstr(out, "step      3") && strstr(out, "test cost"), "output: %s", out);
+    ck_assert_msg(strstr(out, "layer4") && strstr(out, "device:"), "no network summary: %s", out);
+    costs_only(out, first, sizeof first);
+    ck_assert_msg(run(args) == 0, "run failed: %s", err);
+    costs_only(out, second, sizeof second);
+    ck_assert_msg(strlen(first) > 100, "too little output: %s", first);
+    ck_assert_str_eq(first, second);
+}
+END_TEST
+
+START_TEST(divergence_exits_3)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192];
+    snprintf(args, sizeof args,
+             "train --data %s --batch 50 --steps 4 --log-every 10 --init normal --lr 1000", dir);
+    int code = run(args);
+    ck_assert_msg(code == 3, "exit %d; out: %s err: %s", code, out, err);
+    ck_assert_msg(strstr(out, "cost is") && strstr(out, "training stopped"), "out: %s", out);
+    ck_assert_msg(strstr(out, "test cost") == NULL, "must stop before the test pass: %s", out);
+}
+END_TEST
+
+START_TEST(kernel_build_failure_prints_log)
+{
+    char args[8192], path[4096];
+    const char *names[] = {"conv", "data", "dense", "loss", "pool", "relu", "sgd"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(args, sizeof args, "cp kernels/%s.cl %s/", names[i], dir);
+        ck_assert_int_eq(system(args), 0);
+    }
+    snprintf(path, sizeof path, "%s/relu.cl", dir);
+    FILE *f = fopen(path, "a");
+    fputs("\n__kernel void broken(__global float *x) { x[0] = undeclared_name; }\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "train --kernels %s --data assets/mnist-sample", dir);
+    int code = run(args);
+    ck_assert_int_eq(code, 1);
+    ck_assert_msg(strstr(err, "build log of kernels/relu.cl") && strstr(err, "undeclared_name"),
+                  "no build log: %s", err);
+    ck_assert_msg(strstr(err, "CL_BUILD_PROGRAM_FAILURE"), "%s", err);
+}
+END_TEST
+
+Suite *suite_cli(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 900);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, bad_flags);
+    tcase_add_test(tc, bad_data_folders);
+    tcase_add_test(tc, device_choice_errors);
+    tcase_add_test(tc, help_lists_every_flag);
+    tcase_add_test(tc, same_seed_same_costs);
+    tcase_add_test(tc, divergence_exits_3);
+    tcase_add_test(tc, kernel_build_failure_prints_log);
+    suite_add_tcase(s, tc);
+    return s;
+}

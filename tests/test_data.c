@@ -1,0 +1,210 @@
+/* test_data.c: the IDX reader on valid files (raw and gzip) and on every malformed kind. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clnet/data.h"
+#include "clnet/util.h"
+#include "idxfile.h"
+#include "ref.h"
+
+static char *dir;
+
+static void setup(void)
+{
+    dir = temp_dir();
+}
+
+static void teardown(void)
+{
+    remove_dir(dir);
+    free(dir);
+}
+
+START_TEST(valid_folder_raw_and_gzip)
+{
+    for (int gz = 0; gz <= 1; gz++) {
+        char *d = temp_dir();
+        write_data_folder(d, 30, 12, 28, 28, gz);
+        dataset tr, te;
+        char err[512] = "";
+        ck_assert_msg(dataset_load(d, "train", &tr, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(dataset_load(d, "t10k", &te, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(tr.count, 30);
+        ck_assert_int_eq(te.count, 12);
+        ck_assert_int_eq(tr.rows, 28);
+        ck_assert_int_eq(tr.cols, 28);
+        float px[784 * 2];
+        dataset_to_float(&tr, 1, 2, px);
+        for (int i = 0; i < 784 * 2; i++) {
+            ck_assert(px[i] >= 0.0f && px[i] <= 1.0f);
+            ck_assert_float_eq(px[i], tr.pixels[784 + i] / 255.0f);
+        }
+        dataset_free(&tr), dataset_free(&te);
+        remove_dir(d);
+        free(d);
+    }
+}
+END_TEST
+
+START_TEST(shipped_mnist_sample_loads)
+{
+    dataset tr, te;
+    char err[512] = "";
+    ck_assert_msg(dataset_load("assets/mnist-sample", "train", &tr, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(dataset_load("assets/mnist-sample", "t10k", &te, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(tr.count, 8000);
+    ck_assert_int_eq(te.count, 2000);
+    int seen[CLNET_CLASSES] = {0};
+    for (int i = 0; i < tr.count; i++)
+        seen[tr.labels[i]]++;
+    for (int k = 0; k < CLNET_CLASSES; k++)
+        ck_assert_msg(seen[k] > 500, "class %d has only %d examples", k, seen[k]);
+    dataset_free(&tr), dataset_free(&te);
+}
+END_TEST
+
+/* Writes bytes as <dir>/f (gzip when gz) and checks idx_read fails naming the file and the
+ * problem. */
+static void expect_idx_error(const uint8_t *bytes, size_t n, int gz, int rank, const char *want)
+{
+    char path[4096], err[512] = "";
+    snprintf(path, sizeof path, "%s/f", dir);
+    write_file(path, bytes, n, gz);
+    uint32_t dims[3];
+    uint8_t *data = (uint8_t *)1;
+    ck_assert_int_eq(idx_read(path, rank, dims, &data, err, sizeof err), -1);
+    ck_assert_ptr_null(data);
+    ck_assert_msg(strstr(err, path) != NULL, "error does not name the file: %s", err);
+    ck_assert_msg(strstr(err, want) != NULL, "expected '%s' in: %s", want, err);
+    ck_assert_msg(strchr(err, '\n') == NULL, "error is not one line: %s", err);
+}
+
+START_TEST(malformed_headers)
+{
+    uint8_t b[64];
+    uint32_t dims[3] = {2, 3, 3};
+    for (int gz = 0; gz <= 1; gz++) {
+        expect_idx_error(b, 0, gz, 3, "empty file");
+        idx_header(b, 0x08, 3, dims);
+        expect_idx_error(b, 9, gz, 3, "too short for an IDX header");
+        memcpy(b, "\x12\x34\x08\x03", 4);
+        expect_idx_error(b, 16, gz, 3, "not an IDX file");
+        idx_header(b, 0x0D, 3, dims); /* float data */
+        expect_idx_error(b, 16, gz, 3, "unsupported IDX type code 0x0d");
+        memset(b, 0, sizeof b);
+        idx_header(b, 0x08, 1, dims);
+        expect_idx_error(b, 16, gz, 3, "IDX rank 1, expected 3");
+        idx_header(b, 0x08, 3, (uint32_t[]){0, 3, 3});
+        expect_idx_error(b, 16, gz, 3, "dimension 0 is zero");
+        idx_header(b, 0x08, 3, (uint32_t[]){2, 0, 3});
+        expect_idx_error(b, 16, gz, 3, "dimension 1 is zero");
+        idx_header(b, 0x08, 3, (uint32_t[]){0xffffffffu, 28, 28});
+        expect_idx_error(b, 16, gz, 3, "absurd");
+        idx_header(b, 0x08, 3, (uint32_t[]){2, 5000, 28});
+        expect_idx_error(b, 16, gz, 3, "larger than");
+        idx_header(b, 0x08, 3, (uint32_t[]){2000000000u, 1024, 1024});
+        expect_idx_error(b, 16, gz, 3, "more than 4 GiB");
+    }
+}
+END_TEST
+
+START_TEST(malformed_payloads)
+{
+    uint8_t b[16 + 18 + 5] = {0};
+    uint32_t dims[3] = {2, 3, 3};
+    size_t h = idx_header(b, 0x08, 3, dims);
+    for (int gz = 0; gz <= 1; gz++) {
+        expect_idx_error(b, h + 17, gz, 3, "truncated: the header promises 18 bytes of data, the file has 17");
+        expect_idx_error(b, h + 20, gz, 3, "has data after the 18 bytes");
+    }
+}
+END_TEST
+
+START_TEST(corrupt_and_truncated_gzip)
+{
+    char path[4096];
+    uint8_t b[16 + 2 * 28 * 28];
+    size_t h = idx_header(b, 0x08, 3, (uint32_t[]){2, 28, 28});
+    for (size_t i = h; i < sizeof b; i++)
+        b[i] = (uint8_t)(i * 31);
+    snprintf(path, sizeof path, "%s/good.gz", dir);
+    write_file(path, b, sizeof b, 1);
+    FILE *f = fopen(path, "rb");
+    uint8_t z[4096];
+    size_t n = fread(z, 1, sizeof z, f);
+    fclose(f);
+    ck_assert(n > 40);
+    expect_idx_error(z, n - 12, 0, 3, "gzip"); /* cut inside the stream */
+    z[n - 6] ^= 0xff;                         /* wrong CRC / length trailer */
+    expect_idx_error(z, n, 0, 3, "gzip");
+    z[n - 6] ^= 0xff;
+    z[n / 2] ^= 0x55; /* damage inside the deflate data */
+    expect_idx_error(z, n, 0, 3, "");
+}
+END_TEST
+
+START_TEST(missing_files_and_directories)
+{
+    char path[4096], err[512];
+    uint32_t dims[3];
+    uint8_t *data;
+    snprintf(path, sizeof path, "%s/nothing-here", dir);
+    ck_assert_int_eq(idx_read(path, 3, dims, &data, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
+    ck_assert_int_eq(idx_read(dir, 3, dims, &data, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "is a directory") != NULL, "%s", err);
+
+    dataset d;
+    ck_assert_int_eq(dataset_load(path, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "missing train-images-idx3-ubyte[.gz]") != NULL, "%s", err);
+    write_data_folder(dir, 4, 4, 5, 5, 0);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);
+    unlink(path);
+    mkdir(path, 0700); /* a directory where a file should be */
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "is a directory") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(labels_out_of_range_and_disagreeing_counts)
+{
+    char path[4096], err[512];
+    dataset d;
+    write_data_folder(dir, 6, 4, 5, 5, 1);
+    uint8_t lab[8 + 6];
+    size_t h = idx_header(lab, 0x08, 1, (uint32_t[]){6});
+    memset(lab + h, 1, 6);
+    lab[h + 4] = 10;
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+    write_file(path, lab, h + 6, 1);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "label 4 is 10, outside 0..9") != NULL, "%s", err);
+    h = idx_header(lab, 0x08, 1, (uint32_t[]){5});
+    memset(lab + h, 1, 5);
+    write_file(path, lab, h + 5, 1);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "has 5 labels but") != NULL && strstr(err, "6 images"), "%s", err);
+}
+END_TEST
+
+Suite *suite_data(void)
+{
+    Suite *s = suite_create("data");
+    TCase *tc = tcase_create("idx");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, valid_folder_raw_and_gzip);
+    tcase_add_test(tc, shipped_mnist_sample_loads);
+    tcase_add_test(tc, malformed_headers);
+    tcase_add_test(tc, malformed_payloads);
+    tcase_add_test(tc, corrupt_and_truncated_gzip);
+    tcase_add_test(tc, missing_files_and_directories);
+    tcase_add_test(tc, labels_out_of_range_and_disagreeing_counts);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,212 @@
+/* test_ops.c: every kernel's forward pass against the plain-C reference, on small random shapes
+ * with odd sizes, batch 1 and batch > 1. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clnet/data.h"
+#include "clnet/util.h"
+#include "ref.h"
+
+#define TOL 1e-5
+
+static void check_conv(int C, int H, int W, int K, int n, uint64_t seed)
+{
+    clrt *rt = test_rt();
+    conv_geom g = conv_make(C, H, W, K, 3, 3, 1, 1);
+    ck_assert_int_eq(g.OH, H);
+    ck_assert_int_eq(g.OW, W);
+    size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * 9, nz = (size_t)K * n * H * W;
+    float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *z = xmalloc(nz * 4),
+          *zr = xmalloc(nz * 4);
+    fill_random(x, nx, seed);
+    fill_random(p, nw + K, seed + 1);
+    cl_mem dx = dev_from(x, nx), dp = dev_from(p, nw + K), dz = dev_zeros(nz),
+           col = dev_zeros(conv_col_floats(&g, n));
+    conv_forward(rt, dz, dx, dp, 0, nw, col, &g, n);
+    dev_read(dz, z, nz);
+    ref_conv_forward(zr, x, p, p + nw, &g, n);
+    ck_assert_msg(max_rel_diff(z, zr, nz) < TOL, "conv C%d %dx%d K%d n%d: error %g", C, H, W, K, n,
+                  max_rel_diff(z, zr, nz));
+    clReleaseMemObject(dx), clReleaseMemObject(dp), clReleaseMemObject(dz), clReleaseMemObject(col);
+    free(x), free(p), free(z), free(zr);
+}
+
+START_TEST(conv_forward_matches_reference)
+{
+    check_conv(1, 5, 7, 4, 1, 10);
+    check_conv(3, 5, 7, 4, 3, 20);
+    check_conv(2, 1, 1, 3, 2, 30);
+    check_conv(5, 9, 6, 8, 4, 40);
+}
+END_TEST
+
+START_TEST(relu_forward_matches_reference)
+{
+    size_t n = 1001;
+    float *z = xmalloc(n * 4), *a = xmalloc(n * 4);
+    fill_random(z, n, 5);
+    z[0] = NAN;
+    cl_mem dz = dev_from(z, n), da = dev_zeros(n);
+    relu_forward(test_rt(), da, dz, n);
+    dev_read(da, a, n);
+    ck_assert_msg(isnan(a[0]), "NaN must pass through the forward ReLU");
+    for (size_t i = 1; i < n; i++)
+        ck_assert_float_eq(a[i], z[i] > 0 ? z[i] : 0.0f);
+    clReleaseMemObject(dz), clReleaseMemObject(da);
+    free(z), free(a);
+}
+END_TEST
+
+static void check_pool(int C, int H, int W, int n)
+{
+    pool_geom g = pool_make(C, H, W, 2, 2);
+    ck_assert_int_eq(g.OH, H / 2);
+    size_t ni = (size_t)C * n * H * W, no = (size_t)C * n * g.OH * g.OW;
+    float *in = xmalloc(ni * 4), *out = xmalloc(no * 4), *ref = xmalloc(no * 4);
+    int *arg = xmalloc(no * sizeof(int));
+    fill_random(in, ni, (uint64_t)(H * 31 + W));
+    cl_mem din = dev_from(in, ni), dout = dev_zeros(no), darg = dev_zeros(no);
+    pool_forward(test_rt(), dout, darg, din, &g, n);
+    dev_read(dout, out, no);
+    clrt_download(test_rt(), darg, 0, no * sizeof(int), arg);
+    ref_maxpool_forward(ref, in, &g, n);
+    for (size_t i = 0; i < no; i++) {
+        ck_assert_float_eq(out[i], ref[i]);
+        ck_assert_msg(arg[i] >= 0 && (size_t)arg[i] < ni && in[arg[i]] == out[i],
+                      "argmax %zu does not point at the maximum", i);
+    }
+    clReleaseMemObject(din), clReleaseMemObject(dout), clReleaseMemObject(darg);
+    free(in), free(out), free(ref), free(arg);
+}
+
+START_TEST(maxpool_forward_matches_reference)
+{
+    check_pool(3, 6, 8, 1);
+    check_pool(2, 7, 5, 3); /* odd sizes: the last row and column belong to no window */
+    check_pool(1, 2, 2, 2);
+}
+END_TEST
+
+static void check_dense(int n, int F, int K)
+{
+    size_t nx = (size_t)n * F, nw = (size_t)F * K;
+    float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *z = xmalloc((size_t)n * K * 4),
+          *zr = xmalloc((size_t)n * K * 4);
+    fill_random(x, nx, 7);
+    fill_random(p, nw + K, 8);
+    cl_mem dx = dev_from(x, nx), dp = dev_from(p, nw + K), dz = dev_zeros((size_t)n * K);
+    dense_forward(test_rt(), dz, dx, dp, 0, nw, n, F, K);
+    dev_read(dz, z, (size_t)n * K);
+    ref_dense_forward(zr, x, p, p + nw, n, F, K);
+    ck_assert_msg(max_rel_diff(z, zr, (size_t)n * K) < TOL, "dense n%d F%d K%d", n, F, K);
+    clReleaseMemObject(dx), clReleaseMemObject(dp), clReleaseMemObject(dz);
+    free(x), free(p), free(z), free(zr);
+}
+
+START_TEST(dense_forward_matches_reference)
+{
+    check_dense(1, 7, 5);
+    check_dense(3, 13, 10);
+    check_dense(5, 1, 1);
+}
+END_TEST
+
+START_TEST(flatten_orders_features_per_image)
+{
+    int C = 3, n = 2, P = 5;
+    size_t N = (size_t)C * n * P;
+    float *in = xmalloc(N * 4), *flat = xmalloc(N * 4), *back = xmalloc(N * 4);
+    fill_random(in, N, 9);
+    cl_mem din = dev_from(in, N), dflat = dev_zeros(N), dback = dev_zeros(N);
+    flatten_forward(test_rt(), dflat, din, C, n, P);
+    flatten_backward(test_rt(), dback, dflat, C, n, P);
+    dev_read(dflat, flat, N);
+    dev_read(dback, back, N);
+    for (int b = 0; b < n; b++)
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < P; p++)
+                ck_assert_float_eq(flat[(b * C + c) * P + p], in[(c * n + b) * P + p]);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_float_eq(back[i], in[i]);
+    clReleaseMemObject(din), clReleaseMemObject(dflat), clReleaseMemObject(dback);
+    free(in), free(flat), free(back);
+}
+END_TEST
+
+static void check_loss(int n, float logit_scale)
+{
+    int K = CLNET_CLASSES;
+    size_t nz = (size_t)n * K;
+    float *z = xmalloc(nz * 4), *p = xmalloc(nz * 4), *pr = xmalloc(nz * 4), stats[2];
+    uint8_t *y = xmalloc((size_t)n);
+    fill_random(z, nz, 11);
+    for (size_t i = 0; i < nz; i++)
+        z[i] *= logit_scale;
+    for (int i = 0; i < n; i++)
+        y[i] = (uint8_t)((i * 7 + 3) % K);
+    clrt *rt = test_rt();
+    cl_mem dz = dev_from(z, nz), dp = dev_zeros(nz), dd = dev_zeros(nz),
+           per = dev_zeros((size_t)n * 2), dstats = dev_zeros(2), status = dev_zeros(1);
+    cl_mem dy = clrt_buffer(rt, (size_t)n, "labels");
+    clrt_upload(rt, dy, 0, (size_t)n, y);
+    loss_forward_backward(rt, dp, dd, per, dz, dy, n, K);
+    loss_reduce(rt, dstats, status, per, 0, n, 1);
+    dev_read(dp, p, nz);
+    dev_read(dstats, stats, 2);
+    int correct;
+    double cost = ref_softmax_xent(pr, z, y, n, K, &correct);
+    ck_assert_msg(fabs(stats[0] - cost) <= 1e-5 * fmax(1, fabs(cost)), "cost %g, reference %g",
+                  stats[0], cost);
+    ck_assert_int_eq((int)stats[1], correct);
+    ck_assert_msg(max_rel_diff(p, pr, nz) < TOL, "probabilities differ");
+    clReleaseMemObject(dz), clReleaseMemObject(dp), clReleaseMemObject(dd), clReleaseMemObject(per);
+    clReleaseMemObject(dstats), clReleaseMemObject(status), clReleaseMemObject(dy);
+    free(z), free(p), free(pr), free(y);
+}
+
+START_TEST(softmax_xent_matches_reference)
+{
+    check_loss(1, 1.0f);
+    check_loss(7, 3.0f);
+    check_loss(4, 500.0f); /* stable for large logits: no inf/NaN */
+}
+END_TEST
+
+START_TEST(sgd_update_and_guard)
+{
+    clrt *rt = test_rt();
+    size_t n = 37;
+    float p[37], g[37], out[37];
+    fill_random(p, n, 12);
+    fill_random(g, n, 13);
+    cl_mem dp = dev_from(p, n), dg = dev_from(g, n), status = dev_zeros(1);
+    sgd_update(rt, dp, dg, status, 0.5f, n);
+    dev_read(dp, out, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_float_eq(out[i], p[i] - 0.5f * g[i]);
+    int one = 1;
+    clrt_upload(rt, status, 0, sizeof one, &one);
+    sgd_update(rt, dp, dg, status, 0.5f, n);
+    float again[37];
+    dev_read(dp, again, n);
+    ck_assert_msg(memcmp(again, out, sizeof out) == 0, "a set status must stop the update");
+    clReleaseMemObject(dp), clReleaseMemObject(dg), clReleaseMemObject(status);
+}
+END_TEST
+
+Suite *suite_ops(void)
+{
+    Suite *s = suite_create("ops");
+    TCase *tc = tcase_create("forward");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, conv_forward_matches_reference);
+    tcase_add_test(tc, relu_forward_matches_reference);
+    tcase_add_test(tc, maxpool_forward_matches_reference);
+    tcase_add_test(tc, dense_forward_matches_reference);
+    tcase_add_test(tc, flatten_orders_features_per_image);
+    tcase_add_test(tc, softmax_xent_matches_reference);
+    tcase_add_test(tc, sgd_update_and_guard);
+    suite_add_tcase(s, tc);
+    return s;
+}
