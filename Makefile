@@ -62,7 +62,7 @@ check: $(B)/clnet $(B)/test_clnet
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/clnet
-	$(B)/clnet train --steps 300 --log-every 50
+	$(B)/clnet train --steps 150 --log-every 25
 
 # PoCL and the ICD loader keep allocations alive until exit, so leak checking is off; every
 # other ASan/UBSan report fails the run.

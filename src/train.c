@@ -276,8 +276,10 @@ int train_run(const train_opts *o)
         double t = now_seconds();
         long bad = first_nonfinite(hring, ring_len, prev, step);
         if (bad >= 0) {
-            printf("step %ld: cost is %g - training stopped (weights are those before step %ld; "
-                   "try a smaller --lr or another --init)\n", bad, hring[2 * (bad % ring_len)], bad);
+            fflush(stdout);
+            fprintf(stderr, "clnet: step %ld: the cost is %g: training stopped (the weights are "
+                    "those before step %ld; try a smaller --lr or another --init)\n", bad,
+                    hring[2 * (bad % ring_len)], bad);
             status_code = EXIT_DIVERGED;
             break;
         }
