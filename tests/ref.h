@@ -1,5 +1,4 @@
-/* ref.h: plain-C reference implementations (direct loops, double accumulation) in the layouts
- * of ops.h, and helpers shared by the suites. */
+/* ref.h (tests): helpers shared by the suites; the plain-C references are in clnet/ref.h. */
 #ifndef CLNET_TEST_REF_H
 #define CLNET_TEST_REF_H
 
@@ -9,18 +8,10 @@
 
 #include "clnet/clrt.h"
 #include "clnet/ops.h"
+#include "clnet/ref.h"
 
 /* The one OpenCL runtime of the test run (opened on first use). */
 clrt *test_rt(void);
-
-/* Direct convolution, channel-major (C, n, H, W) in, (K, n, OH, OW) out, W (K, C, KH, KW). */
-void ref_conv_forward(float *z, const float *x, const float *w, const float *b, const conv_geom *g,
-                      int n);
-void ref_maxpool_forward(float *out, const float *in, const pool_geom *g, int n);
-void ref_dense_forward(float *z, const float *x, const float *w, const float *b, int n, int F, int K);
-/* Per-example loss and probabilities; returns the mean loss. */
-double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,
-                        int *correct);
 
 /* Random floats in [-1, 1). */
 void fill_random(float *v, size_t n, uint64_t seed);

@@ -41,6 +41,54 @@ START_TEST(conv_forward_matches_reference)
 }
 END_TEST
 
+/* conv backward (data, weights, bias) against the element references bench samples with. */
+static void check_conv_backward(int C, int H, int W, int K, int n)
+{
+    clrt *rt = test_rt();
+    conv_geom g = conv_make(C, H, W, K, 3, 3, 1, 1);
+    size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * 9, nz = (size_t)K * n * H * W;
+    float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *dz = xmalloc(nz * 4),
+          *dx = xmalloc(nx * 4), *gr = xmalloc((nw + K) * 4), *ones = xmalloc(nz * 4);
+    fill_random(x, nx, 51), fill_random(p, nw + K, 52), fill_random(dz, nz, 53);
+    for (size_t i = 0; i < nz; i++)
+        ones[i] = 1.0f;
+    cl_mem bx = dev_from(x, nx), bp = dev_from(p, nw + K), bdz = dev_from(dz, nz),
+           bdx = dev_zeros(nx), bg = dev_zeros(nw + K), bones = dev_from(ones, nz),
+           col = dev_zeros(conv_col_floats(&g, n));
+    conv_backward(rt, bdx, bg, bdz, bx, bp, 0, nw, col, bones, &g, n);
+    dev_read(bdx, dx, nx);
+    dev_read(bg, gr, nw + K);
+    for (int c = 0; c < C; c++)
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < H; y++)
+                for (int xx = 0; xx < W; xx++) {
+                    double want = ref_conv_dx(dz, p, &g, n, c, b, y, xx);
+                    float got = dx[(((size_t)c * n + b) * H + y) * W + xx];
+                    ck_assert_msg(fabs(got - want) <= TOL * fmax(1, fabs(want)), "dx %g vs %g", got, want);
+                }
+    for (int k = 0; k < K; k++) {
+        for (int c = 0; c < C; c++)
+            for (int t = 0; t < 9; t++) {
+                double want = ref_conv_dw(dz, x, &g, n, k, c, t / 3, t % 3);
+                float got = gr[((size_t)k * C + c) * 9 + t];
+                ck_assert_msg(fabs(got - want) <= TOL * fmax(1, fabs(want)), "dW %g vs %g", got, want);
+            }
+        double want = ref_conv_db(dz, &g, n, k);
+        ck_assert_msg(fabs(gr[nw + k] - want) <= TOL * fmax(1, fabs(want)), "db %g vs %g", gr[nw + k], want);
+    }
+    cl_mem all[] = {bx, bp, bdz, bdx, bg, bones, col};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        clReleaseMemObject(all[i]);
+    free(x), free(p), free(dz), free(dx), free(gr), free(ones);
+}
+
+START_TEST(conv_backward_matches_reference)
+{
+    check_conv_backward(1, 5, 7, 4, 1);
+    check_conv_backward(3, 6, 5, 2, 3);
+}
+END_TEST
+
 START_TEST(relu_forward_matches_reference)
 {
     size_t n = 1001;
@@ -201,6 +249,7 @@ Suite *suite_ops(void)
     TCase *tc = tcase_create("forward");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, conv_forward_matches_reference);
+    tcase_add_test(tc, conv_backward_matches_reference);
     tcase_add_test(tc, relu_forward_matches_reference);
     tcase_add_test(tc, maxpool_forward_matches_reference);
     tcase_add_test(tc, dense_forward_matches_reference);

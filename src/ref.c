@@ -1,0 +1,135 @@
+/* ref.c: plain-C reference implementations (direct loops, double accumulation) in the layouts
+ * of ops.h. The tests and `clnet bench` validate every kernel against these. */
+#include "clnet/ref.h"
+
+#include <math.h>
+
+/* Input pixel (c, b, y, x) that filter tap (ky, kx) of output (oy, ox) sees; -1 in the padding. */
+static long tap(const conv_geom *g, int n, int c, int b, int oy, int ox, int ky, int kx)
+{
+    int y = oy * g->stride - g->pad + ky, x = ox * g->stride - g->pad + kx;
+    if (y < 0 || y >= g->H || x < 0 || x >= g->W)
+        return -1;
+    return (((long)c * n + b) * g->H + y) * g->W + x;
+}
+
+static size_t widx(const conv_geom *g, int k, int c, int ky, int kx)
+{
+    return (((size_t)k * g->C + c) * g->KH + ky) * g->KW + kx;
+}
+
+static size_t zidx(const conv_geom *g, int n, int k, int b, int oy, int ox)
+{
+    return (((size_t)k * n + b) * g->OH + oy) * g->OW + ox;
+}
+
+double ref_conv_out(const float *x, const float *w, const float *b, const conv_geom *g, int n,
+                    int k, int bi, int oy, int ox)
+{
+    double s = b[k];
+    for (int c = 0; c < g->C; c++)
+        for (int ky = 0; ky < g->KH; ky++)
+            for (int kx = 0; kx < g->KW; kx++) {
+                long i = tap(g, n, c, bi, oy, ox, ky, kx);
+                if (i >= 0)
+                    s += (double)w[widx(g, k, c, ky, kx)] * x[i];
+            }
+    return s;
+}
+
+double ref_conv_dx(const float *dz, const float *w, const conv_geom *g, int n, int c, int bi, int y,
+                   int x)
+{
+    double s = 0;
+    for (int k = 0; k < g->K; k++)
+        for (int ky = 0; ky < g->KH; ky++)
+            for (int kx = 0; kx < g->KW; kx++) {
+                int ty = y + g->pad - ky, tx = x + g->pad - kx;
+                if (ty < 0 || tx < 0 || ty % g->stride || tx % g->stride)
+                    continue;
+                int oy = ty / g->stride, ox = tx / g->stride;
+                if (oy < g->OH && ox < g->OW)
+                    s += (double)w[widx(g, k, c, ky, kx)] * dz[zidx(g, n, k, bi, oy, ox)];
+            }
+    return s;
+}
+
+double ref_conv_dw(const float *dz, const float *x, const conv_geom *g, int n, int k, int c, int ky,
+                   int kx)
+{
+    double s = 0;
+    for (int bi = 0; bi < n; bi++)
+        for (int oy = 0; oy < g->OH; oy++)
+            for (int ox = 0; ox < g->OW; ox++) {
+                long i = tap(g, n, c, bi, oy, ox, ky, kx);
+                if (i >= 0)
+                    s += (double)dz[zidx(g, n, k, bi, oy, ox)] * x[i];
+            }
+    return s;
+}
+
+double ref_conv_db(const float *dz, const conv_geom *g, int n, int k)
+{
+    double s = 0;
+    for (size_t i = 0; i < (size_t)n * g->OH * g->OW; i++)
+        s += dz[(size_t)k * n * g->OH * g->OW + i];
+    return s;
+}
+
+void ref_conv_forward(float *z, const float *x, const float *w, const float *b, const conv_geom *g,
+                      int n)
+{
+    for (int k = 0; k < g->K; k++)
+        for (int bi = 0; bi < n; bi++)
+            for (int oy = 0; oy < g->OH; oy++)
+                for (int ox = 0; ox < g->OW; ox++)
+                    z[zidx(g, n, k, bi, oy, ox)] = (float)ref_conv_out(x, w, b, g, n, k, bi, oy, ox);
+}
+
+void ref_maxpool_forward(float *out, const float *in, const pool_geom *g, int n)
+{
+    for (int p = 0; p < g->C * n; p++)
+        for (int oy = 0; oy < g->OH; oy++)
+            for (int ox = 0; ox < g->OW; ox++) {
+                float m = -INFINITY;
+                for (int ky = 0; ky < g->size; ky++)
+                    for (int kx = 0; kx < g->size; kx++) {
+                        float v = in[(p * g->H + oy * g->stride + ky) * g->W + ox * g->stride + kx];
+                        m = v > m ? v : m;
+                    }
+                out[(p * g->OH + oy) * g->OW + ox] = m;
+            }
+}
+
+void ref_dense_forward(float *z, const float *x, const float *w, const float *b, int n, int F, int K)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < K; k++) {
+            double s = b[k];
+            for (int f = 0; f < F; f++)
+                s += (double)x[i * F + f] * w[f * K + k];
+            z[i * K + k] = (float)s;
+        }
+}
+
+double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,
+                        int *correct)
+{
+    double total = 0;
+    *correct = 0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + i * K;
+        double m = z[0], s = 0;
+        int arg = 0;
+        for (int k = 1; k < K; k++)
+            if (z[k] > m)
+                m = z[k], arg = k;
+        for (int k = 0; k < K; k++)
+            s += exp(z[k] - m);
+        for (int k = 0; k < K; k++)
+            probs[i * K + k] = (float)(exp(z[k] - m) / s);
+        total += log(s) - (z[labels[i]] - m);
+        *correct += arg == labels[i];
+    }
+    return total / n;
+}
