@@ -3,6 +3,7 @@
 # make deps       install the Debian packages clnet needs (tools/deps.sh)
 # make test       deps, build, run the Check suites and the CLI tests
 # make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
+# make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
 # make asan       the whole test suite built with AddressSanitizer and UBSan
 # make clean
 
@@ -22,7 +23,7 @@ TEST_OBJ = $(TEST_SRC:tests/%.c=$(B)/tests/%.o)
 KERNELS  = $(wildcard kernels/*.cl)
 HEADERS  = $(wildcard include/clnet/*.h) $(wildcard tests/*.h)
 
-.PHONY: all deps test check demo asan clean
+.PHONY: all deps test check demo bench asan clean
 all: $(B)/clnet
 
 deps:
@@ -38,6 +39,13 @@ $(B)/kernels.c: $(KERNELS) $(B)/embed
 $(B)/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
+
+# bench reports what it was built with, so results from different machines compare.
+$(B)/bench.o: src/bench.c $(HEADERS)
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) \
+	    -DCLNET_CLBLAST_VERSION='"$(shell pkg-config --modversion clblast)"' \
+	    -DCLNET_BUILD_FLAGS='"$(CC) $(OPT) $(EXTRA_CFLAGS)"' -c -o $@ $<
 
 $(B)/kernels.o: $(B)/kernels.c include/clnet/clrt.h
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
@@ -63,6 +71,12 @@ check: $(B)/clnet $(B)/test_clnet
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/clnet
 	$(B)/clnet train --steps 150 --log-every 25
+
+# The kernel benchmark table for the default device (results/ keeps the JSON).
+bench: deps
+	@$(MAKE) --no-print-directory $(B)/clnet
+	@mkdir -p results
+	$(B)/clnet bench --json results/bench.json
 
 # PoCL and the ICD loader keep allocations alive until exit, so leak checking is off; every
 # other ASan/UBSan report fails the run.

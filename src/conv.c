@@ -68,8 +68,8 @@ void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, siz
     bias_add(rt, z, params, b_off, 1, (int)cols, g->K);
 }
 
-void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
-                   size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
+void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
+                           size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
     im2col(rt, col, x, g, n);
@@ -78,10 +78,22 @@ void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_me
               rows);
     /* db (K) = dz (K, cols) ones */
     blas_gemv(rt, 0, g->K, cols, dz, 0, cols, ones, grads, b_off);
-    if (!dx)
-        return;
-    /* dcol (rows, cols) = W^T dz, into col (no longer needed after dW), then scattered back. */
+}
+
+void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off, cl_mem col,
+                        const conv_geom *g, int n)
+{
+    size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
+    /* dcol (rows, cols) = W^T dz, then scattered back onto the image. */
     blas_gemm(rt, 1, 0, rows, cols, g->K, 1.0f, params, w_off, rows, dz, 0, cols, 0.0f, col, 0,
               cols);
     col2im(rt, dx, col, g, n);
+}
+
+void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
+                   size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
+{
+    conv_backward_weights(rt, grads, dz, x, w_off, b_off, col, ones, g, n);
+    if (dx) /* col is free again once dW is enqueued (in-order queue) */
+        conv_backward_data(rt, dx, dz, params, w_off, col, g, n);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clnet/bench.h"
 #include "clnet/clrt.h"
 #include "clnet/net.h"
 #include "clnet/train.h"
@@ -21,6 +22,8 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  train      train the ConvNet on an MNIST-layout data set (clnet train --help)\n"
+            "  bench      time every kernel of a training step against the device's limits\n"
+            "             (clnet bench --help)\n"
             "  devices    list every OpenCL platform and device\n"
             "  help       show this text\n"
             "  version    print the version\n"
@@ -64,7 +67,7 @@ static void train_usage(FILE *out)
 static const char *need_value(int argc, char **argv, int *i)
 {
     if (*i + 1 >= argc)
-        die_status(EXIT_USAGE, "%s needs a value (see clnet train --help)", argv[*i]);
+        die_status(EXIT_USAGE, "%s needs a value (see clnet %s --help)", argv[*i], argv[1]);
     return argv[++*i];
 }
 
@@ -150,6 +153,60 @@ static int cmd_train(int argc, char **argv)
     return train_run(&o);
 }
 
+static void bench_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet bench [FLAGS]\n"
+            "\n"
+            "Measures the device's limits (FMA throughput, memory bandwidth, launch latency), then\n"
+            "every op of a training step of the ConvNet at its real shapes: each is validated against\n"
+            "the plain-C reference first (a wrong result is reported FAILED and not timed), warmed up,\n"
+            "then timed with OpenCL profiling events. Alternatives (CLBlast convgemm, CLBlast im2col +\n"
+            "batched GEMM) are timed beside what training uses (marked *). Exit status 1 if any op\n"
+            "FAILED.\n"
+            "\n"
+            "flags (default in brackets):\n"
+            "  --batch N         images per step [100]\n"
+            "  --repeat N        timed repetitions per op; min and median are reported [3]\n"
+            "  --filter NAME     only ops whose name contains NAME (conv2, fwd, relu, step, ...)\n"
+            "  --json FILE       also write the results as JSON (- : to stdout, instead of the table)\n"
+            "  --csv FILE        also write the results as CSV (- : to stdout, instead of the table)\n"
+            "  --device D        device index or part of its name [$CLNET_DEVICE, else first GPU]\n"
+            "  --kernels DIR     read kernels/*.cl from DIR instead of the embedded copies\n"
+            "  --help            show this text\n");
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    bench_opts o = {NULL, NULL, NULL, NULL, NULL, 100, 3};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            bench_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--batch")) {
+            o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
+        } else if (!strcmp(a, "--repeat")) {
+            o.repeat = (int)parse_long(a, need_value(argc, argv, &i), 1, 100000);
+        } else if (!strcmp(a, "--filter")) {
+            o.filter = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--json")) {
+            o.json_path = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--csv")) {
+            o.csv_path = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--device")) {
+            o.device = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--kernels")) {
+            o.kernel_dir = need_value(argc, argv, &i);
+        } else {
+            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet bench --help)", a);
+        }
+    }
+    if (o.json_path && o.csv_path && !strcmp(o.json_path, "-") && !strcmp(o.csv_path, "-"))
+        die_status(EXIT_USAGE, "--json - and --csv - cannot both take stdout");
+    return bench_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -159,6 +216,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train"))
         return cmd_train(argc, argv);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc, argv);
     if (!strcmp(cmd, "devices")) {
         if (argc > 2)
             die_status(EXIT_USAGE, "devices takes no flags");

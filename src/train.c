@@ -10,54 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clnet/batch.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
 #include "clnet/net.h"
 #include "clnet/util.h"
-
-/* A data set on the device: bytes, labels and an order (a permutation, or the identity). */
-typedef struct {
-    cl_mem images, labels, order;
-    int count, pixels;
-} device_data;
-
-static void data_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
-{
-    dd->count = d->count;
-    dd->pixels = d->rows * d->cols;
-    size_t bytes = (size_t)d->count * dd->pixels;
-    dd->images = clrt_buffer(rt, bytes, what);
-    dd->labels = clrt_buffer(rt, (size_t)d->count, what);
-    dd->order = clrt_buffer(rt, (size_t)d->count * sizeof(int), what);
-    clrt_upload(rt, dd->images, 0, bytes, d->pixels);
-    clrt_upload(rt, dd->labels, 0, (size_t)d->count, d->labels);
-    int *id = xmalloc((size_t)d->count * sizeof(int));
-    for (int i = 0; i < d->count; i++)
-        id[i] = i;
-    clrt_upload(rt, dd->order, 0, (size_t)d->count * sizeof(int), id);
-    free(id);
-}
-
-static void data_release(device_data *dd)
-{
-    clReleaseMemObject(dd->images);
-    clReleaseMemObject(dd->labels);
-    clReleaseMemObject(dd->order);
-}
-
-/* Enqueues the batch order[first .. first+n) into the network's x and y. */
-static void gather(clrt *rt, net *nt, const device_data *dd, int first, int n)
-{
-    cl_kernel k = rt->kernels[K_gather_batch];
-    karg_mem(k, 0, dd->images);
-    karg_mem(k, 1, dd->labels);
-    karg_mem(k, 2, dd->order);
-    karg_int(k, 3, first);
-    karg_int(k, 4, dd->pixels);
-    karg_mem(k, 5, nt->x);
-    karg_mem(k, 6, nt->y);
-    clrt_launch(rt, K_gather_batch, (size_t)n * dd->pixels, 0);
-}
 
 /* Mean cost and accuracy over a whole data set, forward only; one host wait at the end. */
 static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, double *acc)
@@ -67,7 +24,7 @@ static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, dou
     for (int b = 0; b < nb; b++) {
         int first = b * nt->batch;
         int n = dd->count - first < nt->batch ? dd->count - first : nt->batch;
-        gather(rt, nt, dd, first, n);
+        batch_gather(rt, nt, dd, first, n);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
     }
@@ -242,8 +199,8 @@ int train_run(const train_opts *o)
     net_alloc(&rt, &nt, o->batch, data_bytes);
     net_print(&nt, stdout);
     device_data dtrain, dtest;
-    data_upload(&rt, &dtrain, &train, "training set");
-    data_upload(&rt, &dtest, &test, "test set");
+    batch_upload(&rt, &dtrain, &train, "training set");
+    batch_upload(&rt, &dtest, &test, "test set");
     net_init_params(&rt, &nt, o->init, o->init_scale, o->seed);
     cl_mem ring = clrt_buffer(&rt, (size_t)ring_len * 2 * sizeof(float), "step statistics");
     cl_mem status = clrt_buffer(&rt, sizeof(int), "status");
@@ -264,7 +221,7 @@ int train_run(const train_opts *o)
         long epoch = step / spe;
         if (step % spe == 0 && o->shuffle)
             order_next_epoch(&rt, &eo, &dtrain, epoch);
-        gather(&rt, &nt, &dtrain, (int)((step % spe) * o->batch), o->batch);
+        batch_gather(&rt, &nt, &dtrain, (int)((step % spe) * o->batch), o->batch);
         net_forward(&rt, &nt, o->batch);
         net_loss(&rt, &nt, ring, status, (int)(step % ring_len), o->batch, 1);
         net_backward(&rt, &nt, o->batch);
@@ -316,8 +273,8 @@ int train_run(const train_opts *o)
     free(hring);
     clReleaseMemObject(ring);
     clReleaseMemObject(status);
-    data_release(&dtrain);
-    data_release(&dtest);
+    batch_release(&dtrain);
+    batch_release(&dtest);
     net_free(&nt);
     clrt_close(&rt);
     dataset_free(&train);

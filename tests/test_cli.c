@@ -1,6 +1,7 @@
 /* test_cli.c: the clnet binary as a user runs it: bad data folders and flags give one line on
  * stderr and a non-zero exit (never a crash), a run is reproducible, divergence exits 3. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "clnet/util.h"
 #include "idxfile.h"
+#include "json.h"
 #include "ref.h"
 
 static char *dir;     /* scratch folder for this test */
@@ -89,6 +91,10 @@ START_TEST(bad_flags)
         {"train --bogus", "unknown flag '--bogus'"},
         {"train --batch", "--batch needs a value"},
         {"frobnicate", "unknown command 'frobnicate'"},
+        {"bench --repeat 0", "--repeat 0: must be between 1 and 100000"},
+        {"bench --json - --csv -", "cannot both take stdout"},
+        {"bench --bogus", "unknown flag '--bogus' (see clnet bench --help)"},
+        {"bench --filter", "--filter needs a value (see clnet bench --help)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         expect_error(cases[i].args, 2, cases[i].needle);
@@ -168,8 +174,13 @@ START_TEST(help_lists_every_flag)
                            "--kernels"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
+    ck_assert_int_eq(run("bench --help"), 0);
+    const char *bflags[] = {"--batch", "--repeat", "--filter", "--json", "--csv", "--device",
+                            "--kernels"};
+    for (size_t i = 0; i < sizeof bflags / sizeof *bflags; i++)
+        ck_assert_msg(strstr(out, bflags[i]) != NULL, "bench --help does not mention %s", bflags[i]);
     ck_assert_int_eq(run("help"), 0);
-    ck_assert(strstr(out, "devices") != NULL);
+    ck_assert(strstr(out, "devices") != NULL && strstr(out, "bench") != NULL);
 }
 END_TEST
 
@@ -221,7 +232,7 @@ END_TEST
 START_TEST(kernel_build_failure_prints_log)
 {
     char args[8192], path[4096];
-    const char *names[] = {"conv", "data", "dense", "loss", "pool", "relu", "sgd"};
+    const char *names[] = {"conv", "data", "dense", "loss", "peak", "pool", "relu", "sgd"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         snprintf(args, sizeof args, "cp kernels/%s.cl %s/", names[i], dir);
         ck_assert_int_eq(system(args), 0);
@@ -239,6 +250,86 @@ START_TEST(kernel_build_failure_prints_log)
 }
 END_TEST
 
+START_TEST(json_checker_is_strict)
+{
+    ck_assert(json_valid("{\"a\": [1, -2.5e3, true, null, \"x\\n\"], \"b\": {}}"));
+    const char *bad[] = {"{", "{\"a\": nan}", "[1,]", "{\"a\" 1}", "01", "[inf]", "\"\t\"", "{} x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!json_valid(bad[i]), "accepted %s", bad[i]);
+}
+END_TEST
+
+/* The number after `"key": ` in the JSON object that has `"op": "<op>"`. */
+static double json_field(const char *json, const char *op, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"op\": \"%s\"", op);
+    const char *o = strstr(json, pat);
+    ck_assert_msg(o != NULL, "no %s in the JSON", op);
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *k = strstr(o, pat);
+    ck_assert_msg(k != NULL && k < strchr(o, '}'), "no %s for %s", key, op);
+    return strtod(k + strlen(pat), NULL);
+}
+
+/* Column `col` (0 = min ms) of the table row of op. */
+static double table_field(const char *table, const char *op, int col)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\n%s ", op);
+    const char *l = strstr(table, pat);
+    ck_assert_msg(l != NULL, "no %s in the table: %s", op, table);
+    const char *p = l + 1 + 18 + 1 + 30 + 1; /* past the op and variant columns */
+    double v = 0;
+    for (int i = 0; i <= col; i++)
+        v = strtod(p, (char **)&p);
+    return v;
+}
+
+START_TEST(bench_json_csv_and_table_agree)
+{
+    char args[8192], path[4096];
+    static char json[1 << 16], csv[1 << 14];
+    snprintf(args, sizeof args, "bench --filter relu1 --repeat 2 --batch 20 --json %s/b.json --csv %s/b.csv",
+             dir, dir);
+    ck_assert_msg(run(args) == 0, "bench failed: %s", err);
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    slurp(path, json, sizeof json);
+    snprintf(path, sizeof path, "%s/b.csv", dir);
+    slurp(path, csv, sizeof csv);
+    ck_assert_msg(json_valid(json), "bench JSON does not parse: %s", json);
+    ck_assert_msg(strstr(out, "peak") && strstr(out, "FMA") && strstr(out, "CLBlast"), "%s", out);
+    const char *ops[] = {"relu1.fwd", "relu1.bwd"};
+    for (int i = 0; i < 2; i++) {
+        double jmin = json_field(json, ops[i], "min_ms"), tmin = table_field(out, ops[i], 0);
+        double jmed = json_field(json, ops[i], "med_ms"), tmed = table_field(out, ops[i], 1);
+        ck_assert_msg(jmin > 0 && fabs(jmin - tmin) < 6e-4, "%s min: json %g table %g", ops[i], jmin, tmin);
+        ck_assert_msg(fabs(jmed - tmed) < 6e-4, "%s med: json %g table %g", ops[i], jmed, tmed);
+        char line[128];
+        snprintf(line, sizeof line, "\n%s,", ops[i]);
+        ck_assert_msg(strstr(csv, line) != NULL, "csv: %s", csv);
+    }
+    ck_assert_msg(strncmp(csv, "op,variant,used,status", 22) == 0, "csv header: %s", csv);
+    ck_assert_msg(strstr(json, "\"status\": \"FAILED\"") == NULL, "%s", json);
+}
+END_TEST
+
+START_TEST(bench_reports_a_broken_kernel_as_failed)
+{
+    char args[8192];
+    snprintf(args, sizeof args,
+             "cp kernels/*.cl %s/ && sed -i 's/a\\[i\\] = v < 0.0f ? 0.0f : v;/a[i] = v < 0.0f ? 0.0f : 1.001f * v;/' %s/relu.cl && grep -q 1.001f %s/relu.cl",
+             dir, dir, dir);
+    ck_assert_int_eq(system(args), 0);
+    snprintf(args, sizeof args, "bench --kernels %s --filter relu --repeat 1 --batch 10", dir);
+    int code = run(args);
+    ck_assert_msg(code == 1, "exit %d: %s %s", code, out, err);
+    ck_assert_msg(strstr(out, "relu1.fwd") && strstr(out, "FAILED"), "%s", out);
+    ck_assert_msg(strstr(strstr(out, "relu1.bwd"), "ok ("), "the intact kernel must pass: %s", out);
+    ck_assert_msg(strstr(err, "FAILED validation"), "%s", err);
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -253,6 +344,9 @@ Suite *suite_cli(void)
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);
     tcase_add_test(tc, kernel_build_failure_prints_log);
+    tcase_add_test(tc, json_checker_is_strict);
+    tcase_add_test(tc, bench_json_csv_and_table_agree);
+    tcase_add_test(tc, bench_reports_a_broken_kernel_as_failed);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,7 +4,9 @@
 #ifndef CLNET_CLRT_H
 #define CLNET_CLRT_H
 
+#ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
+#endif
 #include <CL/cl.h>
 #include <stdio.h>
 
@@ -22,7 +24,14 @@
     X(unflatten, "dense")                                                                         \
     X(softmax_xent, "loss")                                                                       \
     X(loss_reduce, "loss")                                                                        \
-    X(sgd_update, "sgd")
+    X(sgd_update, "sgd")                                                                          \
+    X(peak_fma1, "peak")                                                                          \
+    X(peak_fma4, "peak")                                                                          \
+    X(peak_fma8, "peak")                                                                          \
+    X(peak_read, "peak")                                                                          \
+    X(peak_write, "peak")                                                                         \
+    X(peak_copy, "peak")                                                                          \
+    X(peak_empty, "peak")
 
 enum kernel_id {
 #define X(name, file) K_##name,

@@ -30,6 +30,11 @@ void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, siz
  * layer), else receives the gradient w.r.t. x. col is overwritten. */
 void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
                    size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n);
+/* The two halves of conv_backward: dW and db; and dx (through col). */
+void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
+                           size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n);
+void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off, cl_mem col,
+                        const conv_geom *g, int n);
 
 /* x viewed as (outer, channels, inner) += params[b_off + channel] (conv: outer 1, inner
  * n*OH*OW; dense: outer n, inner 1). */

@@ -1,0 +1,43 @@
+/* batch.c: a data set kept on the device as bytes, and the kernel that gathers a batch. */
+#include "clnet/batch.h"
+
+#include <stdlib.h>
+
+#include "clnet/util.h"
+
+void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
+{
+    dd->count = d->count;
+    dd->pixels = d->rows * d->cols;
+    size_t bytes = (size_t)d->count * dd->pixels;
+    dd->images = clrt_buffer(rt, bytes, what);
+    dd->labels = clrt_buffer(rt, (size_t)d->count, what);
+    dd->order = clrt_buffer(rt, (size_t)d->count * sizeof(int), what);
+    clrt_upload(rt, dd->images, 0, bytes, d->pixels);
+    clrt_upload(rt, dd->labels, 0, (size_t)d->count, d->labels);
+    int *id = xmalloc((size_t)d->count * sizeof(int));
+    for (int i = 0; i < d->count; i++)
+        id[i] = i;
+    clrt_upload(rt, dd->order, 0, (size_t)d->count * sizeof(int), id);
+    free(id);
+}
+
+void batch_release(device_data *dd)
+{
+    clReleaseMemObject(dd->images);
+    clReleaseMemObject(dd->labels);
+    clReleaseMemObject(dd->order);
+}
+
+void batch_gather(clrt *rt, net *nt, const device_data *dd, int first, int n)
+{
+    cl_kernel k = rt->kernels[K_gather_batch];
+    karg_mem(k, 0, dd->images);
+    karg_mem(k, 1, dd->labels);
+    karg_mem(k, 2, dd->order);
+    karg_int(k, 3, first);
+    karg_int(k, 4, dd->pixels);
+    karg_mem(k, 5, nt->x);
+    karg_mem(k, 6, nt->y);
+    clrt_launch(rt, K_gather_batch, (size_t)n * dd->pixels, 0);
+}
