@@ -773,8 +773,9 @@ static void print_table(FILE *out, const bench_ctx *c, const peaks *p)
             "GB/s  launch %.1f us\n", p->gflops, p->fma_width, p->read, p->write, p->copy, p->launch_us);
     fprintf(out, "startup  clnet kernels built in %.2f s; first CLBlast GEMM (compiles) %.2f s\n",
             c->rt.build_seconds, c->first_gemm_s);
-    fprintf(out, "batch %d, %d timed repetitions; * = what training runs; %% of the FMA peak when "
-            "compute-bound, of the best bandwidth when memory-bound\n\n", c->B, c->repeat);
+    fprintf(out, "batch %d, %d timed repetitions; * = what training runs; %%peak: of the FMA peak "
+            "when compute-bound, else of the best bandwidth\n(bandwidth is measured on buffers "
+            "larger than caches: tensors that stay in cache can pass 100%%)\n\n", c->B, c->repeat);
     fprintf(out, "%-18s %-30s %9s %9s %9s %8s %6s %-8s %s\n", "op", "variant", "min ms", "med ms",
             "GFLOP/s", "GB/s", "%peak", "bound", "check");
     for (int i = 0; i < c->nrows; i++) {
