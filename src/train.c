@@ -42,6 +42,8 @@ static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, dou
     *acc = correct / dd->count;
 }
 
+#define RING_MAX 4096 /* the host reads the step costs at least this often */
+
 /* Shuffled epoch orders: two host arrays so one can be filled while the other uploads. */
 typedef struct {
     int *host[2];
@@ -167,6 +169,20 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            o->shuffle ? "shuffled each epoch" : "file order");
 }
 
+/* Enqueues one whole training step; nothing here waits for the device. */
+static void enqueue_step(clrt *rt, net *nt, const device_data *d, epoch_order *eo,
+                         const train_opts *o, long step, long spe, cl_mem ring, cl_mem status,
+                         long ring_len)
+{
+    if (step % spe == 0 && o->shuffle)
+        order_next_epoch(rt, eo, d, step / spe);
+    batch_gather(rt, nt, d, (int)((step % spe) * o->batch), o->batch);
+    net_forward(rt, nt, o->batch);
+    net_loss(rt, nt, ring, status, (int)(step % ring_len), o->batch, 1);
+    net_backward(rt, nt, o->batch);
+    net_sgd(rt, nt, status, (float)o->lr);
+}
+
 /* Checks the costs of steps (prev, step] in the ring; returns the first non-finite step or -1. */
 static long first_nonfinite(const float *ring, long ring_len, long prev, long step)
 {
@@ -187,6 +203,8 @@ int train_run(const train_opts *o)
     long spe = train.count / o->batch;
     long steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * spe;
     long ring_len = o->log_every < steps ? o->log_every : steps;
+    if (ring_len > RING_MAX)
+        ring_len = RING_MAX;
 
     char err[512];
     net nt;
@@ -215,23 +233,18 @@ int train_run(const train_opts *o)
     fflush(stdout);
 
     double t_log = now_seconds(), t_first = 0;
-    long prev = -1;
+    long prev_log = -1, checked = -1;
     int status_code = 0;
     for (long step = 0; step < steps; step++) {
-        long epoch = step / spe;
-        if (step % spe == 0 && o->shuffle)
-            order_next_epoch(&rt, &eo, &dtrain, epoch);
-        batch_gather(&rt, &nt, &dtrain, (int)((step % spe) * o->batch), o->batch);
-        net_forward(&rt, &nt, o->batch);
-        net_loss(&rt, &nt, ring, status, (int)(step % ring_len), o->batch, 1);
-        net_backward(&rt, &nt, o->batch);
-        net_sgd(&rt, &nt, status, (float)o->lr);
+        enqueue_step(&rt, &nt, &dtrain, &eo, o, step, spe, ring, status, ring_len);
         progress_mark(&rt, &pg, step);
-        if (step % o->log_every != 0 && step != steps - 1)
+        int log = step % o->log_every == 0 || step == steps - 1;
+        if (!log && step - checked < ring_len)
             continue;
+        /* the one host wait: at a log step, or before the ring would overwrite unread costs */
         progress_read(&rt, &pg, ring, (size_t)ring_len * 2 * sizeof(float), hring);
-        double t = now_seconds();
-        long bad = first_nonfinite(hring, ring_len, prev, step);
+        long bad = first_nonfinite(hring, ring_len, checked, step);
+        checked = step;
         if (bad >= 0) {
             fflush(stdout);
             fprintf(stderr, "clnet: step %ld: the cost is %g: training stopped (the weights are "
@@ -240,15 +253,18 @@ int train_run(const train_opts *o)
             status_code = EXIT_DIVERGED;
             break;
         }
+        if (!log)
+            continue;
+        double t = now_seconds();
         float *s = &hring[2 * (step % ring_len)];
         printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
-               epoch + 1, s[0], 100.0 * s[1] / o->batch,
-               (double)(step - prev) * o->batch / (t - t_log));
+               step / spe + 1, s[0], 100.0 * s[1] / o->batch,
+               (double)(step - prev_log) * o->batch / (t - t_log));
         fflush(stdout);
         if (step == 0)
             t_first = t;
         t_log = t;
-        prev = step;
+        prev_log = step;
     }
     double t_train_end = now_seconds();
     if (status_code == 0) {
