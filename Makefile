@@ -70,7 +70,7 @@ check: $(B)/clnet $(B)/test_clnet
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/clnet
-	$(B)/clnet train --steps 150 --log-every 25
+	$(B)/clnet train --steps 100 --log-every 20
 
 # The kernel benchmark table for the default device (results/ keeps the JSON).
 bench: deps

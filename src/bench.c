@@ -46,6 +46,7 @@ typedef struct {
     double err;      /* validation error */
     double flops, bytes;
     double min_ms, med_ms;
+    double first_ms; /* the warm-up call, host clock: compiles and first-touch included */
 } row;
 
 typedef struct bench_ctx {
@@ -649,8 +650,10 @@ static void add_row(bench_ctx *c, const char *filter, const char *name, const ch
     snprintf(r->name, sizeof r->name, "%s", name);
     snprintf(r->variant, sizeof r->variant, "%s", variant);
     r->used = used, r->flops = flops, r->bytes = bytes;
+    double t0 = now_seconds();
     op(c, i);
     clrt_finish(&c->rt);
+    r->first_ms = (now_seconds() - t0) * 1e3;
     r->err = check(c, i);
     r->failed = !(r->err <= CHECK_TOL);
     if (!r->failed)
@@ -771,25 +774,25 @@ static void print_table(FILE *out, const bench_ctx *c, const peaks *p)
     fprintf(out, "software CLBlast %s; clnet built with %s\n", CLNET_CLBLAST_VERSION, CLNET_BUILD_FLAGS);
     fprintf(out, "peak     FMA %.1f GFLOP/s (float%d)  read %.1f GB/s  write %.1f GB/s  copy %.1f "
             "GB/s  launch %.1f us\n", p->gflops, p->fma_width, p->read, p->write, p->copy, p->launch_us);
-    fprintf(out, "startup  clnet kernels built in %.2f s; first CLBlast GEMM (compiles) %.2f s\n",
-            c->rt.build_seconds, c->first_gemm_s);
+    fprintf(out, "startup  clnet kernels built in %.2f s; first CLBlast GEMM (compiles) %.2f s; "
+            "'1st ms' = each op's first call\n", c->rt.build_seconds, c->first_gemm_s);
     fprintf(out, "batch %d, %d timed repetitions; * = what training runs; %%peak: of the FMA peak "
             "when compute-bound, else of the best bandwidth\n(bandwidth is measured on buffers "
             "larger than caches: tensors that stay in cache can pass 100%%)\n\n", c->B, c->repeat);
-    fprintf(out, "%-18s %-30s %9s %9s %9s %8s %6s %-8s %s\n", "op", "variant", "min ms", "med ms",
-            "GFLOP/s", "GB/s", "%peak", "bound", "check");
+    fprintf(out, "%-18s %-30s %9s %9s %9s %8s %6s %-8s %9s %s\n", "op", "variant", "min ms",
+            "med ms", "GFLOP/s", "GB/s", "%peak", "bound", "1st ms", "check");
     for (int i = 0; i < c->nrows; i++) {
         const row *r = &c->rows[i];
         rate t = rate_of(r, p);
         char variant[48];
         snprintf(variant, sizeof variant, "%s%s", r->variant, r->used ? " *" : "");
         if (r->failed) {
-            fprintf(out, "%-18s %-30s %9s %9s %9s %8s %6s %-8s FAILED (error %.2g)\n", r->name,
-                    variant, "-", "-", "-", "-", "-", "-", r->err);
+            fprintf(out, "%-18s %-30s %9s %9s %9s %8s %6s %-8s %9.1f FAILED (error %.2g)\n",
+                    r->name, variant, "-", "-", "-", "-", "-", "-", r->first_ms, r->err);
             continue;
         }
-        fprintf(out, "%-18s %-30s %9.3f %9.3f %9.2f %8.2f %6.1f %-8s ok (%.1e)\n", r->name, variant,
-                r->min_ms, r->med_ms, t.gflops, t.gbs, t.pct, t.bound, r->err);
+        fprintf(out, "%-18s %-30s %9.3f %9.3f %9.2f %8.2f %6.1f %-8s %9.1f ok (%.1e)\n", r->name,
+                variant, r->min_ms, r->med_ms, t.gflops, t.gbs, t.pct, t.bound, r->first_ms, r->err);
         if (!strcmp(r->name, "step"))
             fprintf(out, "%-18s %-30s %9.1f images/s\n", "", "", c->B / (r->min_ms * 1e-3));
     }
@@ -876,9 +879,11 @@ static void write_json(FILE *f, const bench_ctx *c, const peaks *p)
         fprintf(f, ", \"used\": %s, \"status\": \"%s\", \"error\": ", r->used ? "true" : "false",
                 r->failed ? "FAILED" : "ok");
         json_number(f, r->err);
-        const double nums[] = {r->min_ms, r->med_ms, t.gflops, t.gbs, t.pct, r->flops, r->bytes};
-        const char *keys[] = {"min_ms", "med_ms", "gflops", "gbs", "pct_peak", "flops", "bytes"};
-        for (int k = 0; k < 7; k++) {
+        const double nums[] = {r->min_ms, r->med_ms, t.gflops, t.gbs, t.pct, r->flops, r->bytes,
+                               r->first_ms};
+        const char *keys[] = {"min_ms", "med_ms", "gflops", "gbs", "pct_peak", "flops", "bytes",
+                              "first_ms"};
+        for (int k = 0; k < 8; k++) {
             fprintf(f, ", \"%s\": ", keys[k]);
             if (r->failed && k < 5)
                 fputs("null", f);
@@ -892,13 +897,14 @@ static void write_json(FILE *f, const bench_ctx *c, const peaks *p)
 
 static void write_csv(FILE *f, const bench_ctx *c, const peaks *p)
 {
-    fprintf(f, "op,variant,used,status,error,min_ms,med_ms,gflops,gbs,pct_peak,bound,flops,bytes\n");
+    fprintf(f, "op,variant,used,status,error,min_ms,med_ms,gflops,gbs,pct_peak,bound,flops,bytes,"
+               "first_ms\n");
     for (int i = 0; i < c->nrows; i++) {
         const row *r = &c->rows[i];
         rate t = rate_of(r, p);
-        fprintf(f, "%s,%s,%d,%s,%.3g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,%.6g,%.6g\n", r->name, r->variant,
-                r->used, r->failed ? "FAILED" : "ok", r->err, r->min_ms, r->med_ms, t.gflops,
-                t.gbs, t.pct, t.bound, r->flops, r->bytes);
+        fprintf(f, "%s,%s,%d,%s,%.3g,%.6g,%.6g,%.6g,%.6g,%.6g,%s,%.6g,%.6g,%.6g\n", r->name,
+                r->variant, r->used, r->failed ? "FAILED" : "ok", r->err, r->min_ms, r->med_ms,
+                t.gflops, t.gbs, t.pct, t.bound, r->flops, r->bytes, r->first_ms);
     }
 }
 
