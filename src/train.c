@@ -192,108 +192,138 @@ static long first_nonfinite(const float *ring, long ring_len, long prev, long st
     return -1;
 }
 
-int train_run(const train_opts *o)
-{
-    double t_start = now_seconds();
+/* Everything one training run holds. */
+typedef struct {
+    const train_opts *o;
     dataset train, test;
-    load_data(o->data_dir, &train, &test);
-    if (o->batch > train.count)
-        die("--batch %d is larger than the training set (%d images in %s)", o->batch, train.count,
-            o->data_dir);
-    long spe = train.count / o->batch;
-    long steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * spe;
-    long ring_len = o->log_every < steps ? o->log_every : steps;
-    if (ring_len > RING_MAX)
-        ring_len = RING_MAX;
-
-    char err[512];
-    net nt;
-    if (net_parse(o->spec, 1, train.rows, train.cols, &nt, err, sizeof err))
-        die("network spec: %s", err);
     clrt rt;
-    clrt_open(&rt, o->device, o->kernel_dir);
-    print_header(&rt, o, &train, &test, steps, spe);
-    size_t data_bytes = ((size_t)train.count + test.count) * (train.rows * train.cols + 1 + sizeof(int));
-    net_alloc(&rt, &nt, o->batch, data_bytes);
-    net_print(&nt, stdout);
+    net nt;
     device_data dtrain, dtest;
-    batch_upload(&rt, &dtrain, &train, "training set");
-    batch_upload(&rt, &dtest, &test, "test set");
-    net_init_params(&rt, &nt, o->init, o->init_scale, o->seed);
-    cl_mem ring = clrt_buffer(&rt, (size_t)ring_len * 2 * sizeof(float), "step statistics");
-    cl_mem status = clrt_buffer(&rt, sizeof(int), "status");
-    clrt_fill_zero(&rt, status, sizeof(int));
-    float *hring = xmalloc((size_t)ring_len * 2 * sizeof(float));
+    long steps, spe;     /* total steps, steps per epoch */
+    long ring_len;       /* per-step (cost, correct) slots on the device */
+    cl_mem ring, status; /* status[0]: set once a cost was non-finite */
+    float *hring;
+    epoch_order eo;
+    progress pg;
+    double t_first;      /* when step 0 was done */
+} run;
 
-    epoch_order eo = {{xmalloc((size_t)train.count * sizeof(int)),
-                       xmalloc((size_t)train.count * sizeof(int))}, {NULL, NULL}, {{0}}, o->shuffle};
-    rng_seed(&eo.rng, o->seed ^ 0x5eed0f0da7a0ull);
-    progress pg = {isatty(STDERR_FILENO), xcalloc((size_t)ring_len, sizeof(cl_event)), 0, 0, steps,
-                   now_seconds()};
+static void run_open(run *r, const train_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    load_data(o->data_dir, &r->train, &r->test);
+    if (o->batch > r->train.count)
+        die("--batch %d is larger than the training set (%d images in %s)", o->batch,
+            r->train.count, o->data_dir);
+    r->spe = r->train.count / o->batch;
+    r->steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * r->spe;
+    r->ring_len = o->log_every < r->steps ? o->log_every : r->steps;
+    if (r->ring_len > RING_MAX)
+        r->ring_len = RING_MAX;
+    char err[512];
+    if (net_parse(o->spec, 1, r->train.rows, r->train.cols, &r->nt, err, sizeof err))
+        die("network spec: %s", err);
+    clrt_open(&r->rt, o->device, o->kernel_dir);
+    print_header(&r->rt, o, &r->train, &r->test, r->steps, r->spe);
+    size_t data_bytes = ((size_t)r->train.count + r->test.count) *
+                        ((size_t)r->train.rows * r->train.cols + 1 + sizeof(int));
+    net_alloc(&r->rt, &r->nt, o->batch, data_bytes);
+    net_print(&r->nt, stdout);
+    batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
+    batch_upload(&r->rt, &r->dtest, &r->test, "test set");
+    net_init_params(&r->rt, &r->nt, o->init, o->init_scale, o->seed);
+    r->ring = clrt_buffer(&r->rt, (size_t)r->ring_len * 2 * sizeof(float), "step statistics");
+    r->status = clrt_buffer(&r->rt, sizeof(int), "status");
+    clrt_fill_zero(&r->rt, r->status, sizeof(int));
+    r->hring = xmalloc((size_t)r->ring_len * 2 * sizeof(float));
+    for (int k = 0; k < 2; k++)
+        r->eo.host[k] = xmalloc((size_t)r->train.count * sizeof(int));
+    rng_seed(&r->eo.rng, o->seed ^ 0x5eed0f0da7a0ull);
+    r->pg = (progress){isatty(STDERR_FILENO), xcalloc((size_t)r->ring_len, sizeof(cl_event)), 0,
+                       0, r->steps, now_seconds()};
     fflush(stdout);
+}
 
-    double t_log = now_seconds(), t_first = 0;
+/* The step loop; returns 0, or EXIT_DIVERGED after naming the first non-finite step. */
+static int run_loop(run *r)
+{
+    const train_opts *o = r->o;
+    double t_log = now_seconds();
     long prev_log = -1, checked = -1;
-    int status_code = 0;
-    for (long step = 0; step < steps; step++) {
-        enqueue_step(&rt, &nt, &dtrain, &eo, o, step, spe, ring, status, ring_len);
-        progress_mark(&rt, &pg, step);
-        int log = step % o->log_every == 0 || step == steps - 1;
-        if (!log && step - checked < ring_len)
+    for (long step = 0; step < r->steps; step++) {
+        enqueue_step(&r->rt, &r->nt, &r->dtrain, &r->eo, o, step, r->spe, r->ring, r->status,
+                     r->ring_len);
+        progress_mark(&r->rt, &r->pg, step);
+        int log = step % o->log_every == 0 || step == r->steps - 1;
+        if (!log && step - checked < r->ring_len)
             continue;
         /* the one host wait: at a log step, or before the ring would overwrite unread costs */
-        progress_read(&rt, &pg, ring, (size_t)ring_len * 2 * sizeof(float), hring);
-        long bad = first_nonfinite(hring, ring_len, checked, step);
+        progress_read(&r->rt, &r->pg, r->ring, (size_t)r->ring_len * 2 * sizeof(float), r->hring);
+        long bad = first_nonfinite(r->hring, r->ring_len, checked, step);
         checked = step;
         if (bad >= 0) {
             fflush(stdout);
             fprintf(stderr, "clnet: step %ld: the cost is %g: training stopped (the weights are "
                     "those before step %ld; try a smaller --lr or another --init)\n", bad,
-                    hring[2 * (bad % ring_len)], bad);
-            status_code = EXIT_DIVERGED;
-            break;
+                    r->hring[2 * (bad % r->ring_len)], bad);
+            return EXIT_DIVERGED;
         }
         if (!log)
             continue;
         double t = now_seconds();
-        float *s = &hring[2 * (step % ring_len)];
+        const float *s = &r->hring[2 * (step % r->ring_len)];
         printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
-               step / spe + 1, s[0], 100.0 * s[1] / o->batch,
+               step / r->spe + 1, s[0], 100.0 * s[1] / o->batch,
                (double)(step - prev_log) * o->batch / (t - t_log));
         fflush(stdout);
         if (step == 0)
-            t_first = t;
+            r->t_first = t;
         t_log = t;
         prev_log = step;
     }
-    double t_train_end = now_seconds();
-    if (status_code == 0) {
-        if (steps > 1)
+    return 0;
+}
+
+static void run_close(run *r)
+{
+    clrt_finish(&r->rt);
+    for (int k = 0; k < 2; k++) {
+        if (r->eo.pending[k])
+            clReleaseEvent(r->eo.pending[k]);
+        free(r->eo.host[k]);
+    }
+    for (int i = 0; i < r->pg.count; i++)
+        clReleaseEvent(r->pg.marks[i]);
+    free(r->pg.marks);
+    free(r->hring);
+    clReleaseMemObject(r->ring);
+    clReleaseMemObject(r->status);
+    batch_release(&r->dtrain);
+    batch_release(&r->dtest);
+    net_free(&r->nt);
+    clrt_close(&r->rt);
+    dataset_free(&r->train);
+    dataset_free(&r->test);
+}
+
+int train_run(const train_opts *o)
+{
+    double t_start = now_seconds();
+    run *r = xmalloc(sizeof *r);
+    run_open(r, o);
+    int status = run_loop(r);
+    if (status == 0) {
+        if (r->steps > 1)
             printf("train throughput %.1f images/s (steps 1..%ld, after the first)\n",
-                   (double)(steps - 1) * o->batch / (t_train_end - t_first), steps - 1);
+                   (double)(r->steps - 1) * o->batch / (now_seconds() - r->t_first), r->steps - 1);
         double cost, acc;
-        evaluate(&rt, &nt, &dtest, &cost, &acc);
-        printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", cost, 100.0 * acc, test.count);
+        evaluate(&r->rt, &r->nt, &r->dtest, &cost, &acc);
+        printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", cost, 100.0 * acc,
+               r->test.count);
     }
     printf("total time %.1f s\n", now_seconds() - t_start);
-
-    clrt_finish(&rt);
-    for (int k = 0; k < 2; k++) {
-        if (eo.pending[k])
-            clReleaseEvent(eo.pending[k]);
-        free(eo.host[k]);
-    }
-    for (int i = 0; i < pg.count; i++)
-        clReleaseEvent(pg.marks[i]);
-    free(pg.marks);
-    free(hring);
-    clReleaseMemObject(ring);
-    clReleaseMemObject(status);
-    batch_release(&dtrain);
-    batch_release(&dtest);
-    net_free(&nt);
-    clrt_close(&rt);
-    dataset_free(&train);
-    dataset_free(&test);
-    return status_code;
+    run_close(r);
+    free(r);
+    return status;
 }
