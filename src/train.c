@@ -17,14 +17,20 @@
 #include "clnet/util.h"
 
 /* Mean cost and accuracy over a whole data set, forward only; one host wait at the end. */
+/* Images in evaluation batch b: full batches, then the remainder. */
+static int eval_batch_size(const device_data *dd, int batch, int b)
+{
+    int left = dd->count - b * batch;
+    return left < batch ? left : batch;
+}
+
 static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, double *acc)
 {
     int nb = (dd->count + nt->batch - 1) / nt->batch;
     cl_mem stats = clrt_buffer(rt, (size_t)nb * 2 * sizeof(float), "evaluation statistics");
     for (int b = 0; b < nb; b++) {
-        int first = b * nt->batch;
-        int n = dd->count - first < nt->batch ? dd->count - first : nt->batch;
-        batch_gather(rt, nt, dd, first, n);
+        int n = eval_batch_size(dd, nt->batch, b);
+        batch_gather(rt, nt, dd, b * nt->batch, n);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
     }
@@ -32,8 +38,7 @@ static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, dou
     clrt_download(rt, stats, 0, (size_t)nb * 2 * sizeof(float), h);
     double sum = 0, correct = 0;
     for (int b = 0; b < nb; b++) {
-        int n = dd->count - b * nt->batch < nt->batch ? dd->count - b * nt->batch : nt->batch;
-        sum += (double)h[2 * b] * n;
+        sum += (double)h[2 * b] * eval_batch_size(dd, nt->batch, b);
         correct += h[2 * b + 1];
     }
     free(h);
