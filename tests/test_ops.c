@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clnet/batch.h"
 #include "clnet/data.h"
+#include "clnet/net.h"
 #include "clnet/util.h"
 #include "ref.h"
 
@@ -243,6 +245,42 @@ START_TEST(sgd_update_and_guard)
 }
 END_TEST
 
+/* gather_batch against dataset_to_float through a shuffled order, from an offset. */
+START_TEST(gather_batch_matches_reference)
+{
+    clrt *rt = test_rt();
+    enum { COUNT = 9, ROWS = 3, COLS = 5, N = 4, FIRST = 3 };
+    dataset d = {COUNT, ROWS, COLS, xmalloc(COUNT * ROWS * COLS), xmalloc(COUNT)};
+    for (int i = 0; i < COUNT * ROWS * COLS; i++)
+        d.pixels[i] = (uint8_t)(i * 37 % 256);
+    for (int i = 0; i < COUNT; i++)
+        d.labels[i] = (uint8_t)(i % CLNET_CLASSES);
+    int order[COUNT] = {8, 2, 5, 0, 7, 1, 6, 3, 4};
+    net nt;
+    char err[128];
+    ck_assert(net_parse("fc10", 1, ROWS, COLS, &nt, err, sizeof err) == 0);
+    net_alloc(rt, &nt, N, 0);
+    device_data dd;
+    batch_upload(rt, &dd, &d, "test images");
+    clrt_upload(rt, dd.order, 0, sizeof order, order);
+    batch_gather(rt, &nt, &dd, FIRST, N);
+    float x[N * ROWS * COLS], want[ROWS * COLS];
+    uint8_t y[N];
+    dev_read(nt.x, x, N * ROWS * COLS);
+    clrt_download(rt, nt.y, 0, N, y);
+    for (int i = 0; i < N; i++) {
+        int src = order[FIRST + i];
+        dataset_to_float(&d, src, 1, want);
+        for (int p = 0; p < ROWS * COLS; p++)
+            ck_assert_float_eq_tol(x[i * ROWS * COLS + p], want[p], 1e-6f); /* x * (1/255) vs x / 255 */
+        ck_assert_int_eq(y[i], d.labels[src]);
+    }
+    batch_release(&dd);
+    net_free(&nt);
+    dataset_free(&d);
+}
+END_TEST
+
 Suite *suite_ops(void)
 {
     Suite *s = suite_create("ops");
@@ -256,6 +294,7 @@ Suite *suite_ops(void)
     tcase_add_test(tc, flatten_orders_features_per_image);
     tcase_add_test(tc, softmax_xent_matches_reference);
     tcase_add_test(tc, sgd_update_and_guard);
+    tcase_add_test(tc, gather_batch_matches_reference);
     suite_add_tcase(s, tc);
     return s;
 }
