@@ -423,6 +423,25 @@ void karg_float(cl_kernel k, cl_uint index, float value)
     CL_CHECK(clSetKernelArg(k, index, sizeof value, &value));
 }
 
+void karg_local(cl_kernel k, cl_uint index, size_t bytes)
+{
+    CL_CHECK(clSetKernelArg(k, index, bytes, NULL));
+}
+
+size_t clrt_launch_groups(clrt *rt, enum kernel_id id, size_t groups, size_t local)
+{
+    size_t most;
+    CL_CHECK(clGetKernelWorkGroupInfo(rt->kernels[id], rt->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                      sizeof most, &most, NULL));
+    if (local > most)
+        local = most;
+    size_t global = groups * local;
+    cl_int st = clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 1, NULL, &global, &local, 0,
+                                       NULL, NULL);
+    CL_CHECK_HINT(st, kernel_name(id));
+    return local;
+}
+
 void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1)
 {
     size_t global[2] = {global0, global1};

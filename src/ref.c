@@ -133,3 +133,41 @@ double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels
     }
     return total / n;
 }
+
+void ref_hist_stats(hist_stats *s, const float *x, size_t n)
+{
+    double sum = 0, sq = 0;
+    s->count = s->le0 = s->nonfinite = 0;
+    s->min = INFINITY, s->max = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) {
+            s->nonfinite++;
+            continue;
+        }
+        s->count++;
+        s->le0 += x[i] <= 0.0f;
+        s->min = fmin(s->min, x[i]);
+        s->max = fmax(s->max, x[i]);
+        sum += x[i];
+    }
+    s->mean = s->count ? sum / (double)s->count : 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i]))
+            sq += (x[i] - s->mean) * (x[i] - s->mean);
+    s->std = s->count ? sqrt(sq / (double)s->count) : 0;
+    if (!s->count)
+        s->min = s->max = 0;
+}
+
+void ref_hist_bins(uint32_t *bins, const float *x, size_t n, float lo, float scale, int nbins)
+{
+    for (int b = 0; b < nbins; b++)
+        bins[b] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            continue;
+        volatile float f = (x[i] - lo) * scale; /* one float rounding, as on the device */
+        int b = f <= 0.0f ? 0 : f >= (float)(nbins - 1) ? nbins - 1 : (int)f;
+        bins[b]++;
+    }
+}

@@ -32,5 +32,6 @@ Suite *suite_data(void);
 Suite *suite_init(void);
 Suite *suite_train(void);
 Suite *suite_cli(void);
+Suite *suite_hist(void);
 
 #endif

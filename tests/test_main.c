@@ -6,6 +6,7 @@
 int main(void)
 {
     SRunner *sr = srunner_create(suite_ops());
+    srunner_add_suite(sr, suite_hist());
     srunner_add_suite(sr, suite_grad());
     srunner_add_suite(sr, suite_data());
     srunner_add_suite(sr, suite_init());

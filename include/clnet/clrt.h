@@ -25,6 +25,11 @@
     X(softmax_xent, "loss")                                                                       \
     X(loss_reduce, "loss")                                                                        \
     X(sgd_update, "sgd")                                                                          \
+    X(hist_partial, "hist")                                                                       \
+    X(hist_final, "hist")                                                                         \
+    X(hist_range, "hist")                                                                         \
+    X(hist_bins, "hist")                                                                          \
+    X(finite_check, "hist")                                                                       \
     X(peak_fma1, "peak")                                                                          \
     X(peak_fma4, "peak")                                                                          \
     X(peak_fma8, "peak")                                                                          \
@@ -95,7 +100,12 @@ void clrt_finish(clrt *rt);
 void karg_mem(cl_kernel k, cl_uint index, cl_mem value);
 void karg_int(cl_kernel k, cl_uint index, int value);
 void karg_float(cl_kernel k, cl_uint index, float value);
+/* A __local argument of the given size. */
+void karg_local(cl_kernel k, cl_uint index, size_t bytes);
 /* Launches kernel id over `global` work-items in one dimension (or two when global1 > 0). */
 void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1);
+/* Launches kernel id over groups work-groups of local work-items, at most what the kernel and
+ * device allow (returned: the local size used). */
+size_t clrt_launch_groups(clrt *rt, enum kernel_id id, size_t groups, size_t local);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clnet/hist.h"
 #include "clnet/ops.h"
 
 /* One element each: output (k, b, oy, ox); input gradient (c, b, y, x) from dz; weight gradient
@@ -26,5 +27,11 @@ void ref_dense_forward(float *z, const float *x, const float *w, const float *b,
 /* Per-example loss and probabilities; returns the mean loss. */
 double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,
                         int *correct);
+
+/* Statistics of x[0..n) in double (count, le0, nonfinite, min, max, mean, std; not the range). */
+void ref_hist_stats(hist_stats *s, const float *x, size_t n);
+/* Counts the finite values of x[0..n) into nbins bins: (int)((v - lo) * scale) in float, clamped
+ * to [0, nbins-1], the same operations as the device. */
+void ref_hist_bins(uint32_t *bins, const float *x, size_t n, float lo, float scale, int nbins);
 
 #endif
