@@ -10,7 +10,7 @@
 CC      ?= cc
 PKGS     = OpenCL clblast zlib
 # Recursive (=) so pkg-config runs when a recipe needs it, after `make deps`.
-CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Iinclude -Ibuild $(shell pkg-config --cflags $(PKGS))
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Iinclude -Ibuild -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS))
 OPT     ?= -O2 -g
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs check)

@@ -8,12 +8,13 @@
 
 #include "clnet/bench.h"
 #include "clnet/clrt.h"
+#include "clnet/hist.h"
 #include "clnet/net.h"
 #include "clnet/train.h"
 #include "clnet/util.h"
 
 #define CLNET_VERSION "0.1.0"
-#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+#define DEFAULT_DATA CLNET_DEFAULT_DATA
 
 static void usage(FILE *out)
 {
@@ -31,6 +32,23 @@ static void usage(FILE *out)
             "Device choice: --device INDEX|NAME or $CLNET_DEVICE; default the first GPU, else the\n"
             "first device.\n");
 }
+
+#define OUTPUT_FLAGS \
+    "\n" \
+    "output (a folder with histogram images, metrics.csv and index.html to open in a browser):\n" \
+    "  --out DIR         write there (created; must be empty if it exists) [runs/<date-time>]\n" \
+    "  --no-output       write no files\n" \
+    "  --hist-every N    capture each conv layer's pre-activation output (before the ReLU),\n" \
+    "                    the logits and the predictions every N steps and at the first and\n" \
+    "                    last step; 0: never [100]\n" \
+    "  --hist-range R    own: each tensor on its own x range; shared: all conv layers on one\n" \
+    "                    range, so growth or shrinkage across layers shows at a glance [own]\n" \
+    "  --hist-bins N     bins per histogram, 2..1024 [64]\n" \
+    "  --hist-log        log counts on the y axis\n" \
+    "  --hist-grads      also capture each weight tensor's gradient\n" \
+    "  --check-finite    after every step check every tensor for NaN/Inf; stop at the first\n" \
+    "                    and name it\n" \
+    "  --test-images N   evaluate on the first N test images [all]\n"
 
 static void train_usage(FILE *out)
 {
@@ -58,10 +76,13 @@ static void train_usage(FILE *out)
             "  --device D        device index or part of its name (see clnet devices) [$CLNET_DEVICE,\n"
             "                    else the first GPU, else the first device]\n"
             "  --kernels DIR     read kernels/*.cl from DIR instead of the embedded copies\n"
+            OUTPUT_FLAGS
             "  --help            show this text\n"
             "\n"
-            "Exit status: 0 done, 1 bad input or device failure, 2 usage error, 3 the cost became\n"
-            "non-finite (training stopped).\n");
+            "Exit status: 0 done, 1 bad input, device failure or an output file that could not be\n"
+            "written (the results are still printed), 2 usage error, 3 the cost or (with\n"
+            "--check-finite) any tensor became non-finite: training stopped, the first non-finite\n"
+            "tensor is named and that step's histograms are written.\n");
 }
 
 static const char *need_value(int argc, char **argv, int *i)
@@ -109,10 +130,58 @@ static uint64_t parse_seed(const char *s)
     return (uint64_t)v;
 }
 
+/* The command line as one string, for the report. */
+static char *command_line(int argc, char **argv)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = xmalloc(len);
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        strcat(s, i ? " " : "");
+        strcat(s, i ? argv[i] : "clnet");
+    }
+    return s;
+}
+
+/* The output and histogram flags, shared by train and study. Returns 0 if argv[*i] is not one. */
+static int parse_output_flag(int argc, char **argv, int *i, train_opts *o)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--out")) {
+        o->out_dir = need_value(argc, argv, i);
+        if (!*o->out_dir)
+            die_status(EXIT_USAGE, "--out: empty folder name");
+    } else if (!strcmp(a, "--no-output")) {
+        o->no_output = 1;
+    } else if (!strcmp(a, "--hist-every")) {
+        o->hist_every = parse_long(a, need_value(argc, argv, i), 0, 1000000000L);
+    } else if (!strcmp(a, "--hist-bins")) {
+        o->hist_bins = (int)parse_long(a, need_value(argc, argv, i), 2, HIST_MAX_BINS);
+    } else if (!strcmp(a, "--hist-range")) {
+        const char *v = need_value(argc, argv, i);
+        if (strcmp(v, "own") && strcmp(v, "shared"))
+            die_status(EXIT_USAGE, "--hist-range '%s': expected own or shared", v);
+        o->hist_shared = !strcmp(v, "shared");
+    } else if (!strcmp(a, "--hist-log")) {
+        o->hist_log = 1;
+    } else if (!strcmp(a, "--hist-grads")) {
+        o->hist_grads = 1;
+    } else if (!strcmp(a, "--check-finite")) {
+        o->check_finite = 1;
+    } else if (!strcmp(a, "--test-images")) {
+        o->test_images = parse_long(a, need_value(argc, argv, i), 1, 1000000000L);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 static int cmd_train(int argc, char **argv)
 {
-    train_opts o = {DEFAULT_DATA, NULL, NULL, CLNET_DEFAULT_SPEC, 0, 0, 100, 0.01, 1, 100,
-                    INIT_HE, 0.01, 1};
+    train_opts o = train_defaults();
+    o.command = command_line(argc, argv);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -144,13 +213,15 @@ static int cmd_train(int argc, char **argv)
             o.device = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--kernels")) {
             o.kernel_dir = need_value(argc, argv, &i);
-        } else {
+        } else if (!parse_output_flag(argc, argv, &i, &o)) {
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet train --help)", a);
         }
     }
     if (o.steps && o.epochs)
         die_status(EXIT_USAGE, "give --steps or --epochs, not both");
-    return train_run(&o);
+    int st = train_run(&o, NULL);
+    free((char *)o.command);
+    return st;
 }
 
 static void bench_usage(FILE *out)

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +12,29 @@
 #include <unistd.h>
 
 #include "clnet/batch.h"
+#include "clnet/capture.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
 #include "clnet/net.h"
+#include "clnet/report.h"
 #include "clnet/util.h"
 
-/* Mean cost and accuracy over a whole data set, forward only; one host wait at the end. */
-/* Images in evaluation batch b: full batches, then the remainder. */
-static int eval_batch_size(const device_data *dd, int batch, int b)
+/* Images in evaluation batch b of count images: full batches, then the remainder. */
+static int eval_batch_size(int count, int batch, int b)
 {
-    int left = dd->count - b * batch;
+    int left = count - b * batch;
     return left < batch ? left : batch;
 }
 
-static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, double *acc)
+/* Mean cost and accuracy over the first count images of a data set, forward only; one host
+ * wait at the end. */
+static void evaluate(clrt *rt, net *nt, const device_data *dd, int count, double *cost,
+                     double *acc)
 {
-    int nb = (dd->count + nt->batch - 1) / nt->batch;
+    int nb = (count + nt->batch - 1) / nt->batch;
     cl_mem stats = clrt_buffer(rt, (size_t)nb * 2 * sizeof(float), "evaluation statistics");
     for (int b = 0; b < nb; b++) {
-        int n = eval_batch_size(dd, nt->batch, b);
+        int n = eval_batch_size(count, nt->batch, b);
         batch_gather(rt, nt, dd, b * nt->batch, n);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
@@ -38,13 +43,13 @@ static void evaluate(clrt *rt, net *nt, const device_data *dd, double *cost, dou
     clrt_download(rt, stats, 0, (size_t)nb * 2 * sizeof(float), h);
     double sum = 0, correct = 0;
     for (int b = 0; b < nb; b++) {
-        sum += (double)h[2 * b] * eval_batch_size(dd, nt->batch, b);
+        sum += (double)h[2 * b] * eval_batch_size(count, nt->batch, b);
         correct += h[2 * b + 1];
     }
     free(h);
     clReleaseMemObject(stats);
-    *cost = sum / dd->count;
-    *acc = correct / dd->count;
+    *cost = sum / count;
+    *acc = correct / count;
 }
 
 #define RING_MAX 4096 /* the host reads the step costs at least this often */
@@ -174,29 +179,6 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            o->shuffle ? "shuffled each epoch" : "file order");
 }
 
-/* Enqueues one whole training step; nothing here waits for the device. */
-static void enqueue_step(clrt *rt, net *nt, const device_data *d, epoch_order *eo,
-                         const train_opts *o, long step, long spe, cl_mem ring, cl_mem status,
-                         long ring_len)
-{
-    if (step % spe == 0 && o->shuffle)
-        order_next_epoch(rt, eo, d, step / spe);
-    batch_gather(rt, nt, d, (int)((step % spe) * o->batch), o->batch);
-    net_forward(rt, nt, o->batch);
-    net_loss(rt, nt, ring, status, (int)(step % ring_len), o->batch, 1);
-    net_backward(rt, nt, o->batch);
-    net_sgd(rt, nt, status, (float)o->lr);
-}
-
-/* Checks the costs of steps (prev, step] in the ring; returns the first non-finite step or -1. */
-static long first_nonfinite(const float *ring, long ring_len, long prev, long step)
-{
-    for (long s = prev + 1; s <= step; s++)
-        if (!isfinite(ring[2 * (s % ring_len)]))
-            return s;
-    return -1;
-}
-
 /* Everything one training run holds. */
 typedef struct {
     const train_opts *o;
@@ -211,7 +193,99 @@ typedef struct {
     epoch_order eo;
     progress pg;
     double t_first;      /* when step 0 was done */
+    double step_ms;      /* milliseconds per step over the last log interval, 0 before */
+    report rep;
+    capture cap;         /* the histogram tensors (ntensors 0 without histograms) */
+    capture chk;         /* every tensor, for --check-finite and the divergence diagnosis */
+    hist_stats *hs;      /* one capture read back */
+    uint32_t *hb;
+    cl_mem flag;         /* --check-finite: {first step, first tensor} */
+    int hflag[2];
 } run;
+
+/* Enqueues one whole training step; nothing here waits for the device. */
+static void enqueue_step(run *r, long step)
+{
+    const train_opts *o = r->o;
+    clrt *rt = &r->rt;
+    if (step % r->spe == 0 && o->shuffle)
+        order_next_epoch(rt, &r->eo, &r->dtrain, step / r->spe);
+    batch_gather(rt, &r->nt, &r->dtrain, (int)((step % r->spe) * o->batch), o->batch);
+    net_forward(rt, &r->nt, o->batch);
+    net_loss(rt, &r->nt, r->ring, r->status, (int)(step % r->ring_len), o->batch, 1);
+    net_backward(rt, &r->nt, o->batch);
+    for (int t = 0; o->check_finite && t < r->chk.ntensors; t++)
+        finite_check(rt, r->flag, r->status, r->chk.t[t].buf, r->chk.t[t].off,
+                     r->chk.t[t].count, (int)step, t);
+    net_sgd(rt, &r->nt, r->status, (float)o->lr);
+}
+
+/* Checks the costs of steps (prev, step] in the ring; returns the first non-finite step or -1. */
+static long first_nonfinite(const float *ring, long ring_len, long prev, long step)
+{
+    for (long s = prev + 1; s <= step; s++)
+        if (!isfinite(ring[2 * (s % ring_len)]))
+            return s;
+    return -1;
+}
+
+/* "init he", "init scaled x0.01", or --label's text: in every image title. */
+static void run_label(const train_opts *o, char *buf, size_t len)
+{
+    if (o->label)
+        snprintf(buf, len, "%s", o->label);
+    else if (o->init == INIT_SCALED)
+        snprintf(buf, len, "init scaled x%g", o->init_scale);
+    else
+        snprintf(buf, len, "init %s", init_name(o->init));
+}
+
+static void open_output(run *r)
+{
+    const train_opts *o = r->o;
+    char err[4200], label[64];
+    run_label(o, label, sizeof label);
+    if (!o->no_output && report_open(&r->rep, o->out_dir, err, sizeof err))
+        die("%s", err);
+    r->rep.steps_per_epoch = r->spe;
+    report_setting(&r->rep, "command", "%s", o->command ? o->command : "clnet train");
+    report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
+    report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d)", o->data_dir,
+                   r->train.count, r->test.count, r->train.rows, r->train.cols);
+    report_setting(&r->rep, "network", "%s (%zu parameters)", o->spec, r->nt.nparams);
+    report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
+                   (double)r->steps / (double)r->spe, o->batch);
+    report_setting(&r->rep, "optimizer", "plain SGD, lr %g", o->lr);
+    report_setting(&r->rep, "init", "%s", label);
+    report_setting(&r->rep, "seed", "%llu, %s", (unsigned long long)o->seed,
+                   o->shuffle ? "shuffled each epoch" : "file order");
+    report_setting(&r->rep, "histograms", o->hist_every ? "every %ld steps and the last, %d bins, "
+                   "%s range, %s counts%s" : "off", o->hist_every, o->hist_bins,
+                   o->hist_shared ? "shared conv" : "own", o->hist_log ? "log" : "linear",
+                   o->hist_grads ? ", weight gradients" : "");
+}
+
+static void open_captures(run *r)
+{
+    const train_opts *o = r->o;
+    char label[64];
+    run_label(o, label, sizeof label);
+    tensor_ref *t = xmalloc((size_t)(3 * r->nt.nlayers + 2) * sizeof *t);
+    capture_open_list(&r->rt, &r->chk, t, check_tensors(&r->nt, t), 8);
+    free(t);
+    capture_open(&r->rt, &r->cap, &r->nt, o->hist_grads, o->hist_bins, o->hist_shared);
+    int n = r->cap.ntensors > r->chk.ntensors ? r->cap.ntensors : r->chk.ntensors;
+    r->hs = xmalloc((size_t)n * sizeof *r->hs);
+    r->hb = xmalloc((size_t)n * (o->hist_bins > 8 ? o->hist_bins : 8) * sizeof *r->hb);
+    char(*names)[32] = xmalloc((size_t)r->cap.ntensors * sizeof *names);
+    for (int i = 0; i < r->cap.ntensors; i++)
+        memcpy(names[i], r->cap.t[i].name, sizeof names[i]);
+    report_tensors(&r->rep, names, r->cap.ntensors, o->hist_bins, o->hist_log, label);
+    free(names);
+    r->flag = clrt_buffer(&r->rt, 2 * sizeof(int), "finite flag");
+    int none[2] = {INT_MAX, INT_MAX};
+    clrt_upload(&r->rt, r->flag, 0, sizeof none, none);
+}
 
 static void run_open(run *r, const train_opts *o)
 {
@@ -223,9 +297,10 @@ static void run_open(run *r, const train_opts *o)
             r->train.count, o->data_dir);
     r->spe = r->train.count / o->batch;
     r->steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * r->spe;
+    /* read at least once per epoch, so a diverged step's batch order is still at hand */
     r->ring_len = o->log_every < r->steps ? o->log_every : r->steps;
-    if (r->ring_len > RING_MAX)
-        r->ring_len = RING_MAX;
+    r->ring_len = r->ring_len < r->spe ? r->ring_len : r->spe;
+    r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
     char err[512];
     if (net_parse(o->spec, 1, r->train.rows, r->train.cols, &r->nt, err, sizeof err))
         die("network spec: %s", err);
@@ -235,6 +310,10 @@ static void run_open(run *r, const train_opts *o)
                         ((size_t)r->train.rows * r->train.cols + 1 + sizeof(int));
     net_alloc(&r->rt, &r->nt, o->batch, data_bytes);
     net_print(&r->nt, stdout);
+    open_output(r); /* after every input check: a refused run leaves no folder behind */
+    if (r->rep.dir)
+        printf("output: %s\n", r->rep.dir);
+    open_captures(r);
     batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
     batch_upload(&r->rt, &r->dtest, &r->test, "test set");
     net_init_params(&r->rt, &r->nt, o->init, o->init_scale, o->seed);
@@ -250,6 +329,94 @@ static void run_open(run *r, const train_opts *o)
     fflush(stdout);
 }
 
+/* Captures the histogram tensors as they are now (after step), prints the table, writes the
+ * images, and says what the capture cost next to a training step. */
+static void capture_step(run *r, long step)
+{
+    if (!r->cap.ntensors)
+        return;
+    clrt_finish(&r->rt); /* so the time below is the capture's own */
+    double t0 = now_seconds();
+    capture_run(&r->rt, &r->cap, r->hs, r->hb);
+    double t1 = now_seconds();
+    report_capture(&r->rep, step, r->hs, r->hb);
+    double t2 = now_seconds();
+    printf("histograms at step %ld: capture %.1f ms on the device, images %.0f ms", step,
+           1e3 * (t1 - t0), 1e3 * (t2 - t1));
+    if (r->step_ms > 0)
+        printf(" (a training step takes %.0f ms)", r->step_ms);
+    printf("\n");
+    print_capture_table(stdout, r->rep.names, r->hs, r->cap.ntensors);
+    fflush(stdout);
+}
+
+/* Runs step `bad`'s batch again through forward and backward with the weights it saw (updates
+ * stopped at that step) and returns the first tensor, in network order, that holds a
+ * non-finite value (-1 if none), with its count. */
+static int replay_step(run *r, long bad, long now, uint64_t *count)
+{
+    const train_opts *o = r->o;
+    long e = bad / r->spe;
+    if (o->shuffle && e != now / r->spe) /* the ring is read once per epoch: e is now - 1 */
+        clrt_upload(&r->rt, r->dtrain.order, 0, (size_t)r->train.count * sizeof(int),
+                    r->eo.host[e & 1]);
+    batch_gather(&r->rt, &r->nt, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch);
+    net_forward(&r->rt, &r->nt, o->batch);
+    net_loss(&r->rt, &r->nt, r->ring, r->status, 0, o->batch, 0);
+    net_backward(&r->rt, &r->nt, o->batch);
+    capture_run(&r->rt, &r->chk, r->hs, r->hb);
+    for (int t = 0; t < r->chk.ntensors; t++)
+        if (r->hs[t].nonfinite) {
+            *count = r->hs[t].nonfinite;
+            return t;
+        }
+    return -1;
+}
+
+/* Names the step and the first non-finite tensor, writes that step's histograms; returns
+ * EXIT_DIVERGED. */
+static int diverged(run *r, long bad, long now, double cost)
+{
+    uint64_t count = 0;
+    int t = replay_step(r, bad, now, &count);
+    char where[160];
+    if (t >= 0)
+        snprintf(where, sizeof where, "first non-finite values in %s (%llu of %zu)",
+                 r->chk.t[t].name, (unsigned long long)count, r->chk.t[t].count);
+    else
+        snprintf(where, sizeof where, "no tensor of the replayed step is non-finite");
+    char cost_s[32] = "";
+    if (!isfinite(cost))
+        snprintf(cost_s, sizeof cost_s, "the cost is %g; ", cost);
+    fflush(stdout);
+    fprintf(stderr, "clnet: step %ld: %s%s: training stopped (the weights are those before step "
+            "%ld; try a smaller --lr or another --init)\n", bad, cost_s, where, bad);
+    report_result(&r->rep, "diverged at step %ld: %s%s", bad, cost_s, where);
+    capture_step(r, bad);
+    return EXIT_DIVERGED;
+}
+
+/* Reads the ring (and the --check-finite flag): the one host wait. Records the costs of steps
+ * (checked, step]; returns the first bad step, or -1. */
+static long read_back(run *r, long checked, long step, double *bad_cost)
+{
+    if (r->o->check_finite)
+        CL_CHECK(clEnqueueReadBuffer(r->rt.queue, r->flag, CL_FALSE, 0, sizeof r->hflag,
+                                     r->hflag, 0, NULL, NULL));
+    progress_read(&r->rt, &r->pg, r->ring, (size_t)r->ring_len * 2 * sizeof(float), r->hring);
+    for (long s = checked + 1; s <= step; s++) {
+        const float *v = &r->hring[2 * (s % r->ring_len)];
+        report_metrics(&r->rep, s, v[0], v[1] / (float)r->o->batch, NAN);
+    }
+    long bad = first_nonfinite(r->hring, r->ring_len, checked, step);
+    *bad_cost = bad >= 0 ? r->hring[2 * (bad % r->ring_len)] : 0;
+    if (r->o->check_finite && r->hflag[0] != INT_MAX && (bad < 0 || r->hflag[0] <= bad)) {
+        bad = r->hflag[0];
+        *bad_cost = r->hring[2 * (bad % r->ring_len)];
+    }
+    return bad;
+}
+
 /* The step loop; returns 0, or EXIT_DIVERGED after naming the first non-finite step. */
 static int run_loop(run *r)
 {
@@ -257,35 +424,34 @@ static int run_loop(run *r)
     double t_log = now_seconds();
     long prev_log = -1, checked = -1;
     for (long step = 0; step < r->steps; step++) {
-        enqueue_step(&r->rt, &r->nt, &r->dtrain, &r->eo, o, step, r->spe, r->ring, r->status,
-                     r->ring_len);
+        enqueue_step(r, step);
         progress_mark(&r->rt, &r->pg, step);
-        int log = step % o->log_every == 0 || step == r->steps - 1;
-        if (!log && step - checked < r->ring_len)
+        int last = step == r->steps - 1;
+        int log = step % o->log_every == 0 || last;
+        int hist = o->hist_every && (step % o->hist_every == 0 || last);
+        if (!log && !hist && step - checked < r->ring_len)
             continue;
-        /* the one host wait: at a log step, or before the ring would overwrite unread costs */
-        progress_read(&r->rt, &r->pg, r->ring, (size_t)r->ring_len * 2 * sizeof(float), r->hring);
-        long bad = first_nonfinite(r->hring, r->ring_len, checked, step);
+        double bad_cost;
+        long bad = read_back(r, checked, step, &bad_cost);
         checked = step;
-        if (bad >= 0) {
+        if (bad >= 0)
+            return diverged(r, bad, step, bad_cost);
+        if (log) {
+            double t = now_seconds(), ips = (double)(step - prev_log) * o->batch / (t - t_log);
+            const float *s = &r->hring[2 * (step % r->ring_len)];
+            printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
+                   step / r->spe + 1, s[0], 100.0 * s[1] / o->batch, ips);
             fflush(stdout);
-            fprintf(stderr, "clnet: step %ld: the cost is %g: training stopped (the weights are "
-                    "those before step %ld; try a smaller --lr or another --init)\n", bad,
-                    r->hring[2 * (bad % r->ring_len)], bad);
-            return EXIT_DIVERGED;
+            r->rep.ips[step] = ips;
+            if (step > 0)
+                r->step_ms = 1e3 * o->batch / ips;
+            if (step == 0)
+                r->t_first = t;
+            t_log = t;
+            prev_log = step;
         }
-        if (!log)
-            continue;
-        double t = now_seconds();
-        const float *s = &r->hring[2 * (step % r->ring_len)];
-        printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
-               step / r->spe + 1, s[0], 100.0 * s[1] / o->batch,
-               (double)(step - prev_log) * o->batch / (t - t_log));
-        fflush(stdout);
-        if (step == 0)
-            r->t_first = t;
-        t_log = t;
-        prev_log = step;
+        if (hist) /* its time counts in the next log interval: it is part of training */
+            capture_step(r, step);
     }
     return 0;
 }
@@ -302,6 +468,11 @@ static void run_close(run *r)
         clReleaseEvent(r->pg.marks[i]);
     free(r->pg.marks);
     free(r->hring);
+    free(r->hs);
+    free(r->hb);
+    capture_close(&r->cap);
+    capture_close(&r->chk);
+    clReleaseMemObject(r->flag);
     clReleaseMemObject(r->ring);
     clReleaseMemObject(r->status);
     batch_release(&r->dtrain);
@@ -312,22 +483,87 @@ static void run_close(run *r)
     dataset_free(&r->test);
 }
 
-int train_run(const train_opts *o)
+/* Copies what clnet study needs out of the run. */
+static void fill_result(const run *r, train_result *res, int status, double cost, double acc,
+                        double ips, const char *index)
+{
+    memset(res, 0, sizeof *res);
+    res->status = status;
+    res->steps = r->steps;
+    res->test_cost = cost, res->test_acc = acc, res->images_per_s = ips;
+    res->ntensors = r->rep.ntensors, res->nbins = r->rep.nbins;
+    res->names = xmalloc((size_t)(res->ntensors ? res->ntensors : 1) * sizeof *res->names);
+    memcpy(res->names, r->rep.names, (size_t)res->ntensors * sizeof *res->names);
+    if (r->rep.ncaps) {
+        const capture_rec *c = &r->rep.caps[0];
+        res->stats0 = xmalloc((size_t)res->ntensors * sizeof *res->stats0);
+        memcpy(res->stats0, c->stats, (size_t)res->ntensors * sizeof *res->stats0);
+        res->bins0 = xmalloc((size_t)res->ntensors * res->nbins * sizeof *res->bins0);
+        memcpy(res->bins0, c->bins, (size_t)res->ntensors * res->nbins * sizeof *res->bins0);
+    }
+    res->out_dir = r->rep.dir ? xstrdup(r->rep.dir) : NULL;
+    res->report = index ? xstrdup(index) : NULL;
+}
+
+void train_result_free(train_result *res)
+{
+    free(res->names);
+    free(res->stats0);
+    free(res->bins0);
+    free(res->out_dir);
+    free(res->report);
+    memset(res, 0, sizeof *res);
+}
+
+train_opts train_defaults(void)
+{
+    train_opts o;
+    memset(&o, 0, sizeof o);
+    o.data_dir = CLNET_DEFAULT_DATA;
+    o.spec = CLNET_DEFAULT_SPEC;
+    o.batch = 100;
+    o.lr = 0.01;
+    o.seed = 1;
+    o.log_every = 100;
+    o.init = INIT_HE;
+    o.init_scale = 0.01;
+    o.shuffle = 1;
+    o.hist_every = 100;
+    o.hist_bins = 64;
+    return o;
+}
+
+int train_run(const train_opts *o, train_result *res)
 {
     double t_start = now_seconds();
     run *r = xmalloc(sizeof *r);
     run_open(r, o);
     int status = run_loop(r);
+    double cost = NAN, acc = NAN, ips = NAN;
     if (status == 0) {
-        if (r->steps > 1)
-            printf("train throughput %.1f images/s (steps 1..%ld, after the first)\n",
-                   (double)(r->steps - 1) * o->batch / (now_seconds() - r->t_first), r->steps - 1);
-        double cost, acc;
-        evaluate(&r->rt, &r->nt, &r->dtest, &cost, &acc);
-        printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", cost, 100.0 * acc,
-               r->test.count);
+        if (r->steps > 1) {
+            ips = (double)(r->steps - 1) * o->batch / (now_seconds() - r->t_first);
+            printf("train throughput %.1f images/s (steps 1..%ld, after the first)\n", ips,
+                   r->steps - 1);
+            report_result(&r->rep, "train throughput %.1f images/s", ips);
+        }
+        int count = o->test_images && o->test_images < r->test.count ? (int)o->test_images
+                                                                    : r->test.count;
+        evaluate(&r->rt, &r->nt, &r->dtest, count, &cost, &acc);
+        printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", cost, 100.0 * acc, count);
+        report_result(&r->rep, "test cost %.4f  test accuracy %.2f%% (%d images)", cost,
+                      100.0 * acc, count);
     }
     printf("total time %.1f s\n", now_seconds() - t_start);
+    report_result(&r->rep, "total time %.1f s", now_seconds() - t_start);
+    const char *index = report_finish(&r->rep);
+    if (index)
+        printf("report: %s\n", index);
+    if (r->rep.failed && status == 0)
+        status = EXIT_INPUT;
+    if (res)
+        fill_result(r, res, status, cost, acc, ips, index);
+    report_close(&r->rep);
     run_close(r);
     free(r);
     return status;

@@ -11,6 +11,9 @@
 
 #include "clnet/util.h"
 #include "idxfile.h"
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#include "stb_image.h"
 #include "json.h"
 #include "ref.h"
 
@@ -90,6 +93,11 @@ START_TEST(bad_flags)
         {"train --steps 5 --epochs 1", "not both"},
         {"train --bogus", "unknown flag '--bogus'"},
         {"train --batch", "--batch needs a value"},
+        {"train --hist-range wide", "--hist-range 'wide': expected own or shared"},
+        {"train --hist-bins 1", "--hist-bins 1: must be between 2 and 1024"},
+        {"train --hist-every -1", "--hist-every -1"},
+        {"train --test-images 0", "--test-images 0"},
+        {"train --out ''", "--out: empty folder name"},
         {"frobnicate", "unknown command 'frobnicate'"},
         {"bench --repeat 0", "--repeat 0: must be between 1 and 100000"},
         {"bench --json - --csv -", "cannot both take stdout"},
@@ -205,7 +213,8 @@ START_TEST(same_seed_same_costs)
 {
     write_data_folder(dir, 200, 100, 28, 28, 1);
     char args[8192], first[4096], second[4096];
-    snprintf(args, sizeof args, "train --data %s --batch 50 --steps 4 --log-every 1 --lr 0.05", dir);
+    snprintf(args, sizeof args, "train --data %s --batch 50 --steps 4 --log-every 1 --lr 0.05 "
+             "--no-output", dir);
     ck_assert_msg(run(args) == 0, "run failed: %s", err);
     ck_assert_msg(strstr(out, "step      3") && strstr(out, "test cost"), "output: %s", out);
     ck_assert_msg(strstr(out, "layer4") && strstr(out, "device:"), "no network summary: %s", out);
@@ -221,18 +230,89 @@ START_TEST(divergence_exits_3)
 {
     write_data_folder(dir, 200, 100, 28, 28, 1);
     char args[8192];
-    snprintf(args, sizeof args,
-             "train --data %s --batch 50 --steps 4 --log-every 10 --init normal --lr 1000", dir);
+    snprintf(args, sizeof args, "train --data %s --batch 50 --steps 4 --log-every 10 --init normal "
+             "--lr 1000 --hist-every 0 --out %s/out", dir, dir);
     expect_error(args, 3, "training stopped");
     ck_assert_msg(strstr(err, ": step ") && strstr(err, "the cost is"), "err: %s", err);
     ck_assert_msg(strstr(out, "test cost") == NULL, "must stop before the test pass: %s", out);
+    /* the diagnosis names a tensor, and the histograms of that step are written */
+    ck_assert_msg(strstr(err, "first non-finite values in "), "err: %s", err);
+    long step = strtol(strstr(err, ": step ") + 7, NULL, 10);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/out/hist/step%06ld-layer1_conv.png", dir, step);
+    ck_assert_msg(access(path, R_OK) == 0, "no %s", path);
+    snprintf(path, sizeof path, "%s/out/index.html", dir);
+    ck_assert_msg(access(path, R_OK) == 0, "no %s", path);
+
+    /* --check-finite stops at the first tensor, which it names */
+    snprintf(args, sizeof args, "train --data %s --batch 50 --steps 4 --log-every 10 --init normal "
+             "--lr 1000 --check-finite --no-output", dir);
+    expect_error(args, 3, "first non-finite values in ");
+}
+END_TEST
+
+/* Every <img src="..."> of an index.html: exists and decodes as a PNG with something drawn. */
+static int check_report_images(const char *folder, const char *html)
+{
+    int n = 0;
+    for (const char *p = strstr(html, "<img"); p; p = strstr(p + 1, "<img")) {
+        const char *src = strstr(p, "src=\"");
+        ck_assert_msg(src != NULL, "img without src");
+        src += 5;
+        char rel[512], path[8192];
+        snprintf(rel, sizeof rel, "%.*s", (int)(strchr(src, '"') - src), src);
+        snprintf(path, sizeof path, "%s/%s", folder, rel);
+        int w, h, c;
+        unsigned char *px = stbi_load(path, &w, &h, &c, 3);
+        ck_assert_msg(px != NULL, "%s does not decode: %s", path, stbi_failure_reason());
+        ck_assert_msg(w >= 400 && h >= 200, "%s is %dx%d", path, w, h);
+        long dark = 0;
+        for (long i = 0; i < (long)w * h * 3; i++)
+            dark += px[i] < 128;
+        ck_assert_msg(dark > 500, "%s is almost blank", path);
+        stbi_image_free(px);
+        n++;
+    }
+    return n;
+}
+
+START_TEST(report_shows_every_image)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[8192], folder[4096];
+    static char html[1 << 20];
+    snprintf(folder, sizeof folder, "%s/run", dir);
+    snprintf(args, sizeof args, "train --data %s --batch 20 --steps 3 --log-every 1 --hist-every 2 "
+             "--hist-range shared --out %s", dir, folder);
+    ck_assert_msg(run(args) == 0, "run failed: %s", err);
+    /* the table at each capture, in network order */
+    const char *rows[] = {"histograms at step 0:", "layer1_conv", "layer4_conv", "logits",
+                          "predictions", "histograms at step 2:"};
+    const char *p = out;
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        p = strstr(p, rows[i]);
+        ck_assert_msg(p != NULL, "no '%s' in order in: %s", rows[i], out);
+    }
+    ck_assert_msg(strstr(out, "report: ") && strstr(out, "/run/index.html"), "%s", out);
+    snprintf(path, sizeof path, "%s/index.html", folder);
+    slurp(path, html, sizeof html);
+    ck_assert_msg(strstr(html, "</html>") && strstr(html, "<svg"), "index.html: %.300s", html);
+    /* 2 captures x (6 tensors + 1 sheet) + 6 over-time images */
+    ck_assert_int_eq(check_report_images(folder, html), 20);
+    snprintf(path, sizeof path, "%s/metrics.csv", folder);
+    slurp(path, html, sizeof html);
+    ck_assert_msg(strncmp(html, "step,epoch,cost,accuracy,images_per_s\n0,1,", 42) == 0, "%s", html);
+    ck_assert_msg(strstr(html, "\n2,1,") != NULL, "metrics.csv: %s", html);
+    /* an existing non-empty folder is refused, and left as it was */
+    expect_error(args, 1, "folder is not empty");
+    ck_assert(access(path, R_OK) == 0);
 }
 END_TEST
 
 START_TEST(kernel_build_failure_prints_log)
 {
     char args[8192], path[4096];
-    const char *names[] = {"conv", "data", "dense", "loss", "peak", "pool", "relu", "sgd"};
+    const char *names[] = {"conv", "data", "dense", "hist", "loss", "peak", "pool", "relu", "sgd"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         snprintf(args, sizeof args, "cp kernels/%s.cl %s/", names[i], dir);
         ck_assert_int_eq(system(args), 0);
@@ -343,6 +423,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);
+    tcase_add_test(tc, report_shows_every_image);
     tcase_add_test(tc, kernel_build_failure_prints_log);
     tcase_add_test(tc, json_checker_is_strict);
     tcase_add_test(tc, bench_json_csv_and_table_agree);

@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
+#include "clnet/hist.h"
 #include "clnet/init.h"
+
+#define CLNET_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 
 typedef struct {
     const char *data_dir;   /* MNIST-layout folder */
@@ -20,10 +23,40 @@ typedef struct {
     init_kind init;
     double init_scale;
     int shuffle;
+    /* output (report.h) and histograms (capture.h) */
+    const char *out_dir;    /* NULL: runs/<date-time> */
+    int no_output;          /* write no files */
+    long hist_every;        /* capture every N steps, plus the first and last; 0: never */
+    int hist_grads;         /* also each weight tensor's gradient */
+    int hist_log;           /* log counts */
+    int hist_shared;        /* one x range over all conv pre-activations */
+    int hist_bins;
+    int check_finite;       /* probe every tensor after every step */
+    long test_images;       /* evaluate on the first N test images; 0: all */
+    const char *command;    /* the command line, for the report */
+    const char *label;      /* image titles; NULL: "init <kind>" */
 } train_opts;
 
-/* Runs a whole training: returns the process exit status (0, or EXIT_DIVERGED). Bad input and
- * device failures exit through die(). */
-int train_run(const train_opts *o);
+/* What a run gives back (for clnet study). */
+typedef struct {
+    int status;             /* the process exit status */
+    long steps;
+    double test_cost, test_acc; /* NaN when the run stopped early */
+    double images_per_s;
+    int ntensors, nbins;
+    char (*names)[32];
+    hist_stats *stats0;     /* the first capture (step 0), NULL without histograms */
+    uint32_t *bins0;
+    char *out_dir;          /* NULL without output */
+    char *report;           /* index.html, NULL when it could not be written */
+} train_result;
+
+/* The defaults of clnet train. */
+train_opts train_defaults(void);
+/* Runs a whole training: returns the process exit status (0; EXIT_DIVERGED; 1 when an output
+ * file could not be written, after the results are printed). Bad input and device failures exit
+ * through die(). res may be NULL. */
+int train_run(const train_opts *o, train_result *res);
+void train_result_free(train_result *res);
 
 #endif

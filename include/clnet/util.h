@@ -18,6 +18,11 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 char *xstrdup(const char *s);
 
+/* Writes len bytes to path through a temporary file in the same folder renamed over it, so a
+ * reader never sees a partial file and a failure leaves no file behind. Returns 0, or -1 with
+ * errno set. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
 

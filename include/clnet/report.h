@@ -1,0 +1,64 @@
+/* report.h: a run's output folder: per-step histogram images and summary sheets, over-time
+ * images, metrics.csv and an index.html that shows them all, openable from disk (no server, no
+ * network). Also the terminal table of a capture. Every file is written through a temporary file
+ * and a rename; after the first failed write nothing more is written and the run goes on. */
+#ifndef CLNET_REPORT_H
+#define CLNET_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clnet/hist.h"
+
+typedef struct {
+    long step;
+    hist_stats *stats; /* ntensors */
+    uint32_t *bins;    /* ntensors * nbins */
+} capture_rec;
+
+typedef struct {
+    char *dir;             /* NULL: no output */
+    int failed;            /* a write failed: say so once, write nothing more */
+    char *label;           /* e.g. "init he", in every image title */
+    int log_counts;
+    int ntensors, nbins;
+    char (*names)[32];
+    capture_rec *caps;
+    int ncaps, caps_room;
+    long nsteps;           /* metrics recorded so far: steps 0 .. nsteps-1 */
+    long steps_room, steps_per_epoch;
+    float *cost, *acc;     /* training batch cost and accuracy (fraction) per step */
+    double *ips;           /* images/s of the log interval ending at this step, else NaN */
+    char settings[4096];   /* "key\tvalue\n" lines for the report */
+    char results[1024];    /* the run's outcome, one or more lines */
+} report;
+
+/* dir NULL: runs/<date-time> (a new folder); otherwise dir is created if missing and must be
+ * empty if it exists, so nothing already there is overwritten. Returns 0, or -1 with a one-line
+ * reason in err. */
+int report_open(report *r, const char *dir, char *err, size_t errlen);
+void report_close(report *r);
+void report_setting(report *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void report_result(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_tensors(report *r, char (*names)[32], int ntensors, int nbins, int log_counts,
+                    const char *label);
+
+/* Records step's training batch cost and accuracy (ips: NaN unless measured at this step). */
+void report_metrics(report *r, long step, float cost, float acc, double ips);
+/* Keeps a capture and writes its images (one per tensor and a summary sheet). */
+void report_capture(report *r, long step, const hist_stats *stats, const uint32_t *bins);
+/* Writes the over-time images, metrics.csv and index.html. Returns the index path or NULL. */
+const char *report_finish(report *r);
+
+/* report_html.c: index.html from everything recorded (called by report_finish). */
+void report_write_html(report *r);
+/* Writes s into f with <, >, & and " escaped. */
+void html_escape(FILE *f, const char *s);
+
+/* The terminal table of one capture, one row per tensor in network order. */
+void print_capture_table(FILE *out, char (*names)[32], const hist_stats *s, int n);
+/* Writes path (relative to r->dir) through a temporary file; marks r failed on error. */
+int report_write(report *r, const char *name, const void *data, size_t len);
+
+#endif

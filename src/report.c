@@ -1,0 +1,366 @@
+/* report.c: the run's output folder (images, metrics.csv, index.html) and the capture table. */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "clnet/plot.h"
+#include "clnet/util.h"
+
+#define PANEL_W 900
+#define PANEL_H 470
+#define SHEET_COLS 3
+#define SHEET_W 620
+#define SHEET_H 380
+#define RIDGE_MAX 60 /* slices in an over-time image; more captures are thinned evenly */
+
+static const rgb BAR = {70, 110, 180};
+
+/* ---- the folder ---- */
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+static int dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/* runs/<date-time>, or with -2, -3 ... when a run of the same second has it. */
+static char *fresh_run_dir(char *err, size_t errlen)
+{
+    char stamp[32], path[64];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    if (mkdir_p("runs")) {
+        snprintf(err, errlen, "--out: cannot create folder runs: %s", strerror(errno));
+        return NULL;
+    }
+    for (int k = 1; k < 1000; k++) {
+        if (k == 1)
+            snprintf(path, sizeof path, "runs/%s", stamp);
+        else
+            snprintf(path, sizeof path, "runs/%s-%d", stamp, k);
+        if (mkdir(path, 0777) == 0)
+            return xstrdup(path);
+        if (errno != EEXIST) {
+            snprintf(err, errlen, "--out: cannot create folder %s: %s", path, strerror(errno));
+            return NULL;
+        }
+    }
+    snprintf(err, errlen, "--out: runs/%s-* all exist", stamp);
+    return NULL;
+}
+
+static int make_subdirs(const char *dir, char *err, size_t errlen)
+{
+    const char *subs[] = {"hist", "time"};
+    for (int i = 0; i < 2; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, subs[i]);
+        if (mkdir(p, 0777) && errno != EEXIST) {
+            snprintf(err, errlen, "--out %s: cannot create %s: %s", dir, p, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int report_open(report *r, const char *dir, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    if (dir) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "--out %s: exists and is not a folder", dir);
+            return -1;
+        }
+        if (stat(dir, &st) == 0 && !dir_is_empty(dir)) {
+            snprintf(err, errlen, "--out %s: folder is not empty (clnet does not overwrite "
+                     "earlier outputs); choose a new folder", dir);
+            return -1;
+        }
+        if (mkdir_p(dir)) {
+            snprintf(err, errlen, "--out %s: cannot create folder: %s", dir, strerror(errno));
+            return -1;
+        }
+        r->dir = xstrdup(dir);
+    } else if (!(r->dir = fresh_run_dir(err, errlen))) {
+        return -1;
+    }
+    if (make_subdirs(r->dir, err, errlen))
+        return -1;
+    char probe[64];
+    snprintf(probe, sizeof probe, "clnet %s\n", "run");
+    if (report_write(r, ".write-test", probe, strlen(probe))) {
+        snprintf(err, errlen, "--out %s: cannot write there: %s", r->dir, strerror(errno));
+        return -1;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.write-test", r->dir);
+    remove(path);
+    return 0;
+}
+
+void report_close(report *r)
+{
+    for (int i = 0; i < r->ncaps; i++) {
+        free(r->caps[i].stats);
+        free(r->caps[i].bins);
+    }
+    free(r->caps);
+    free(r->names);
+    free(r->label);
+    free(r->cost);
+    free(r->acc);
+    free(r->ips);
+    free(r->dir);
+    memset(r, 0, sizeof *r);
+}
+
+int report_write(report *r, const char *name, const void *data, size_t len)
+{
+    if (!r->dir || r->failed)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    if (write_file_atomic(path, data, len) == 0)
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "clnet: cannot write %s: %s; no more output files are written\n", path,
+            strerror(errno));
+    r->failed = 1;
+    return -1;
+}
+
+static void write_png(report *r, const char *name, const canvas *c)
+{
+    if (!r->dir || r->failed)
+        return;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    if (canvas_write_png(c, path) == 0)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "clnet: cannot write %s: %s; no more output files are written\n", path,
+            strerror(errno));
+    r->failed = 1;
+}
+
+/* ---- settings, tensors, metrics ---- */
+
+static void append(char *buf, size_t room, const char *fmt, va_list ap)
+{
+    size_t n = strlen(buf);
+    if (n < room)
+        vsnprintf(buf + n, room - n, fmt, ap);
+}
+
+void report_setting(report *r, const char *key, const char *fmt, ...)
+{
+    size_t n = strlen(r->settings);
+    snprintf(r->settings + n, sizeof r->settings - n, "%s\t", key);
+    va_list ap;
+    va_start(ap, fmt);
+    append(r->settings, sizeof r->settings, fmt, ap);
+    va_end(ap);
+    n = strlen(r->settings);
+    snprintf(r->settings + n, sizeof r->settings - n, "\n");
+}
+
+void report_result(report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    append(r->results, sizeof r->results, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(r->results);
+    snprintf(r->results + n, sizeof r->results - n, "\n");
+}
+
+void report_tensors(report *r, char (*names)[32], int ntensors, int nbins, int log_counts,
+                    const char *label)
+{
+    r->names = xmalloc((size_t)ntensors * sizeof *names);
+    memcpy(r->names, names, (size_t)ntensors * sizeof *names);
+    r->ntensors = ntensors;
+    r->nbins = nbins;
+    r->log_counts = log_counts;
+    r->label = xstrdup(label);
+}
+
+void report_metrics(report *r, long step, float cost, float acc, double ips)
+{
+    if (step >= r->steps_room) {
+        long room = r->steps_room ? r->steps_room * 2 : 1024;
+        while (room <= step)
+            room *= 2;
+        r->cost = realloc(r->cost, (size_t)room * sizeof *r->cost);
+        r->acc = realloc(r->acc, (size_t)room * sizeof *r->acc);
+        r->ips = realloc(r->ips, (size_t)room * sizeof *r->ips);
+        if (!r->cost || !r->acc || !r->ips)
+            die("out of host memory for the metrics of %ld steps", room);
+        r->steps_room = room;
+    }
+    for (long s = r->nsteps; s < step; s++) /* steps never recorded */
+        r->cost[s] = r->acc[s] = NAN, r->ips[s] = NAN;
+    r->cost[step] = cost, r->acc[step] = acc, r->ips[step] = ips;
+    if (step >= r->nsteps)
+        r->nsteps = step + 1;
+}
+
+/* ---- capture images ---- */
+
+static void stats_line(char *buf, size_t len, const hist_stats *s)
+{
+    snprintf(buf, len, "count %llu  min %.4g  max %.4g  mean %.4g  std %.4g\n<=0 %.1f%%  "
+             "non-finite %llu", (unsigned long long)s->count, s->min, s->max, s->mean, s->std,
+             s->count ? 100.0 * (double)s->le0 / (double)s->count : 0.0,
+             (unsigned long long)s->nonfinite);
+}
+
+static hist_panel panel_of(const report *r, const capture_rec *c, int t, char *title,
+                           size_t tlen, char *sub, size_t slen)
+{
+    const hist_stats *s = &c->stats[t];
+    snprintf(title, tlen, "%s  step %ld  %s", r->names[t], c->step, r->label);
+    stats_line(sub, slen, s);
+    hist_panel p = {title, sub, c->bins + (size_t)t * r->nbins, r->nbins, s->lo, s->hi,
+                    s->lo, s->hi, r->log_counts, BAR};
+    return p;
+}
+
+void report_capture(report *r, long step, const hist_stats *stats, const uint32_t *bins)
+{
+    if (r->ncaps == r->caps_room) {
+        r->caps_room = r->caps_room ? 2 * r->caps_room : 16;
+        r->caps = realloc(r->caps, (size_t)r->caps_room * sizeof *r->caps);
+        if (!r->caps)
+            die("out of host memory for histogram captures");
+    }
+    capture_rec *c = &r->caps[r->ncaps++];
+    c->step = step;
+    c->stats = xmalloc((size_t)r->ntensors * sizeof *stats);
+    memcpy(c->stats, stats, (size_t)r->ntensors * sizeof *stats);
+    c->bins = xmalloc((size_t)r->ntensors * r->nbins * sizeof *bins);
+    memcpy(c->bins, bins, (size_t)r->ntensors * r->nbins * sizeof *bins);
+    if (!r->dir || r->failed)
+        return;
+    int rows = (r->ntensors + SHEET_COLS - 1) / SHEET_COLS;
+    canvas sheet = canvas_new(SHEET_COLS * SHEET_W, rows * SHEET_H);
+    char title[128], sub[256], name[128];
+    for (int t = 0; t < r->ntensors; t++) {
+        hist_panel p = panel_of(r, c, t, title, sizeof title, sub, sizeof sub);
+        canvas one = canvas_new(PANEL_W, PANEL_H);
+        draw_hist_panel(&one, 0, 0, PANEL_W, PANEL_H, &p);
+        snprintf(name, sizeof name, "hist/step%06ld-%s.png", step, r->names[t]);
+        write_png(r, name, &one);
+        canvas_free(&one);
+        draw_hist_panel(&sheet, (t % SHEET_COLS) * SHEET_W, (t / SHEET_COLS) * SHEET_H, SHEET_W,
+                        SHEET_H, &p);
+    }
+    snprintf(name, sizeof name, "hist/step%06ld-sheet.png", step);
+    write_png(r, name, &sheet);
+    canvas_free(&sheet);
+}
+
+/* ---- the end of the run ---- */
+
+static void write_over_time(report *r)
+{
+    int n = r->ncaps < RIDGE_MAX ? r->ncaps : RIDGE_MAX;
+    ridge_slice *s = xmalloc((size_t)(n ? n : 1) * sizeof *s);
+    for (int t = 0; t < r->ntensors && n > 0; t++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < n; i++) {
+            const capture_rec *c = &r->caps[n > 1 ? (long)i * (r->ncaps - 1) / (n - 1) : 0];
+            const hist_stats *st = &c->stats[t];
+            s[i] = (ridge_slice){c->bins + (size_t)t * r->nbins, st->lo, st->hi, c->step};
+            lo = fmin(lo, st->lo);
+            hi = fmax(hi, st->hi);
+        }
+        canvas cv = canvas_new(PANEL_W, 200 + 14 * n);
+        char title[128], name[128];
+        snprintf(title, sizeof title, "%s over %d captured steps  %s", r->names[t], n, r->label);
+        draw_ridge(&cv, 0, 0, cv.w, cv.h, title, s, n, r->nbins, lo, hi);
+        snprintf(name, sizeof name, "time/%s.png", r->names[t]);
+        write_png(r, name, &cv);
+        canvas_free(&cv);
+    }
+    free(s);
+}
+
+static void write_metrics_csv(report *r)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("out of host memory writing metrics.csv");
+    fprintf(f, "step,epoch,cost,accuracy,images_per_s\n");
+    for (long s = 0; s < r->nsteps; s++) {
+        if (isnan(r->cost[s]) && isnan(r->acc[s]))
+            continue;
+        fprintf(f, "%ld,%ld,%.6g,%.6g,", s, r->steps_per_epoch ? s / r->steps_per_epoch + 1 : 1,
+                r->cost[s], r->acc[s]);
+        if (!isnan(r->ips[s]))
+            fprintf(f, "%.2f", r->ips[s]);
+        fputc('\n', f);
+    }
+    fclose(f);
+    report_write(r, "metrics.csv", buf, len);
+    free(buf);
+}
+
+const char *report_finish(report *r)
+{
+    if (!r->dir || r->failed)
+        return NULL;
+    write_over_time(r);
+    write_metrics_csv(r);
+    report_write_html(r);
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/index.html", r->dir);
+    return r->failed ? NULL : path;
+}
+
+void print_capture_table(FILE *out, char (*names)[32], const hist_stats *s, int n)
+{
+    fprintf(out, "  %-16s %9s %11s %11s %11s %11s %6s %10s\n", "tensor", "count", "min", "max",
+            "mean", "std", "<=0", "non-finite");
+    for (int t = 0; t < n; t++)
+        fprintf(out, "  %-16s %9llu %11.4g %11.4g %11.4g %11.4g %5.1f%% %10llu\n", names[t],
+                (unsigned long long)s[t].count, s[t].min, s[t].max, s[t].mean, s[t].std,
+                s[t].count ? 100.0 * (double)s[t].le0 / (double)s[t].count : 0.0,
+                (unsigned long long)s[t].nonfinite);
+}
