@@ -9,6 +9,20 @@
  *   bins[nbins*t..]: counts of finite values
  * Partial records (hist_partial, one per work-item) have the same layout as stats_f / stats_i. */
 
+/* Writes one record (the layout above) at index i. */
+void put_record(__global float *f, __global uint *u, int i, float mn, float mx, float mean,
+                float m2, uint cnt, uint le0, uint bad)
+{
+    f[4 * i] = mn;
+    f[4 * i + 1] = mx;
+    f[4 * i + 2] = mean;
+    f[4 * i + 3] = m2;
+    u[4 * i] = cnt;
+    u[4 * i + 1] = le0;
+    u[4 * i + 2] = bad;
+    u[4 * i + 3] = 0;
+}
+
 /* Welford's running mean / M2 in each work-item, over a strided share of x[off .. off+n). */
 __kernel void hist_partial(__global const float *x, int off, int n, __global float *part_f,
                            __global uint *part_i)
@@ -31,14 +45,7 @@ __kernel void hist_partial(__global const float *x, int off, int n, __global flo
         mean += d / (float)cnt;
         m2 += d * (a - mean);
     }
-    part_f[4 * p] = mn;
-    part_f[4 * p + 1] = mx;
-    part_f[4 * p + 2] = mean;
-    part_f[4 * p + 3] = m2;
-    part_i[4 * p] = cnt;
-    part_i[4 * p + 1] = le0;
-    part_i[4 * p + 2] = bad;
-    part_i[4 * p + 3] = 0;
+    put_record(part_f, part_i, p, mn, mx, mean, m2, cnt, le0, bad);
 }
 
 /* One work-item merges the nparts partial records into slot (Chan et al.'s pairwise update). */
@@ -61,14 +68,7 @@ __kernel void hist_final(__global const float *part_f, __global const uint *part
         m2 += part_f[4 * p + 3] + d * d * (na * nbf / tot);
         cnt += nb;
     }
-    stats_f[4 * slot] = mn;
-    stats_f[4 * slot + 1] = mx;
-    stats_f[4 * slot + 2] = mean;
-    stats_f[4 * slot + 3] = m2;
-    stats_i[4 * slot] = cnt;
-    stats_i[4 * slot + 1] = le0;
-    stats_i[4 * slot + 2] = bad;
-    stats_i[4 * slot + 3] = 0;
+    put_record(stats_f, stats_i, slot, mn, mx, mean, m2, cnt, le0, bad);
 }
 
 /* One work-item: the bin range of every slot. group[t] < 0: the slot's own min..max; otherwise

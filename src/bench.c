@@ -15,6 +15,7 @@
 
 #include "clnet/batch.h"
 #include "clnet/blas.h"
+#include "clnet/capture.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
 #include "clnet/init.h"
@@ -61,6 +62,9 @@ typedef struct bench_ctx {
     row *rows;
     int nrows, cap;
     double first_gemm_s; /* first CLBlast GEMM call, compile included */
+    capture hcap;       /* the histogram capture of clnet train (64 bins, own ranges) */
+    hist_stats *hs;
+    uint32_t *hb;
 } bench_ctx;
 
 /* ---- small helpers ---- */
@@ -568,6 +572,44 @@ static double check_step(bench_ctx *c, int i)
     return check_loss(c, i);
 }
 
+/* The histogram capture of clnet train, over the activations the step left behind. */
+static void op_hist(bench_ctx *c, int i)
+{
+    (void)i;
+    capture_run(&c->rt, &c->hcap, c->hs, c->hb);
+}
+
+/* Every bin must match the reference exactly: the error is the fraction of values misplaced,
+ * plus the relative error of the mean and std. */
+static double check_hist(bench_ctx *c, int i)
+{
+    op_hist(c, i);
+    double err = 0;
+    uint32_t ref[HIST_MAX_BINS];
+    for (int t = 0; t < c->hcap.ntensors; t++) {
+        const tensor_ref *tr = &c->hcap.t[t];
+        float *x = readback(c, tr->buf, tr->count);
+        hist_stats r, *d = &c->hs[t];
+        ref_hist_stats(&r, x, tr->count);
+        ref_hist_bins(ref, x, tr->count, d->lo, d->scale, c->hcap.nbins);
+        double off = 0, scale = fabs(r.mean) + r.std + 1e-30;
+        for (int b = 0; b < c->hcap.nbins; b++)
+            off += fabs((double)ref[b] - c->hb[t * c->hcap.nbins + b]);
+        err = fmax(err, off / (double)(tr->count ? tr->count : 1) +
+                            fabs(d->mean - r.mean) / scale + fabs(d->std - r.std) / scale);
+        free(x);
+    }
+    return err;
+}
+
+static double capture_bytes(const bench_ctx *c)
+{
+    double n = 0;
+    for (int t = 0; t < c->hcap.ntensors; t++)
+        n += (double)c->hcap.t[t].count;
+    return 8 * n; /* read twice: statistics, then bins */
+}
+
 /* ---- conv forward alternatives, in CLBlast's NCHW layout ---- */
 
 static void op_convgemm(bench_ctx *c, int i)
@@ -735,6 +777,8 @@ static void all_rows(bench_ctx *c, const char *f)
             B * K * 6, 4 * (3 * B * K + 2 * B));
     add_row(c, f, "sgd", "sgd_update", 1, op_sgd, check_sgd, 0, 2 * np, 4 * 3 * np);
     add_row(c, f, "step", "whole training step", 1, op_step, check_step, 0, step_flops(c), 0);
+    add_row(c, f, "hist", "histogram capture (6 tensors)", 1, op_hist, check_hist, 0, 0,
+            capture_bytes(c));
 }
 
 /* ---- output ---- */
@@ -965,6 +1009,9 @@ static void setup(bench_ctx *c, const bench_opts *o)
     size_t scratch = big > c->nt.nparams ? big : c->nt.nparams;
     c->scratch = clrt_buffer(&c->rt, scratch * sizeof(float), "bench scratch");
     c->stats = clrt_buffer(&c->rt, 2 * sizeof(float), "bench stats");
+    capture_open(&c->rt, &c->hcap, &c->nt, 0, 64, 0);
+    c->hs = xmalloc((size_t)c->hcap.ntensors * sizeof *c->hs);
+    c->hb = xmalloc((size_t)c->hcap.ntensors * 64 * sizeof *c->hb);
     c->status = clrt_buffer(&c->rt, sizeof(int), "bench status");
     clrt_fill_zero(&c->rt, c->status, sizeof(int));
     /* one full step fills every activation and gradient; its first GEMM compiles CLBlast's */
@@ -1011,6 +1058,8 @@ int bench_run(const bench_opts *o)
     free(c->rows);
     clReleaseMemObject(c->nchw_in), clReleaseMemObject(c->nchw_out), clReleaseMemObject(c->scratch);
     clReleaseMemObject(c->stats), clReleaseMemObject(c->status);
+    capture_close(&c->hcap);
+    free(c->hs), free(c->hb);
     batch_release(&c->data);
     net_free(&c->nt);
     clrt_close(&c->rt);

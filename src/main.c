@@ -10,6 +10,7 @@
 #include "clnet/clrt.h"
 #include "clnet/hist.h"
 #include "clnet/net.h"
+#include "clnet/study.h"
 #include "clnet/train.h"
 #include "clnet/util.h"
 
@@ -23,6 +24,8 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  train      train the ConvNet on an MNIST-layout data set (clnet train --help)\n"
+            "  study init train the same network with several initialisations and compare them\n"
+            "             (clnet study init --help)\n"
             "  bench      time every kernel of a training step against the device's limits\n"
             "             (clnet bench --help)\n"
             "  devices    list every OpenCL platform and device\n"
@@ -278,6 +281,98 @@ static int cmd_bench(int argc, char **argv)
     return bench_run(&o);
 }
 
+static void study_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet study init [FLAGS]\n"
+            "\n"
+            "Trains the ConvNet once per initialisation with the same seed and data order\n"
+            "(batches in file order), then prints the original's table (init, lr, steps, test cost,\n"
+            "test accuracy) and each run's step-0 ranges of layer1..layer4, logits and predictions,\n"
+            "and writes a figure (rows = inits, columns = tensors, one x range per column), each\n"
+            "run's own report under DIR/<init>/, and DIR/index.html.\n"
+            "\n"
+            "flags (default in brackets):\n"
+            "  --inits LIST      comma-separated from normal, scaled, he, xavier [normal,scaled,he]\n"
+            "  --recipe R        seed: the original's settings (batch 100, 5000 steps, lr 1e-7 for\n"
+            "                    normal and scaled, 1e-3 for he; all test images; hours on a CPU);\n"
+            "                    quick: batch 32, 100 steps, lr 1e-7 / 1e-2 (he), the first 1000\n"
+            "                    test images (about 10 minutes on 2 CPU cores) [quick]\n"
+            "  --steps N, --batch N, --lr X   override the recipe (--lr: for every init)\n"
+            "  --init-scale X    factor for scaled [0.01]\n"
+            "  --data DIR, --seed N, --device D, --kernels DIR   as for clnet train\n"
+            OUTPUT_FLAGS
+            "  --help            show this text\n");
+}
+
+static void parse_inits(const char *v, study_opts *s)
+{
+    s->ninits = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (s->ninits == STUDY_MAX_INITS)
+            die_status(EXIT_USAGE, "--inits '%s': at most %d", v, STUDY_MAX_INITS);
+        if (init_parse(tok, &s->inits[s->ninits]))
+            die_status(EXIT_USAGE, "--inits '%s': '%s' is not normal, scaled, he or xavier", v, tok);
+        for (int i = 0; i < s->ninits; i++)
+            if (s->inits[i] == s->inits[s->ninits])
+                die_status(EXIT_USAGE, "--inits '%s': '%s' twice", v, tok);
+        s->ninits++;
+    }
+    if (!s->ninits)
+        die_status(EXIT_USAGE, "--inits '%s': no initialisation given", v);
+}
+
+static int cmd_study(int argc, char **argv)
+{
+    if (argc < 3 || (strcmp(argv[2], "init") && strcmp(argv[2], "--help") && strcmp(argv[2], "-h")))
+        die_status(EXIT_USAGE, "study needs a kind: clnet study init (see clnet study init --help)");
+    study_opts s;
+    memset(&s, 0, sizeof s);
+    s.base = train_defaults();
+    s.base.command = command_line(argc, argv);
+    s.base.hist_every = -1; /* the recipe's, unless given */
+    s.inits[0] = INIT_NORMAL, s.inits[1] = INIT_SCALED, s.inits[2] = INIT_HE, s.ninits = 3;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            study_usage(stdout);
+            return 0;
+        } else if (i == 2) {
+            continue; /* "init" */
+        } else if (!strcmp(a, "--inits")) {
+            parse_inits(need_value(argc, argv, &i), &s);
+        } else if (!strcmp(a, "--recipe")) {
+            const char *v = need_value(argc, argv, &i);
+            if (strcmp(v, "seed") && strcmp(v, "quick"))
+                die_status(EXIT_USAGE, "--recipe '%s': expected quick or seed", v);
+            s.seed_recipe = !strcmp(v, "seed");
+        } else if (!strcmp(a, "--steps")) {
+            s.steps = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
+        } else if (!strcmp(a, "--batch")) {
+            s.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
+        } else if (!strcmp(a, "--lr")) {
+            s.lr = parse_positive(a, need_value(argc, argv, &i), 1000);
+        } else if (!strcmp(a, "--init-scale")) {
+            s.base.init_scale = parse_positive(a, need_value(argc, argv, &i), 1e6);
+        } else if (!strcmp(a, "--data")) {
+            s.base.data_dir = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--seed")) {
+            s.base.seed = parse_seed(need_value(argc, argv, &i));
+        } else if (!strcmp(a, "--device")) {
+            s.base.device = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--kernels")) {
+            s.base.kernel_dir = need_value(argc, argv, &i);
+        } else if (!parse_output_flag(argc, argv, &i, &s.base)) {
+            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet study init --help)", a);
+        }
+    }
+    int st = study_init_run(&s);
+    free((char *)s.base.command);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -289,6 +384,8 @@ int main(int argc, char **argv)
         return cmd_train(argc, argv);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc, argv);
+    if (!strcmp(cmd, "study"))
+        return cmd_study(argc, argv);
     if (!strcmp(cmd, "devices")) {
         if (argc > 2)
             die_status(EXIT_USAGE, "devices takes no flags");

@@ -136,8 +136,10 @@ double tick_step(double lo, double hi, int want)
 
 void format_tick(char *buf, size_t len, double v, double step)
 {
-    if (fabs(v) < step * 1e-6)
-        v = 0;
+    if (fabs(v) < step * 1e-6) {
+        snprintf(buf, len, "%s", step >= 1 || step < 1e-3 ? "0" : "0.0");
+        return;
+    }
     double big = fmax(fabs(v), step);
     if (big >= 1e6 || (step < 1e-3 && v != 0)) {
         int digits = (int)fmax(0, floor(log10(big)) - floor(log10(step)));

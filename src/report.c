@@ -96,38 +96,40 @@ static int make_subdirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+char *output_dir(const char *dir, char *err, size_t errlen)
+{
+    if (!dir)
+        return fresh_run_dir(err, errlen);
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "--out %s: exists and is not a folder", dir);
+        return NULL;
+    }
+    if (stat(dir, &st) == 0 && !dir_is_empty(dir)) {
+        snprintf(err, errlen, "--out %s: folder is not empty (clnet does not overwrite "
+                 "earlier outputs); choose a new folder", dir);
+        return NULL;
+    }
+    if (mkdir_p(dir)) {
+        snprintf(err, errlen, "--out %s: cannot create folder: %s", dir, strerror(errno));
+        return NULL;
+    }
+    return xstrdup(dir);
+}
+
 int report_open(report *r, const char *dir, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    if (dir) {
-        struct stat st;
-        if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "--out %s: exists and is not a folder", dir);
-            return -1;
-        }
-        if (stat(dir, &st) == 0 && !dir_is_empty(dir)) {
-            snprintf(err, errlen, "--out %s: folder is not empty (clnet does not overwrite "
-                     "earlier outputs); choose a new folder", dir);
-            return -1;
-        }
-        if (mkdir_p(dir)) {
-            snprintf(err, errlen, "--out %s: cannot create folder: %s", dir, strerror(errno));
-            return -1;
-        }
-        r->dir = xstrdup(dir);
-    } else if (!(r->dir = fresh_run_dir(err, errlen))) {
+    if (!(r->dir = output_dir(dir, err, errlen)))
         return -1;
-    }
     if (make_subdirs(r->dir, err, errlen))
         return -1;
-    char probe[64];
-    snprintf(probe, sizeof probe, "clnet %s\n", "run");
-    if (report_write(r, ".write-test", probe, strlen(probe))) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.write-test", r->dir);
+    if (write_file_atomic(path, "clnet\n", 6)) {
         snprintf(err, errlen, "--out %s: cannot write there: %s", r->dir, strerror(errno));
         return -1;
     }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/.write-test", r->dir);
     remove(path);
     return 0;
 }

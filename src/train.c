@@ -243,8 +243,7 @@ static void run_label(const train_opts *o, char *buf, size_t len)
 static void open_output(run *r)
 {
     const train_opts *o = r->o;
-    char err[4200], label[64];
-    run_label(o, label, sizeof label);
+    char err[4200];
     if (!o->no_output && report_open(&r->rep, o->out_dir, err, sizeof err))
         die("%s", err);
     r->rep.steps_per_epoch = r->spe;
@@ -256,7 +255,10 @@ static void open_output(run *r)
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
     report_setting(&r->rep, "optimizer", "plain SGD, lr %g", o->lr);
-    report_setting(&r->rep, "init", "%s", label);
+    if (o->init == INIT_SCALED)
+        report_setting(&r->rep, "init", "scaled (N(0,1) x %g)", o->init_scale);
+    else
+        report_setting(&r->rep, "init", "%s", init_name(o->init));
     report_setting(&r->rep, "seed", "%llu, %s", (unsigned long long)o->seed,
                    o->shuffle ? "shuffled each epoch" : "file order");
     report_setting(&r->rep, "histograms", o->hist_every ? "every %ld steps and the last, %d bins, "

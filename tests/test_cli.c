@@ -99,6 +99,11 @@ START_TEST(bad_flags)
         {"train --test-images 0", "--test-images 0"},
         {"train --out ''", "--out: empty folder name"},
         {"frobnicate", "unknown command 'frobnicate'"},
+        {"study", "study needs a kind"},
+        {"study optim", "study needs a kind"},
+        {"study init --inits he,bogus", "'bogus' is not normal, scaled, he or xavier"},
+        {"study init --inits he,he", "'he' twice"},
+        {"study init --recipe long", "--recipe 'long'"},
         {"bench --repeat 0", "--repeat 0: must be between 1 and 100000"},
         {"bench --json - --csv -", "cannot both take stdout"},
         {"bench --bogus", "unknown flag '--bogus' (see clnet bench --help)"},
@@ -179,7 +184,9 @@ START_TEST(help_lists_every_flag)
     ck_assert_int_eq(run("train --help"), 0);
     const char *flags[] = {"--data", "--steps", "--epochs", "--batch", "--lr", "--init ",
                            "--init-scale", "--seed", "--no-shuffle", "--log-every", "--device",
-                           "--kernels"};
+                           "--kernels", "--out", "--no-output", "--hist-every", "--hist-range",
+                           "--hist-bins", "--hist-log", "--hist-grads", "--check-finite",
+                           "--test-images"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
     ck_assert_int_eq(run("bench --help"), 0);
@@ -187,6 +194,10 @@ START_TEST(help_lists_every_flag)
                             "--kernels"};
     for (size_t i = 0; i < sizeof bflags / sizeof *bflags; i++)
         ck_assert_msg(strstr(out, bflags[i]) != NULL, "bench --help does not mention %s", bflags[i]);
+    ck_assert_int_eq(run("study init --help"), 0);
+    const char *sflags[] = {"--inits", "--recipe", "--steps", "--out", "--hist-range"};
+    for (size_t i = 0; i < sizeof sflags / sizeof *sflags; i++)
+        ck_assert_msg(strstr(out, sflags[i]) != NULL, "study --help does not mention %s", sflags[i]);
     ck_assert_int_eq(run("help"), 0);
     ck_assert(strstr(out, "devices") != NULL && strstr(out, "bench") != NULL);
 }
@@ -309,6 +320,35 @@ START_TEST(report_shows_every_image)
 }
 END_TEST
 
+START_TEST(study_init_table_and_figure)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[8192];
+    static char html[1 << 16];
+    snprintf(args, sizeof args, "study init --data %s --steps 2 --batch 10 --out %s/study", dir, dir);
+    ck_assert_msg(run(args) == 0, "study failed: %s", err);
+    /* the original's table, then the step-0 ranges with the three inits side by side */
+    const char *want[] = {"init", "test cost", "normal", "1e-07", "scaled", "he", "0.01",
+                          "step-0 ranges", "layer1_conv", "layer4_conv", "logits", "predictions",
+                          "layer4/layer1", "report: "};
+    const char *p = strstr(out, "\ninit ");
+    ck_assert_msg(p != NULL, "no table: %s", out);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        p = strstr(p, want[i]);
+        ck_assert_msg(p != NULL, "no '%s' in order in: %s", want[i], out);
+    }
+    snprintf(path, sizeof path, "%s/study/index.html", dir);
+    slurp(path, html, sizeof html);
+    snprintf(path, sizeof path, "%s/study", dir);
+    ck_assert_int_eq(check_report_images(path, html), 1);
+    const char *runs[] = {"normal", "scaled", "he"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/study/%s/index.html", dir, runs[i]);
+        ck_assert_msg(access(path, R_OK) == 0, "no %s", path);
+    }
+}
+END_TEST
+
 START_TEST(kernel_build_failure_prints_log)
 {
     char args[8192], path[4096];
@@ -424,6 +464,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);
     tcase_add_test(tc, report_shows_every_image);
+    tcase_add_test(tc, study_init_table_and_figure);
     tcase_add_test(tc, kernel_build_failure_prints_log);
     tcase_add_test(tc, json_checker_is_strict);
     tcase_add_test(tc, bench_json_csv_and_table_agree);

@@ -37,6 +37,9 @@ typedef struct {
  * empty if it exists, so nothing already there is overwritten. Returns 0, or -1 with a one-line
  * reason in err. */
 int report_open(report *r, const char *dir, char *err, size_t errlen);
+/* The folder part of report_open: creates it (or runs/<date-time>); returns its path (caller
+ * frees), or NULL with a one-line reason in err. */
+char *output_dir(const char *dir, char *err, size_t errlen);
 void report_close(report *r);
 void report_setting(report *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
