@@ -62,8 +62,14 @@ int capture_tensors(const net *nt, int grads, tensor_ref *out)
 int check_tensors(const net *nt, tensor_ref *out)
 {
     int n = 0;
-    for (int i = 0; i < nt->nlayers; i++)
+    for (int i = 0; i < nt->nlayers; i++) { /* each layer's parameters, then its output */
+        const layer *l = &nt->layers[i];
+        if (l->nw) {
+            out[n++] = tref(l->name, "_weights", TK_WEIGHTS, nt->params, l->w_off, l->nw);
+            out[n++] = tref(l->name, "_bias", TK_BIAS, nt->params, l->b_off, l->nb);
+        }
         n += forward_tensor(nt, i, 1, out + n);
+    }
     out[n++] = predictions(nt);
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];

@@ -272,7 +272,7 @@ static void open_captures(run *r)
     const train_opts *o = r->o;
     char label[64];
     run_label(o, label, sizeof label);
-    tensor_ref *t = xmalloc((size_t)(3 * r->nt.nlayers + 2) * sizeof *t);
+    tensor_ref *t = xmalloc((size_t)(5 * r->nt.nlayers + 1) * sizeof *t);
     capture_open_list(&r->rt, &r->chk, t, check_tensors(&r->nt, t), 8);
     free(t);
     capture_open(&r->rt, &r->cap, &r->nt, o->hist_grads, o->hist_bins, o->hist_shared);

@@ -4,14 +4,17 @@
  * Capture tensors, in network order: each conv layer's pre-activation output (conv + bias,
  * before the ReLU) "layerK_conv", each hidden fc layer's pre-activation "fcK", the "logits", the
  * "predictions" (softmax), and with grads every weight tensor's gradient "<layer>_wgrad".
- * The --check-finite probe also covers pool outputs and bias gradients. */
+ * The --check-finite probe covers, layer by layer, the parameters ("<layer>_weights",
+ * "<layer>_bias") and the output (pools too), then the predictions, then every gradient. */
 #ifndef CLNET_CAPTURE_H
 #define CLNET_CAPTURE_H
 
 #include "clnet/hist.h"
 #include "clnet/net.h"
 
-typedef enum { TK_HIDDEN, TK_LOGITS, TK_PROBS, TK_POOL, TK_WGRAD, TK_BGRAD } tensor_kind;
+typedef enum {
+    TK_HIDDEN, TK_LOGITS, TK_PROBS, TK_POOL, TK_WEIGHTS, TK_BIAS, TK_WGRAD, TK_BGRAD
+} tensor_kind;
 
 typedef struct {
     char name[32];
@@ -22,7 +25,7 @@ typedef struct {
 
 /* The capture tensors (see above) into out (room for 2 * nlayers + 2); returns how many. */
 int capture_tensors(const net *nt, int grads, tensor_ref *out);
-/* Every tensor the --check-finite probe covers, in network order (room for 3 * nlayers + 2). */
+/* Every tensor the --check-finite probe covers, in network order (room for 5 * nlayers + 1). */
 int check_tensors(const net *nt, tensor_ref *out);
 
 typedef struct {
