@@ -28,6 +28,7 @@ static void usage(FILE *out)
             "             (clnet study init --help)\n"
             "  bench      time every kernel of a training step against the device's limits\n"
             "             (clnet bench --help)\n"
+            "  eval       test cost and accuracy of a checkpoint (clnet eval --help)\n"
             "  devices    list every OpenCL platform and device\n"
             "  help       show this text\n"
             "  version    print the version\n"
@@ -80,8 +81,17 @@ static void train_usage(FILE *out)
             "                    else the first GPU, else the first device]\n"
             "  --kernels DIR     read kernels/*.cl from DIR instead of the embedded copies\n"
             OUTPUT_FLAGS
+            "\n"
+            "checkpoints:\n"
+            "  --save FILE       write the weights, step and batch order there every --save-every\n"
+            "                    steps, at the end, and on SIGINT/SIGTERM (atomically: a crash\n"
+            "                    leaves the previous checkpoint or the new one)\n"
+            "  --save-every N    [500]\n"
+            "  --resume FILE     continue a checkpoint exactly (same network, data, --batch,\n"
+            "                    --seed and shuffling) up to --steps/--epochs in all\n"
             "  --help            show this text\n"
             "\n"
+            "SIGINT/SIGTERM finish the current step, save (with --save) and exit 130/143.\n"
             "Exit status: 0 done, 1 bad input, device failure or an output file that could not be\n"
             "written (the results are still printed), 2 usage error, 3 the cost or (with\n"
             "--check-finite) any tensor became non-finite: training stopped, the first non-finite\n"
@@ -216,6 +226,12 @@ static int cmd_train(int argc, char **argv)
             o.device = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--kernels")) {
             o.kernel_dir = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--save")) {
+            o.save_path = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--save-every")) {
+            o.save_every = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
+        } else if (!strcmp(a, "--resume")) {
+            o.resume_path = need_value(argc, argv, &i);
         } else if (!parse_output_flag(argc, argv, &i, &o)) {
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet train --help)", a);
         }
@@ -279,6 +295,52 @@ static int cmd_bench(int argc, char **argv)
     if (o.json_path && o.csv_path && !strcmp(o.json_path, "-") && !strcmp(o.csv_path, "-"))
         die_status(EXIT_USAGE, "--json - and --csv - cannot both take stdout");
     return bench_run(&o);
+}
+
+static void eval_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet eval --model FILE [FLAGS]\n"
+            "\n"
+            "Loads a checkpoint written by clnet train --save and prints its test cost and accuracy.\n"
+            "\n"
+            "flags (default in brackets):\n"
+            "  --model FILE      the checkpoint (required)\n"
+            "  --data DIR        folder with t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]\n"
+            "                    [" DEFAULT_DATA "]\n"
+            "  --batch N         images per forward pass [the checkpoint's]\n"
+            "  --test-images N   the first N test images [all]\n"
+            "  --device D, --kernels DIR   as for clnet train\n"
+            "  --help            show this text\n");
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    eval_opts o = {NULL, DEFAULT_DATA, NULL, NULL, 0, 0};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            eval_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--model")) {
+            o.model = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--data")) {
+            o.data_dir = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--batch")) {
+            o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
+        } else if (!strcmp(a, "--test-images")) {
+            o.test_images = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
+        } else if (!strcmp(a, "--device")) {
+            o.device = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--kernels")) {
+            o.kernel_dir = need_value(argc, argv, &i);
+        } else {
+            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet eval --help)", a);
+        }
+    }
+    if (!o.model)
+        die_status(EXIT_USAGE, "eval needs --model FILE (see clnet eval --help)");
+    return eval_run(&o);
 }
 
 static void study_usage(FILE *out)
@@ -386,6 +448,8 @@ int main(int argc, char **argv)
         return cmd_bench(argc, argv);
     if (!strcmp(cmd, "study"))
         return cmd_study(argc, argv);
+    if (!strcmp(cmd, "eval"))
+        return cmd_eval(argc, argv);
     if (!strcmp(cmd, "devices")) {
         if (argc > 2)
             die_status(EXIT_USAGE, "devices takes no flags");

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "clnet/batch.h"
 #include "clnet/capture.h"
+#include "clnet/checkpoint.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
 #include "clnet/net.h"
@@ -59,6 +61,7 @@ typedef struct {
     int *host[2];
     cl_event pending[2];
     rng_t rng;
+    rng_t start; /* rng before the current epoch's shuffle, for checkpoints */
     int shuffle;
 } epoch_order;
 
@@ -73,6 +76,7 @@ static void order_next_epoch(clrt *rt, epoch_order *eo, const device_data *dd, l
     int *o = eo->host[k];
     for (int i = 0; i < dd->count; i++)
         o[i] = i;
+    eo->start = eo->rng;
     rng_permute(&eo->rng, o, dd->count);
     CL_CHECK(clEnqueueWriteBuffer(rt->queue, dd->order, CL_FALSE, 0, (size_t)dd->count * sizeof(int),
                                   o, 0, NULL, &eo->pending[k]));
@@ -201,7 +205,27 @@ typedef struct {
     uint32_t *hb;
     cl_mem flag;         /* --check-finite: {first step, first tensor} */
     int hflag[2];
+    long start;          /* first step to run (after --resume) */
+    cl_event inflight;   /* end of the previous step: the host runs at most one step ahead */
 } run;
+
+/* SIGINT / SIGTERM: finish the current step, save, exit 128 + signal. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 /* Enqueues one whole training step; nothing here waits for the device. */
 static void enqueue_step(run *r, long step)
@@ -289,6 +313,70 @@ static void open_captures(run *r)
     clrt_upload(&r->rt, r->flag, 0, sizeof none, none);
 }
 
+/* Writes the state after `next` steps to --save. */
+static void save_checkpoint(run *r, long next)
+{
+    const train_opts *o = r->o;
+    checkpoint c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.spec, sizeof c.spec, "%s", o->spec);
+    c.C = (uint32_t)r->nt.C, c.H = (uint32_t)r->nt.H, c.W = (uint32_t)r->nt.W;
+    c.batch = (uint32_t)o->batch, c.shuffle = (uint32_t)o->shuffle, c.init = (uint32_t)o->init;
+    c.seed = o->seed, c.step = (uint64_t)next, c.train_count = (uint64_t)r->train.count;
+    c.epoch_rng = next % r->spe == 0 ? r->eo.rng : r->eo.start;
+    c.lr = o->lr;
+    c.nparams = r->nt.nparams;
+    c.params = xmalloc(r->nt.nparams * sizeof(float));
+    clrt_download(&r->rt, r->nt.params, 0, r->nt.nparams * sizeof(float), c.params);
+    char err[4400];
+    if (ckpt_save(o->save_path, &c, err, sizeof err)) {
+        fflush(stdout);
+        fprintf(stderr, "clnet: %s\n", err);
+        r->rep.failed = 1; /* exit 1 at the end, after the results */
+    }
+    ckpt_free(&c);
+}
+
+/* A checkpoint must be of this network, data and batch order to continue it exactly. */
+static void check_resume(const run *r, const checkpoint *c)
+{
+    const train_opts *o = r->o;
+    const char *p = o->resume_path;
+    if (strcmp(c->spec, o->spec))
+        die("checkpoint %s: its network is %s, this run's is %s", p, c->spec, o->spec);
+    if ((int)c->H != r->train.rows || (int)c->W != r->train.cols || c->C != 1)
+        die("checkpoint %s: made for %ux%ux%u images, %s has %dx%dx1", p, c->H, c->W, c->C,
+            o->data_dir, r->train.rows, r->train.cols);
+    if ((int)c->train_count != r->train.count)
+        die("checkpoint %s: made with %llu training images, %s has %d", p,
+            (unsigned long long)c->train_count, o->data_dir, r->train.count);
+    if ((int)c->batch != o->batch || c->seed != o->seed || (int)c->shuffle != o->shuffle)
+        die("checkpoint %s: made with --batch %u --seed %llu%s; give the same to continue it", p,
+            c->batch, (unsigned long long)c->seed, c->shuffle ? "" : " --no-shuffle");
+    if (c->nparams != r->nt.nparams || c->nstate != 0)
+        die("checkpoint %s: %llu parameters and %llu optimizer values, this network has %zu and "
+            "plain SGD none", p, (unsigned long long)c->nparams, (unsigned long long)c->nstate,
+            r->nt.nparams);
+}
+
+/* --resume: the weights, the step and the batch order of the checkpoint. */
+static void resume(run *r)
+{
+    checkpoint c;
+    char err[4400];
+    if (ckpt_load(r->o->resume_path, &c, err, sizeof err))
+        die("%s", err);
+    check_resume(r, &c);
+    clrt_upload(&r->rt, r->nt.params, 0, c.nparams * sizeof(float), c.params);
+    r->start = (long)c.step < r->steps ? (long)c.step : r->steps;
+    r->eo.rng = c.epoch_rng;
+    if (r->o->shuffle && r->start % r->spe != 0 && r->start < r->steps)
+        order_next_epoch(&r->rt, &r->eo, &r->dtrain, r->start / r->spe);
+    printf("resumed from %s at step %llu%s\n", r->o->resume_path, (unsigned long long)c.step,
+           (long)c.step >= r->steps ? " (nothing left to train)" : "");
+    ckpt_free(&c);
+}
+
 static void run_open(run *r, const train_opts *o)
 {
     memset(r, 0, sizeof *r);
@@ -319,13 +407,15 @@ static void run_open(run *r, const train_opts *o)
     batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
     batch_upload(&r->rt, &r->dtest, &r->test, "test set");
     net_init_params(&r->rt, &r->nt, o->init, o->init_scale, o->seed);
+    for (int k = 0; k < 2; k++)
+        r->eo.host[k] = xmalloc((size_t)r->train.count * sizeof(int));
+    rng_seed(&r->eo.rng, o->seed ^ 0x5eed0f0da7a0ull);
+    if (o->resume_path)
+        resume(r);
     r->ring = clrt_buffer(&r->rt, (size_t)r->ring_len * 2 * sizeof(float), "step statistics");
     r->status = clrt_buffer(&r->rt, sizeof(int), "status");
     clrt_fill_zero(&r->rt, r->status, sizeof(int));
     r->hring = xmalloc((size_t)r->ring_len * 2 * sizeof(float));
-    for (int k = 0; k < 2; k++)
-        r->eo.host[k] = xmalloc((size_t)r->train.count * sizeof(int));
-    rng_seed(&r->eo.rng, o->seed ^ 0x5eed0f0da7a0ull);
     r->pg = (progress){isatty(STDERR_FILENO), xcalloc((size_t)r->ring_len, sizeof(cl_event)), 0,
                        0, r->steps, now_seconds()};
     fflush(stdout);
@@ -419,41 +509,81 @@ static long read_back(run *r, long checked, long step, double *bad_cost)
     return bad;
 }
 
-/* The step loop; returns 0, or EXIT_DIVERGED after naming the first non-finite step. */
+/* Keeps the host at most one step ahead of the device, so an interrupt is answered after the
+ * current step rather than after every step enqueued up to the next log line. */
+static void pace(run *r)
+{
+    cl_event done;
+    CL_CHECK(clEnqueueMarkerWithWaitList(r->rt.queue, 0, NULL, &done));
+    CL_CHECK(clFlush(r->rt.queue));
+    if (r->inflight) {
+        CL_CHECK(clWaitForEvents(1, &r->inflight));
+        clReleaseEvent(r->inflight);
+    }
+    r->inflight = done;
+}
+
+static void log_line(run *r, long step, double *t_log, long *prev_log)
+{
+    const train_opts *o = r->o;
+    double t = now_seconds(), ips = (double)(step - *prev_log) * o->batch / (t - *t_log);
+    const float *s = &r->hring[2 * (step % r->ring_len)];
+    printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
+           step / r->spe + 1, s[0], 100.0 * s[1] / o->batch, ips);
+    fflush(stdout);
+    r->rep.ips[step] = ips;
+    if (step > r->start)
+        r->step_ms = 1e3 * o->batch / ips;
+    if (step == r->start)
+        r->t_first = t;
+    *t_log = t;
+    *prev_log = step;
+}
+
+/* After a signal: save (with --save), say where, return 128 + the signal. */
+static int interrupted(run *r, long step)
+{
+    int sig = stop_signal;
+    if (r->o->save_path)
+        save_checkpoint(r, step + 1);
+    fflush(stdout);
+    fprintf(stderr, "clnet: %s after step %ld: %s%s\n", sig == SIGINT ? "interrupted (SIGINT)"
+            : "terminated (SIGTERM)", step, r->o->save_path ? "checkpoint written to " :
+            "no checkpoint (no --save given)", r->o->save_path ? r->o->save_path : "");
+    report_result(&r->rep, "stopped by signal %d after step %ld", sig, step);
+    return 128 + sig;
+}
+
+/* The step loop; returns 0, EXIT_DIVERGED after naming the first non-finite step, or 128 +
+ * signal after SIGINT / SIGTERM. */
 static int run_loop(run *r)
 {
     const train_opts *o = r->o;
     double t_log = now_seconds();
-    long prev_log = -1, checked = -1;
-    for (long step = 0; step < r->steps; step++) {
+    long prev_log = r->start - 1, checked = r->start - 1;
+    for (long step = r->start; step < r->steps; step++) {
         enqueue_step(r, step);
         progress_mark(&r->rt, &r->pg, step);
+        pace(r);
         int last = step == r->steps - 1;
         int log = step % o->log_every == 0 || last;
         int hist = o->hist_every && (step % o->hist_every == 0 || last);
-        if (!log && !hist && step - checked < r->ring_len)
+        int save = o->save_path && ((step + 1) % o->save_every == 0 || last);
+        if (!log && !hist && !save && !stop_signal && step - checked < r->ring_len)
             continue;
         double bad_cost;
         long bad = read_back(r, checked, step, &bad_cost);
         checked = step;
         if (bad >= 0)
             return diverged(r, bad, step, bad_cost);
-        if (log) {
-            double t = now_seconds(), ips = (double)(step - prev_log) * o->batch / (t - t_log);
-            const float *s = &r->hring[2 * (step % r->ring_len)];
-            printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
-                   step / r->spe + 1, s[0], 100.0 * s[1] / o->batch, ips);
-            fflush(stdout);
-            r->rep.ips[step] = ips;
-            if (step > 0)
-                r->step_ms = 1e3 * o->batch / ips;
-            if (step == 0)
-                r->t_first = t;
-            t_log = t;
-            prev_log = step;
-        }
+        if (log)
+            log_line(r, step, &t_log, &prev_log);
         if (hist) /* its time counts in the next log interval: it is part of training */
             capture_step(r, step);
+        if (stop_signal)
+            return interrupted(r, step);
+        if (save)
+            save_checkpoint(r, step + 1);
     }
     return 0;
 }
@@ -475,6 +605,8 @@ static void run_close(run *r)
     capture_close(&r->cap);
     capture_close(&r->chk);
     clReleaseMemObject(r->flag);
+    if (r->inflight)
+        clReleaseEvent(r->inflight);
     clReleaseMemObject(r->ring);
     clReleaseMemObject(r->status);
     batch_release(&r->dtrain);
@@ -532,6 +664,7 @@ train_opts train_defaults(void)
     o.shuffle = 1;
     o.hist_every = 100;
     o.hist_bins = 64;
+    o.save_every = 500;
     return o;
 }
 
@@ -539,14 +672,15 @@ int train_run(const train_opts *o, train_result *res)
 {
     double t_start = now_seconds();
     run *r = xmalloc(sizeof *r);
+    catch_signals();
     run_open(r, o);
     int status = run_loop(r);
     double cost = NAN, acc = NAN, ips = NAN;
     if (status == 0) {
-        if (r->steps > 1) {
-            ips = (double)(r->steps - 1) * o->batch / (now_seconds() - r->t_first);
-            printf("train throughput %.1f images/s (steps 1..%ld, after the first)\n", ips,
-                   r->steps - 1);
+        if (r->steps - r->start > 1) {
+            ips = (double)(r->steps - r->start - 1) * o->batch / (now_seconds() - r->t_first);
+            printf("train throughput %.1f images/s (steps %ld..%ld, after the first)\n", ips,
+                   r->start + 1, r->steps - 1);
             report_result(&r->rep, "train throughput %.1f images/s", ips);
         }
         int count = o->test_images && o->test_images < r->test.count ? (int)o->test_images
@@ -569,4 +703,44 @@ int train_run(const train_opts *o, train_result *res)
     run_close(r);
     free(r);
     return status;
+}
+
+int eval_run(const eval_opts *o)
+{
+    checkpoint c;
+    char err[4400];
+    if (ckpt_load(o->model, &c, err, sizeof err))
+        die("%s", err);
+    dataset test;
+    if (dataset_load(o->data_dir, "t10k", &test, err, sizeof err))
+        die("%s", err);
+    if (test.rows != (int)c.H || test.cols != (int)c.W || c.C != 1)
+        die("%s: test images are %dx%d but the checkpoint %s was made for %ux%ux%u", o->data_dir,
+            test.rows, test.cols, o->model, c.H, c.W, c.C);
+    net nt;
+    if (net_parse(c.spec, (int)c.C, (int)c.H, (int)c.W, &nt, err, sizeof err))
+        die("checkpoint %s: network spec: %s", o->model, err);
+    if (c.nparams != nt.nparams)
+        die("checkpoint %s: %llu parameters, its network %s has %zu", o->model,
+            (unsigned long long)c.nparams, c.spec, nt.nparams);
+    int count = o->test_images && o->test_images < test.count ? (int)o->test_images : test.count;
+    int batch = o->batch ? o->batch : (int)c.batch;
+    batch = batch < count ? batch : count;
+    clrt rt;
+    clrt_open(&rt, o->device, o->kernel_dir);
+    net_alloc(&rt, &nt, batch, (size_t)test.count * ((size_t)test.rows * test.cols + 1 + sizeof(int)));
+    clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
+    device_data dd;
+    batch_upload(&rt, &dd, &test, "test set");
+    double cost, acc;
+    evaluate(&rt, &nt, &dd, count, &cost, &acc);
+    printf("model %s: %s, trained %llu steps\n", o->model, c.spec, (unsigned long long)c.step);
+    printf("test cost %.4f  test accuracy %.2f%% (%d images of %s)\n", cost, 100.0 * acc, count,
+           o->data_dir);
+    batch_release(&dd);
+    net_free(&nt);
+    clrt_close(&rt);
+    dataset_free(&test);
+    ckpt_free(&c);
+    return 0;
 }

@@ -33,5 +33,6 @@ Suite *suite_init(void);
 Suite *suite_train(void);
 Suite *suite_cli(void);
 Suite *suite_hist(void);
+Suite *suite_ckpt(void);
 
 #endif

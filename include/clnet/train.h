@@ -35,7 +35,18 @@ typedef struct {
     long test_images;       /* evaluate on the first N test images; 0: all */
     const char *command;    /* the command line, for the report */
     const char *label;      /* image titles; NULL: "init <kind>" */
+    /* checkpoints (checkpoint.h) */
+    const char *save_path;  /* NULL: none */
+    long save_every;        /* and at the end */
+    const char *resume_path;
 } train_opts;
+
+/* clnet eval: a checkpoint's test cost and accuracy. */
+typedef struct {
+    const char *model, *data_dir, *device, *kernel_dir;
+    int batch;              /* 0: the checkpoint's */
+    long test_images;       /* 0: all */
+} eval_opts;
 
 /* What a run gives back (for clnet study). */
 typedef struct {
@@ -58,5 +69,6 @@ train_opts train_defaults(void);
  * through die(). res may be NULL. */
 int train_run(const train_opts *o, train_result *res);
 void train_result_free(train_result *res);
+int eval_run(const eval_opts *o);
 
 #endif

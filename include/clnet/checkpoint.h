@@ -1,0 +1,40 @@
+/* checkpoint.h: a training run's state on disk, versioned and checksummed.
+ *
+ * Layout (little-endian): "CLNETCKP", u32 version, u32 CRC32 of the payload, u64 payload bytes,
+ * then the payload: u32 spec length + spec, u32 C H W batch shuffle init, u64 seed step
+ * train_count, the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate +
+ * nstate f32 (optimizer state; plain SGD has none). Written to a temporary file in the same
+ * folder, flushed, fsync'd and renamed over the old one (then the folder is fsync'd): a crash
+ * at any moment leaves the previous checkpoint or the new one, never a broken file. */
+#ifndef CLNET_CHECKPOINT_H
+#define CLNET_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clnet/init.h"
+
+#define CKPT_VERSION 1
+#define CKPT_MAX_SPEC 1024
+
+typedef struct {
+    char spec[CKPT_MAX_SPEC];
+    uint32_t C, H, W;
+    uint32_t batch, shuffle, init;
+    uint64_t seed;
+    uint64_t step;        /* steps done: the next one to run */
+    uint64_t train_count; /* training images of the run */
+    rng_t epoch_rng;      /* the batch-order RNG, as it was before the current epoch's shuffle */
+    double lr;
+    uint64_t nparams, nstate;
+    float *params, *state;
+} checkpoint;
+
+/* Returns 0, or -1 with a one-line reason naming path in err. */
+int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen);
+int ckpt_load(const char *path, checkpoint *c, char *err, size_t errlen);
+/* Checks and decodes a whole checkpoint held in memory (the fuzzing entry point). */
+int ckpt_parse(const uint8_t *buf, size_t len, checkpoint *c, char *err, size_t errlen);
+void ckpt_free(checkpoint *c);
+
+#endif

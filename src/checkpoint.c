@@ -1,0 +1,280 @@
+/* checkpoint.c: encode, decode and validate checkpoints; durable atomic writes. */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "clnet/data.h"
+#include "clnet/util.h"
+
+#define MAGIC "CLNETCKP"
+#define HEADER 24 /* magic, version, crc, payload length */
+
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- encoding ---- */
+
+typedef struct {
+    uint8_t *p;
+    size_t len;
+} wbuf;
+
+static void put(wbuf *b, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        b->p[b->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_floats(wbuf *b, const float *f, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &f[i], 4);
+        put(b, u, 4);
+    }
+}
+
+static uint8_t *encode(const checkpoint *c, size_t *out_len)
+{
+    size_t spec = strlen(c->spec);
+    size_t payload = 4 + spec + 6 * 4 + 3 * 8 + 4 * 8 + 8 + 8 + 4 * c->nparams + 8 + 4 * c->nstate;
+    wbuf b = {xmalloc(HEADER + payload), 0};
+    memcpy(b.p, MAGIC, 8);
+    b.len = 8;
+    put(&b, CKPT_VERSION, 4);
+    put(&b, 0, 4); /* CRC, below */
+    put(&b, payload, 8);
+    put(&b, spec, 4);
+    memcpy(b.p + b.len, c->spec, spec);
+    b.len += spec;
+    uint32_t u32s[6] = {c->C, c->H, c->W, c->batch, c->shuffle, c->init};
+    for (int i = 0; i < 6; i++)
+        put(&b, u32s[i], 4);
+    put(&b, c->seed, 8);
+    put(&b, c->step, 8);
+    put(&b, c->train_count, 8);
+    for (int i = 0; i < 4; i++)
+        put(&b, c->epoch_rng.s[i], 8);
+    uint64_t lr;
+    memcpy(&lr, &c->lr, 8);
+    put(&b, lr, 8);
+    put(&b, c->nparams, 8);
+    put_floats(&b, c->params, c->nparams);
+    put(&b, c->nstate, 8);
+    put_floats(&b, c->state, c->nstate);
+    uint32_t crc = (uint32_t)crc32(0L, b.p + HEADER, (uInt)payload);
+    for (int i = 0; i < 4; i++)
+        b.p[12 + i] = (uint8_t)(crc >> (8 * i));
+    *out_len = b.len;
+    return b.p;
+}
+
+/* ---- durable write ---- */
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The folder of path, fsync'd so the rename itself survives a crash. */
+static void sync_dir(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen)
+{
+    size_t n;
+    uint8_t *data = encode(c, &n);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        free(data);
+        return fail(err, errlen, "--save %s: cannot create %s: %s", path, tmp, strerror(errno));
+    }
+    int bad = write_all(fd, data, n) || fsync(fd);
+    int e = errno;
+    bad = close(fd) || bad;
+    free(data);
+    if (bad || rename(tmp, path)) {
+        e = bad ? e : errno;
+        unlink(tmp);
+        return fail(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, is "
+                    "unchanged)", path, strerror(e));
+    }
+    sync_dir(path);
+    return 0;
+}
+
+/* ---- decoding ---- */
+
+typedef struct {
+    const uint8_t *p;
+    size_t len, at;
+} rbuf;
+
+static int get(rbuf *b, uint64_t *v, int bytes)
+{
+    if (b->len - b->at < (size_t)bytes)
+        return -1;
+    *v = 0;
+    for (int i = 0; i < bytes; i++)
+        *v |= (uint64_t)b->p[b->at++] << (8 * i);
+    return 0;
+}
+
+static int get_floats(rbuf *b, float **out, uint64_t n)
+{
+    if (n > (b->len - b->at) / 4)
+        return -1;
+    *out = xmalloc((size_t)(n ? n : 1) * sizeof **out);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t u = 0;
+        get(b, &u, 4);
+        uint32_t u32 = (uint32_t)u;
+        memcpy(&(*out)[i], &u32, 4);
+    }
+    return 0;
+}
+
+static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    if (len < HEADER)
+        return fail(err, errlen, "truncated (%zu bytes; the header alone is %d)", len, HEADER);
+    if (memcmp(buf, MAGIC, 8))
+        return fail(err, errlen, "not a clnet checkpoint (wrong magic number)");
+    rbuf b = {buf, len, 8};
+    uint64_t version, crc, payload;
+    get(&b, &version, 4), get(&b, &crc, 4), get(&b, &payload, 8);
+    if (version > CKPT_VERSION)
+        return fail(err, errlen, "format version %llu is newer than this clnet's (%d): use a newer "
+                    "clnet", (unsigned long long)version, CKPT_VERSION);
+    if (version == 0)
+        return fail(err, errlen, "format version 0 does not exist");
+    if (payload != len - HEADER)
+        return fail(err, errlen, "%s (%zu payload bytes, the header says %llu)",
+                    payload > len - HEADER ? "truncated" : "trailing data", len - HEADER,
+                    (unsigned long long)payload);
+    if ((uint32_t)crc32(0L, buf + HEADER, (uInt)(len - HEADER)) != (uint32_t)crc)
+        return fail(err, errlen, "checksum mismatch: the file is corrupt");
+    return 0;
+}
+
+static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
+{
+    uint64_t v[6], spec;
+    if (get(b, &spec, 4) || spec == 0 || spec >= CKPT_MAX_SPEC || spec > b->len - b->at)
+        return fail(err, errlen, "bad network spec length");
+    memcpy(c->spec, b->p + b->at, spec);
+    c->spec[spec] = '\0';
+    b->at += spec;
+    for (size_t i = 0; i < spec; i++)
+        if (c->spec[i] < 0x21 || c->spec[i] > 0x7e)
+            return fail(err, errlen, "bad network spec");
+    for (int i = 0; i < 6; i++)
+        if (get(b, &v[i], 4))
+            return fail(err, errlen, "truncated settings");
+    c->C = (uint32_t)v[0], c->H = (uint32_t)v[1], c->W = (uint32_t)v[2];
+    c->batch = (uint32_t)v[3], c->shuffle = (uint32_t)v[4], c->init = (uint32_t)v[5];
+    if (!c->C || c->C > 4096 || !c->H || c->H > CLNET_MAX_SIDE || !c->W || c->W > CLNET_MAX_SIDE ||
+        !c->batch || c->batch > 65536 || c->shuffle > 1 || c->init > INIT_SCALED)
+        return fail(err, errlen, "settings out of range");
+    uint64_t lr;
+    if (get(b, &c->seed, 8) || get(b, &c->step, 8) || get(b, &c->train_count, 8))
+        return fail(err, errlen, "truncated settings");
+    for (int i = 0; i < 4; i++)
+        if (get(b, &c->epoch_rng.s[i], 8))
+            return fail(err, errlen, "truncated settings");
+    if (get(b, &lr, 8))
+        return fail(err, errlen, "truncated settings");
+    memcpy(&c->lr, &lr, 8);
+    if (c->step > 1000000000ull || c->train_count > INT_MAX)
+        return fail(err, errlen, "settings out of range");
+    if (get(b, &c->nparams, 8) || get_floats(b, &c->params, c->nparams))
+        return fail(err, errlen, "truncated parameters");
+    if (get(b, &c->nstate, 8) || get_floats(b, &c->state, c->nstate))
+        return fail(err, errlen, "truncated optimizer state");
+    if (b->at != b->len)
+        return fail(err, errlen, "%zu bytes after the optimizer state", b->len - b->at);
+    return 0;
+}
+
+int ckpt_parse(const uint8_t *buf, size_t len, checkpoint *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (check_header(buf, len, err, errlen))
+        return -1;
+    rbuf b = {buf, len, HEADER};
+    if (decode(&b, c, err, errlen)) {
+        ckpt_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+int ckpt_load(const char *path, checkpoint *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    char why[512];
+    struct stat st;
+    if (stat(path, &st))
+        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(err, errlen, "%s: not a regular file", path);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = xmalloc(n ? n : 1);
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    int rc = got != n ? fail(why, sizeof why, "cannot read") : ckpt_parse(buf, n, c, why, sizeof why);
+    free(buf);
+    if (rc)
+        fail(err, errlen, "checkpoint %s: %s", path, why);
+    return rc;
+}
+
+void ckpt_free(checkpoint *c)
+{
+    free(c->params);
+    free(c->state);
+    c->params = c->state = NULL;
+}

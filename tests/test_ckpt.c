@@ -1,0 +1,278 @@
+/* test_ckpt.c: checkpoints: the format round trip and every fault refused with a reason, exact
+ * resume (mid-epoch and at an epoch boundary), clnet eval, SIGTERM saving, and SIGKILL during
+ * checkpointing never leaving a broken file. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clnet/checkpoint.h"
+#include "clnet/net.h"
+#include "idxfile.h"
+#include "ref.h"
+
+static char *dir;
+static char out[1 << 16], err[1 << 14];
+
+static void setup(void)
+{
+    dir = temp_dir();
+}
+
+static void teardown(void)
+{
+    remove_dir(dir);
+    free(dir);
+}
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+static const char *bin(void)
+{
+    return getenv("CLNET_BIN") ? getenv("CLNET_BIN") : "build/clnet";
+}
+
+static int run(const char *args)
+{
+    char cmd[8192], path[4096];
+    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout 2>%s/stderr </dev/null", bin(), args, dir, dir);
+    int st = system(cmd);
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    slurp(path, out, sizeof out);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    slurp(path, err, sizeof err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) < 128, "'%s' crashed: %s", args, err);
+    return WEXITSTATUS(st);
+}
+
+/* The log lines of steps >= from (without images/s), and the test cost line. */
+static void costs_from(const char *text, long from, char *dst, size_t len)
+{
+    dst[0] = '\0';
+    for (const char *l = text; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        int step = strncmp(l, "step ", 5) == 0 && strtol(l + 5, NULL, 10) >= from;
+        if (step || strncmp(l, "test cost", 9) == 0) {
+            const char *cut = strstr(l, "%  ");
+            size_t keep = cut && cut < l + n ? (size_t)(cut - l) : n;
+            if (strlen(dst) + keep + 2 < len) {
+                strncat(dst, l, keep);
+                strcat(dst, "\n");
+            }
+        }
+        l += n + (e != NULL);
+    }
+}
+
+#define TRAIN "train --data %s --batch 50 --log-every 1 --lr 0.05 --no-output"
+
+START_TEST(resume_matches_uninterrupted)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1); /* 4 steps an epoch */
+    char args[8192], whole[8192], resumed[8192];
+    snprintf(args, sizeof args, TRAIN " --steps 7", dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    long cuts[] = {3, 4}; /* mid-epoch, and at an epoch boundary */
+    for (int k = 0; k < 2; k++) {
+        costs_from(out, cuts[k], whole, sizeof whole);
+        snprintf(args, sizeof args, TRAIN " --steps %ld --save %s/ck", dir, cuts[k], dir);
+        ck_assert_msg(run(args) == 0, "%s", err);
+        snprintf(args, sizeof args, TRAIN " --steps 7 --resume %s/ck --save %s/ck2", dir, dir, dir);
+        ck_assert_msg(run(args) == 0, "%s", err);
+        ck_assert_msg(strstr(out, "resumed from"), "%s", out);
+        costs_from(out, cuts[k], resumed, sizeof resumed);
+        ck_assert_msg(strlen(whole) > 150, "%s", whole);
+        ck_assert_str_eq(resumed, whole);
+        snprintf(args, sizeof args, TRAIN " --steps 7", dir); /* for the next cut */
+        if (k == 0)
+            ck_assert(run(args) == 0);
+    }
+    /* clnet eval gives the test cost the run printed */
+    const char *t = strstr(whole, "test cost");
+    ck_assert(t != NULL);
+    snprintf(args, sizeof args, "eval --model %s/ck2 --data %s", dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "test cost") && strncmp(strstr(out, "test cost"), t, 40) == 0,
+                  "eval: %s run: %s", out, t);
+}
+END_TEST
+
+static void write_bytes(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert(f != NULL);
+    ck_assert(fwrite(p, 1, n, f) == n);
+    fclose(f);
+}
+
+static void expect_refused(const char *args, const char *needle)
+{
+    int code = run(args);
+    ck_assert_msg(code == 1, "'%s': exit %d: %s", args, code, err);
+    ck_assert_msg(strstr(err, needle) && strchr(err, '\n') == err + strlen(err) - 1,
+                  "'%s': expected one line with '%s': %s", args, needle, err);
+}
+
+START_TEST(bad_checkpoints_are_refused)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[4096], ck[4096];
+    snprintf(ck, sizeof ck, "%s/ck", dir);
+    snprintf(args, sizeof args, TRAIN " --steps 1 --save %s", dir, ck);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    struct stat st;
+    ck_assert(stat(ck, &st) == 0);
+    size_t n = (size_t)st.st_size;
+    uint8_t *good = malloc(n), *b = malloc(n);
+    FILE *f = fopen(ck, "rb");
+    ck_assert(fread(good, 1, n, f) == n);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/bad", dir);
+    snprintf(args, sizeof args, "eval --data %s --model %s", dir, path);
+    size_t cuts[] = {0, 10, 23, 100, n / 2, n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        write_bytes(path, good, cuts[i]);
+        expect_refused(args, "truncated");
+    }
+    memcpy(b, good, n);
+    b[n / 2] ^= 0x40;
+    write_bytes(path, b, n);
+    expect_refused(args, "checksum mismatch");
+    memcpy(b, good, n);
+    b[0] = 'X';
+    write_bytes(path, b, n);
+    expect_refused(args, "not a clnet checkpoint");
+    memcpy(b, good, n);
+    b[8] = 99;
+    write_bytes(path, b, n);
+    expect_refused(args, "format version 99 is newer");
+    expect_refused("eval --model /nonexistent/ck", "cannot open");
+    snprintf(args, sizeof args, "eval --model %s", dir);
+    expect_refused(args, "not a regular file");
+    /* a checkpoint of another network, or another batch order, is not continued */
+    checkpoint c;
+    char e[512];
+    ck_assert_msg(ckpt_load(ck, &c, e, sizeof e) == 0, "%s", e);
+    ck_assert_str_eq(c.spec, CLNET_DEFAULT_SPEC);
+    ck_assert(c.step == 1 && c.batch == 50 && c.seed == 1 && c.shuffle == 1 && c.nparams > 300000);
+    snprintf(c.spec, sizeof c.spec, "conv8,pool,fc10");
+    ck_assert(ckpt_save(path, &c, e, sizeof e) == 0);
+    snprintf(args, sizeof args, TRAIN " --steps 3 --resume %s", dir, path);
+    expect_refused(args, "its network is conv8,pool,fc10");
+    snprintf(args, sizeof args, "train --data %s --batch 25 --steps 3 --no-output --resume %s", dir, ck);
+    expect_refused(args, "made with --batch 50 --seed 1; give the same");
+    ckpt_free(&c);
+    free(good);
+    free(b);
+}
+END_TEST
+
+/* Starts clnet in the background; its exit status lands in dir/status. */
+static void spawn(const char *args)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "sh -c '%s %s >%s/stdout 2>%s/stderr </dev/null & echo $! >%s/pid; "
+             "wait $!; echo $? >%s/status' >/dev/null 2>&1 &", bin(), args, dir, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static long read_long(const char *name, int wait_s)
+{
+    char path[4096], buf[64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    for (int i = 0; i < wait_s * 20; i++) {
+        slurp(path, buf, sizeof buf);
+        if (strchr(buf, '\n'))
+            return strtol(buf, NULL, 10);
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_abort_msg("no %s after %d s", name, wait_s);
+    return -1;
+}
+
+static void wait_for_output(const char *needle, int wait_s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    for (int i = 0; i < wait_s * 20; i++) {
+        slurp(path, out, sizeof out);
+        if (strstr(out, needle))
+            return;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_abort_msg("no '%s' after %d s: %s", needle, wait_s, out);
+}
+
+START_TEST(sigterm_saves_and_exits_143)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[4096];
+    snprintf(args, sizeof args, "train --data %s --batch 10 --steps 100000 --log-every 1 "
+             "--no-output --save %s/ck --save-every 100000", dir, dir);
+    spawn(args);
+    long pid = read_long("pid", 60);
+    wait_for_output("step      2", 120);
+    ck_assert_int_eq(kill((pid_t)pid, SIGTERM), 0);
+    ck_assert_int_eq(read_long("status", 120), 143);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    slurp(path, err, sizeof err);
+    ck_assert_msg(strstr(err, "terminated (SIGTERM) after step") && strstr(err, "checkpoint written "
+                  "to"), "%s", err);
+    snprintf(args, sizeof args, "eval --model %s/ck --data %s", dir, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "test cost"), "%s", err);
+}
+END_TEST
+
+START_TEST(sigkill_never_breaks_the_checkpoint)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/ck", dir);
+    srand(12345);
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "train --data %s --batch 5 --steps 100000 --log-every 1000 "
+                 "--hist-every 0 --no-output --save %s --save-every 1 --lr 0.01", dir, path);
+        spawn(args);
+        long pid = read_long("pid", 60);
+        struct stat st;
+        for (int i = 0; i < 2400 && stat(path, &st) != 0; i++)
+            nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+        nanosleep(&(struct timespec){0, (rand() % 1000) * 1000 * 1000L}, NULL);
+        ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+        read_long("status", 60);
+        char e[4400];
+        checkpoint c;
+        ck_assert_msg(ckpt_load(path, &c, e, sizeof e) == 0, "after kill %d: %s", k, e);
+        ckpt_free(&c);
+        snprintf(args, sizeof args, "rm -f %s/status %s/pid", dir, dir);
+        ck_assert_int_eq(system(args), 0);
+    }
+}
+END_TEST
+
+Suite *suite_ckpt(void)
+{
+    Suite *s = suite_create("ckpt");
+    TCase *tc = tcase_create("ckpt");
+    tcase_set_timeout(tc, 900);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, resume_matches_uninterrupted);
+    tcase_add_test(tc, bad_checkpoints_are_refused);
+    tcase_add_test(tc, sigterm_saves_and_exits_143);
+    tcase_add_test(tc, sigkill_never_breaks_the_checkpoint);
+    suite_add_tcase(s, tc);
+    return s;
+}
