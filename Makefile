@@ -5,6 +5,7 @@
 # make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
 # make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
 # make asan       the whole test suite built with AddressSanitizer and UBSan
+# make fuzz       libFuzzer on the IDX reader and the checkpoint decoder (clang; FUZZ_SECONDS each)
 # make clean
 
 CC      ?= cc
@@ -23,7 +24,7 @@ TEST_OBJ = $(TEST_SRC:tests/%.c=$(B)/tests/%.o)
 KERNELS  = $(wildcard kernels/*.cl)
 HEADERS  = $(wildcard include/clnet/*.h) $(wildcard tests/*.h)
 
-.PHONY: all deps test check demo bench asan clean
+.PHONY: all deps test check demo bench asan fuzz clean
 all: $(B)/clnet
 
 deps:
@@ -85,5 +86,22 @@ asan: deps
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    ASAN_OPTIONS=detect_leaks=0 check
 
+# libFuzzer targets (Debian's clang). Findings go to build-fuzz/crash-*; keep each one as a
+# regression input in tests/fuzz-regressions/.
+FUZZ_SECONDS ?= 600
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude
+fuzz: deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
+	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/corpus-idx build-fuzz/corpus-ckpt
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx fuzz/fuzz_idx.c src/data.c src/util.c -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint fuzz/fuzz_checkpoint.c src/checkpoint.c src/util.c -lz
+	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/util.c -lz
+	build-fuzz/seeds-maker build-fuzz/seeds
+	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus-idx seeds/idx ../tests/fuzz-regressions/idx
+	cd build-fuzz && ./fuzz_checkpoint -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus-ckpt seeds/ckpt ../tests/fuzz-regressions/ckpt
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

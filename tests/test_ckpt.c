@@ -2,6 +2,7 @@
  * resume (mid-epoch and at an epoch boundary), clnet eval, SIGTERM saving, and SIGKILL during
  * checkpointing never leaving a broken file. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "clnet/checkpoint.h"
+#include "clnet/data.h"
 #include "clnet/net.h"
 #include "idxfile.h"
 #include "ref.h"
@@ -263,6 +265,42 @@ START_TEST(sigkill_never_breaks_the_checkpoint)
 }
 END_TEST
 
+/* Every input that once crashed a fuzzer: read without a crash, refused with a reason. */
+START_TEST(fuzz_regressions)
+{
+    const char *kinds[] = {"idx", "ckpt"};
+    for (int k = 0; k < 2; k++) {
+        char folder[256];
+        snprintf(folder, sizeof folder, "tests/fuzz-regressions/%s", kinds[k]);
+        DIR *d = opendir(folder);
+        ck_assert_msg(d != NULL, "no %s (run the tests from the repository root)", folder);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[512], why[512] = "";
+            snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+            if (k == 0) {
+                uint32_t dims[3];
+                uint8_t *data;
+                for (int rank = 1; rank <= 3; rank += 2)
+                    if (idx_read(path, rank, dims, &data, why, sizeof why) == 0)
+                        free(data);
+                    else
+                        ck_assert_msg(why[0], "%s: refused without a reason", path);
+            } else {
+                checkpoint c;
+                if (ckpt_load(path, &c, why, sizeof why) == 0)
+                    ckpt_free(&c);
+                else
+                    ck_assert_msg(why[0], "%s: refused without a reason", path);
+            }
+        }
+        closedir(d);
+    }
+}
+END_TEST
+
 Suite *suite_ckpt(void)
 {
     Suite *s = suite_create("ckpt");
@@ -273,6 +311,7 @@ Suite *suite_ckpt(void)
     tcase_add_test(tc, bad_checkpoints_are_refused);
     tcase_add_test(tc, sigterm_saves_and_exits_143);
     tcase_add_test(tc, sigkill_never_breaks_the_checkpoint);
+    tcase_add_test(tc, fuzz_regressions);
     suite_add_tcase(s, tc);
     return s;
 }

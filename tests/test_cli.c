@@ -99,6 +99,11 @@ START_TEST(bad_flags)
         {"train --test-images 0", "--test-images 0"},
         {"train --out ''", "--out: empty folder name"},
         {"frobnicate", "unknown command 'frobnicate'"},
+        {"train --save-every 0", "--save-every 0"},
+        {"train --save", "--save needs a value"},
+        {"eval", "eval needs --model FILE"},
+        {"eval --model x --batch 0", "--batch 0"},
+        {"eval --bogus", "unknown flag '--bogus' (see clnet eval --help)"},
         {"study", "study needs a kind"},
         {"study optim", "study needs a kind"},
         {"study init --inits he,bogus", "'bogus' is not normal, scaled, he or xavier"},
@@ -186,7 +191,7 @@ START_TEST(help_lists_every_flag)
                            "--init-scale", "--seed", "--no-shuffle", "--log-every", "--device",
                            "--kernels", "--out", "--no-output", "--hist-every", "--hist-range",
                            "--hist-bins", "--hist-log", "--hist-grads", "--check-finite",
-                           "--test-images"};
+                           "--test-images", "--save", "--save-every", "--resume"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
     ck_assert_int_eq(run("bench --help"), 0);
@@ -349,6 +354,32 @@ START_TEST(study_init_table_and_figure)
 }
 END_TEST
 
+START_TEST(output_and_platform_faults)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/afile", dir);
+    write_file(path, "x", 1, 0);
+    snprintf(args, sizeof args, "train --data %s --steps 1 --out %s", dir, path);
+    expect_error(args, 1, "exists and is not a folder");
+    snprintf(args, sizeof args, "train --data %s --steps 1 --out %s/sub", dir, path);
+    expect_error(args, 1, "cannot create folder");
+    snprintf(args, sizeof args, "train --data %s --steps 1 --no-output --save %s/no/such/ck", dir, dir);
+    ck_assert_int_eq(run(args), 1); /* the results are printed, then the failure is reported */
+    ck_assert_msg(strstr(out, "test cost") && strstr(err, "--save") && strstr(err, "cannot"),
+                  "out: %s err: %s", out, err);
+    snprintf(args, sizeof args, "train --data %s --steps 1 --resume %s/none", dir, dir);
+    expect_error(args, 1, "none: cannot open");
+    /* no OpenCL platform at all: say which package to install */
+    snprintf(args, sizeof args, "%s/no-icd", dir);
+    mkdir(args, 0700);
+    ck_assert_int_eq(setenv("OCL_ICD_VENDORS", args, 1), 0);
+    int code = run("devices");
+    unsetenv("OCL_ICD_VENDORS");
+    ck_assert_msg(code == 1 && strstr(err, "pocl-opencl-icd"), "exit %d: %s", code, err);
+}
+END_TEST
+
 START_TEST(kernel_build_failure_prints_log)
 {
     char args[8192], path[4096];
@@ -465,6 +496,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, divergence_exits_3);
     tcase_add_test(tc, report_shows_every_image);
     tcase_add_test(tc, study_init_table_and_figure);
+    tcase_add_test(tc, output_and_platform_faults);
     tcase_add_test(tc, kernel_build_failure_prints_log);
     tcase_add_test(tc, json_checker_is_strict);
     tcase_add_test(tc, bench_json_csv_and_table_agree);

@@ -1,0 +1,56 @@
+/* seeds.c: writes the fuzzers' starting inputs into DIR/idx and DIR/ckpt: small valid IDX files
+ * (raw and gzip, images and labels) and a checkpoint of a tiny network. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "clnet/checkpoint.h"
+
+static void put(const char *path, const void *p, size_t n, int gz)
+{
+    if (gz) {
+        gzFile g = gzopen(path, "wb");
+        gzwrite(g, p, (unsigned)n);
+        gzclose(g);
+        return;
+    }
+    FILE *f = fopen(path, "wb");
+    fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 2;
+    char path[4096];
+    unsigned char img[16 + 2 * 4 * 4] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4};
+    for (int i = 16; i < (int)sizeof img; i++)
+        img[i] = (unsigned char)(i * 7);
+    unsigned char lab[8 + 2] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 9};
+    snprintf(path, sizeof path, "%s/idx/images", argv[1]);
+    put(path, img, sizeof img, 0);
+    snprintf(path, sizeof path, "%s/idx/images.gz", argv[1]);
+    put(path, img, sizeof img, 1);
+    snprintf(path, sizeof path, "%s/idx/labels", argv[1]);
+    put(path, lab, sizeof lab, 0);
+    snprintf(path, sizeof path, "%s/idx/labels.gz", argv[1]);
+    put(path, lab, sizeof lab, 1);
+    checkpoint c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.spec, "conv2,pool,fc10");
+    c.C = 1, c.H = 4, c.W = 4, c.batch = 2, c.shuffle = 1, c.seed = 1, c.step = 3, c.lr = 0.01;
+    c.train_count = 2, c.epoch_rng.s[0] = 42;
+    float p[64];
+    for (int i = 0; i < 64; i++)
+        p[i] = (float)i / 7;
+    c.nparams = 64, c.params = p;
+    char err[256];
+    snprintf(path, sizeof path, "%s/ckpt/tiny", argv[1]);
+    if (ckpt_save(path, &c, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    return 0;
+}
