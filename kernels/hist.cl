@@ -133,7 +133,7 @@ __kernel void hist_bins(__global const float *x, int off, int n, __global const 
 __kernel void finite_check(__global const float *x, int off, int n, int step, int tensor,
                            __global int *flag, __global int *status)
 {
-    if (flag[0] < step)
+    if (atomic_add(&flag[0], 0) < step) /* an atomic read: other work-items may set it */
         return;
     __global const float *v = x + off;
     int G = get_global_size(0), bad = 0;
@@ -142,6 +142,6 @@ __kernel void finite_check(__global const float *x, int off, int n, int step, in
     if (bad) {
         atomic_min(&flag[0], step);
         atomic_min(&flag[1], tensor);
-        status[0] = 1;
+        atomic_xchg(&status[0], 1);
     }
 }

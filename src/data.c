@@ -55,6 +55,35 @@ static int64_t read_full(gzFile f, const char *path, uint8_t *buf, uint64_t n, c
     return (int64_t)got;
 }
 
+/* Reads up to n bytes into a buffer that grows with the data actually there, so a header that
+ * promises gigabytes over a few bytes of file costs no more memory than the file. Returns the
+ * bytes read, or -1 with err set. */
+static int64_t read_payload(gzFile f, const char *path, uint64_t n, uint8_t **out, char *err,
+                            size_t len)
+{
+    uint64_t cap = n < (1u << 20) ? n : (1u << 20), got = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        int64_t r = read_full(f, path, buf + got, cap - got, err, len);
+        if (r < 0) {
+            free(buf);
+            return -1;
+        }
+        got += (uint64_t)r;
+        if (got < cap || cap == n)
+            break;
+        cap = cap * 2 < n ? cap * 2 : n;
+        uint8_t *bigger = realloc(buf, cap);
+        if (!bigger)
+            free(buf);
+        buf = bigger;
+    }
+    if (!buf)
+        return fail(err, len, path, "out of memory for %llu bytes", (unsigned long long)n);
+    *out = buf;
+    return (int64_t)got;
+}
+
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -121,12 +150,7 @@ int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char 
         dims[i] = be32(head + 4 + 4 * i);
     if (check_dims(path, rank, dims, &payload, err, len))
         goto out;
-    *data = malloc(payload + 1);
-    if (!*data) {
-        fail(err, len, path, "out of memory for %llu bytes", (unsigned long long)payload);
-        goto out;
-    }
-    got = read_full(f, path, *data, payload + 1, err, len);
+    got = read_payload(f, path, payload + 1, data, err, len);
     if (got < 0)
         goto out;
     if ((uint64_t)got < payload) {

@@ -160,6 +160,12 @@ int study_init_run(const study_opts *s)
         int st = train_run(&o[i], &r[i]);
         if (st != 0 && st != EXIT_DIVERGED)
             status = st;
+        if (st > 128) { /* interrupted: no more runs */
+            for (int k = 0; k <= i; k++)
+                train_result_free(&r[k]);
+            free(dir);
+            return st;
+        }
     }
     char *table;
     size_t len;
