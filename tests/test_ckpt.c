@@ -265,6 +265,29 @@ START_TEST(sigkill_never_breaks_the_checkpoint)
 }
 END_TEST
 
+/* An output file that cannot be written mid-run (here metrics.csv, blocked by a folder of that
+ * name, as a full disk would): one message, training goes on, the results are printed, exit 1. */
+START_TEST(output_write_failure_mid_run)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[4096];
+    snprintf(args, sizeof args, "train --data %s --batch 50 --steps 8 --log-every 1 --out %s/run",
+             dir, dir);
+    spawn(args);
+    wait_for_output("output: ", 120);
+    snprintf(path, sizeof path, "%s/run/metrics.csv", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    ck_assert_int_eq(read_long("status", 300), 1);
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    slurp(path, out, sizeof out);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    slurp(path, err, sizeof err);
+    ck_assert_msg(strstr(out, "test cost") && strstr(out, "step      7"), "%s", out);
+    ck_assert_msg(strstr(err, "metrics.csv") && strstr(err, "no more output files are written") &&
+                  strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+}
+END_TEST
+
 /* Every input that once crashed a fuzzer: read without a crash, refused with a reason. */
 START_TEST(fuzz_regressions)
 {
@@ -312,6 +335,7 @@ Suite *suite_ckpt(void)
     tcase_add_test(tc, sigterm_saves_and_exits_143);
     tcase_add_test(tc, sigkill_never_breaks_the_checkpoint);
     tcase_add_test(tc, fuzz_regressions);
+    tcase_add_test(tc, output_write_failure_mid_run);
     suite_add_tcase(s, tc);
     return s;
 }
