@@ -15,49 +15,9 @@
 #include "clnet/checkpoint.h"
 #include "clnet/data.h"
 #include "clnet/net.h"
+#include "cli.h"
 #include "idxfile.h"
 #include "ref.h"
-
-static char *dir;
-static char out[1 << 16], err[1 << 14];
-
-static void setup(void)
-{
-    dir = temp_dir();
-}
-
-static void teardown(void)
-{
-    remove_dir(dir);
-    free(dir);
-}
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
-
-static const char *bin(void)
-{
-    return getenv("CLNET_BIN") ? getenv("CLNET_BIN") : "build/clnet";
-}
-
-static int run(const char *args)
-{
-    char cmd[8192], path[4096];
-    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout 2>%s/stderr </dev/null", bin(), args, dir, dir);
-    int st = system(cmd);
-    snprintf(path, sizeof path, "%s/stdout", dir);
-    slurp(path, out, sizeof out);
-    snprintf(path, sizeof path, "%s/stderr", dir);
-    slurp(path, err, sizeof err);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) < 128, "'%s' crashed: %s", args, err);
-    return WEXITSTATUS(st);
-}
 
 /* The log lines of steps >= from (without images/s), and the test cost line. */
 static void costs_from(const char *text, long from, char *dst, size_t len)
@@ -187,7 +147,7 @@ static void spawn(const char *args)
 {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "sh -c '%s %s >%s/stdout 2>%s/stderr </dev/null & echo $! >%s/pid; "
-             "wait $!; echo $? >%s/status' >/dev/null 2>&1 &", bin(), args, dir, dir, dir, dir);
+             "wait $!; echo $? >%s/status' >/dev/null 2>&1 &", cli_bin(), args, dir, dir, dir, dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 

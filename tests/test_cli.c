@@ -14,49 +14,9 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
 #include "stb_image.h"
+#include "cli.h"
 #include "json.h"
 #include "ref.h"
-
-static char *dir;     /* scratch folder for this test */
-static char out[1 << 16], err[1 << 14];
-
-static void setup(void)
-{
-    dir = temp_dir();
-}
-
-static void teardown(void)
-{
-    remove_dir(dir);
-    free(dir);
-}
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
-
-/* Runs "$CLNET_BIN args" (args: shell words); returns the exit status, or 1000 + signal. */
-static int run(const char *args)
-{
-    const char *bin = getenv("CLNET_BIN") ? getenv("CLNET_BIN") : "build/clnet";
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout 2>%s/stderr </dev/null", bin, args, dir, dir);
-    int st = system(cmd);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/stdout", dir);
-    slurp(path, out, sizeof out);
-    snprintf(path, sizeof path, "%s/stderr", dir);
-    slurp(path, err, sizeof err);
-    ck_assert_msg(WIFEXITED(st), "'%s' did not exit normally", args);
-    int code = WEXITSTATUS(st);
-    ck_assert_msg(code < 128, "'%s' was killed by a signal (status %d): %s", args, code, err);
-    return code;
-}
 
 /* Expects exit status want and exactly one line "clnet: ...needle..." on stderr. */
 static void expect_error(const char *args, int want, const char *needle)
