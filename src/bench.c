@@ -537,7 +537,9 @@ static double check_loss(bench_ctx *c, int i)
 static void op_sgd(bench_ctx *c, int i)
 {
     (void)i;
-    sgd_update(&c->rt, c->scratch, c->nt.grads, c->status, 0.01f, c->nt.nparams);
+    optim_hparams h = {OPT_SGD, 0, 0, 0, 0, 0};
+    optim_update(&c->rt, c->scratch, c->nt.grads, NULL, NULL, c->nt.decay, c->status, &h, 0.01,
+                 1, c->nt.nparams);
 }
 
 static double check_sgd(bench_ctx *c, int i)
@@ -775,7 +777,7 @@ static void all_rows(bench_ctx *c, const char *f)
     double B = c->B, K = CLNET_CLASSES, np = (double)c->nt.nparams;
     add_row(c, f, "softmax-xent", "softmax_xent+loss_reduce", 1, op_loss, check_loss, 0,
             B * K * 6, 4 * (3 * B * K + 2 * B));
-    add_row(c, f, "sgd", "sgd_update", 1, op_sgd, check_sgd, 0, 2 * np, 4 * 3 * np);
+    add_row(c, f, "sgd", "optim_update (sgd)", 1, op_sgd, check_sgd, 0, 2 * np, 4 * 4 * np);
     add_row(c, f, "step", "whole training step", 1, op_step, check_step, 0, step_flops(c), 0);
     add_row(c, f, "hist", "histogram capture (6 tensors)", 1, op_hist, check_hist, 0, 0,
             capture_bytes(c));

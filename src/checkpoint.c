@@ -54,7 +54,7 @@ static void put_floats(wbuf *b, const float *f, uint64_t n)
 static uint8_t *encode(const checkpoint *c, size_t *out_len)
 {
     size_t spec = strlen(c->spec);
-    size_t payload = 4 + spec + 6 * 4 + 3 * 8 + 4 * 8 + 8 + 8 + 4 * c->nparams + 8 + 4 * c->nstate;
+    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 4 * 8 + 8 + 8 + 4 * c->nparams + 8 + 4 * c->nstate;
     wbuf b = {xmalloc(HEADER + payload), 0};
     memcpy(b.p, MAGIC, 8);
     b.len = 8;
@@ -64,8 +64,8 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
     put(&b, spec, 4);
     memcpy(b.p + b.len, c->spec, spec);
     b.len += spec;
-    uint32_t u32s[6] = {c->C, c->H, c->W, c->batch, c->shuffle, c->init};
-    for (int i = 0; i < 6; i++)
+    uint32_t u32s[7] = {c->C, c->H, c->W, c->batch, c->shuffle, c->init, c->optim};
+    for (int i = 0; i < 7; i++)
         put(&b, u32s[i], 4);
     put(&b, c->seed, 8);
     put(&b, c->step, 8);
@@ -203,7 +203,7 @@ static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen
 
 static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
 {
-    uint64_t v[6], spec;
+    uint64_t v[7], spec;
     if (get(b, &spec, 4) || spec == 0 || spec >= CKPT_MAX_SPEC || spec > b->len - b->at)
         return fail(err, errlen, "bad network spec length");
     memcpy(c->spec, b->p + b->at, spec);
@@ -212,13 +212,14 @@ static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
     for (size_t i = 0; i < spec; i++)
         if (c->spec[i] < 0x21 || c->spec[i] > 0x7e)
             return fail(err, errlen, "bad network spec");
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         if (get(b, &v[i], 4))
             return fail(err, errlen, "truncated settings");
     c->C = (uint32_t)v[0], c->H = (uint32_t)v[1], c->W = (uint32_t)v[2];
     c->batch = (uint32_t)v[3], c->shuffle = (uint32_t)v[4], c->init = (uint32_t)v[5];
+    c->optim = (uint32_t)v[6];
     if (!c->C || c->C > 4096 || !c->H || c->H > CLNET_MAX_SIDE || !c->W || c->W > CLNET_MAX_SIDE ||
-        !c->batch || c->batch > 65536 || c->shuffle > 1 || c->init > INIT_SCALED)
+        !c->batch || c->batch > 65536 || c->shuffle > 1 || c->init > INIT_SCALED || c->optim > 2)
         return fail(err, errlen, "settings out of range");
     uint64_t lr;
     if (get(b, &c->seed, 8) || get(b, &c->step, 8) || get(b, &c->train_count, 8))

@@ -60,7 +60,7 @@ static void train_usage(FILE *out)
             "usage: clnet train [FLAGS]\n"
             "\n"
             "Trains conv64,conv64,pool,conv128,conv128,pool,fc10 (3x3 SAME convs + bias + ReLU,\n"
-            "2x2/2 max pools, softmax cross-entropy, plain SGD) on the OpenCL device, then reports\n"
+            "2x2/2 max pools, softmax cross-entropy) on the OpenCL device, then reports\n"
             "the cost and accuracy over the whole test set.\n"
             "\n"
             "flags (default in brackets):\n"
@@ -70,7 +70,15 @@ static void train_usage(FILE *out)
             "  --steps N         training steps (batches) [one epoch]\n"
             "  --epochs N        passes over the training set (instead of --steps)\n"
             "  --batch N         images per step [100]\n"
-            "  --lr X            learning rate of plain SGD [0.01]\n"
+            "  --lr X            learning rate [0.01]\n"
+            "  --optimizer O     sgd (plain), momentum (TensorFlow's), adam (TensorFlow's) [sgd]\n"
+            "  --momentum X      for momentum, in [0, 1) [0.9]\n"
+            "  --beta1 X, --beta2 X, --eps X   for adam [0.9, 0.999, 1e-8]\n"
+            "  --weight-decay X  L2 factor on the weights (not the biases), 0..1 [0]\n"
+            "  --lr-schedule S   constant, step (x --lr-decay every --lr-decay-every steps,\n"
+            "                    default every epoch) or cosine (to 0 at the last step) [constant]\n"
+            "  --lr-decay X      factor of the step schedule, in (0, 1] [0.1]\n"
+            "  --lr-decay-every N   steps between decays of the step schedule [one epoch]\n"
             "  --init KIND       he (He truncated normal convs, Xavier uniform fc), xavier, normal\n"
             "                    (N(0,1)), scaled (N(0,1) x --init-scale) [he]\n"
             "  --init-scale X    factor for --init scaled [0.01]\n"
@@ -127,6 +135,57 @@ static double parse_positive(const char *flag, const char *s, double max)
     if (!isfinite(v) || v <= 0 || v > max)
         die_status(EXIT_USAGE, "%s %s: must be a number above 0 and at most %g", flag, s, max);
     return v;
+}
+
+/* A number in [lo, hi) (or [lo, hi] when hi_in), NaN and infinities refused. */
+static double parse_range(const char *flag, const char *s, double lo, double hi, int hi_in)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE)
+        die_status(EXIT_USAGE, "%s '%s': not a number", flag, s);
+    if (!isfinite(v) || v < lo || v > hi || (!hi_in && v == hi))
+        die_status(EXIT_USAGE, "%s %s: must be at least %g and %s %g", flag, s, lo,
+                   hi_in ? "at most" : "below", hi);
+    return v;
+}
+
+/* --optimizer and its settings, and the learning-rate schedule. Returns 0 if not one of them. */
+static int parse_optim_flag(int argc, char **argv, int *i, train_opts *o)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--optimizer")) {
+        const char *v = need_value(argc, argv, i);
+        if (optim_parse(v, &o->optim.kind))
+            die_status(EXIT_USAGE, "--optimizer '%s': expected sgd, momentum or adam", v);
+    } else if (!strcmp(a, "--momentum")) {
+        o->optim.momentum = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 0);
+    } else if (!strcmp(a, "--beta1")) {
+        o->optim.beta1 = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 0);
+    } else if (!strcmp(a, "--beta2")) {
+        o->optim.beta2 = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 0);
+    } else if (!strcmp(a, "--eps")) {
+        o->optim.eps = (float)parse_positive(a, need_value(argc, argv, i), 1);
+    } else if (!strcmp(a, "--weight-decay")) {
+        o->optim.weight_decay = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 1);
+    } else if (!strcmp(a, "--lr-schedule")) {
+        const char *v = need_value(argc, argv, i);
+        static const char *names[] = {"constant", "step", "cosine"};
+        int k = 0;
+        while (k < 3 && strcmp(v, names[k]))
+            k++;
+        if (k == 3)
+            die_status(EXIT_USAGE, "--lr-schedule '%s': expected constant, step or cosine", v);
+        o->lr_schedule = k;
+    } else if (!strcmp(a, "--lr-decay")) {
+        o->lr_decay = parse_positive(a, need_value(argc, argv, i), 1);
+    } else if (!strcmp(a, "--lr-decay-every")) {
+        o->lr_decay_every = parse_long(a, need_value(argc, argv, i), 1, 1000000000L);
+    } else {
+        return 0;
+    }
+    return 1;
 }
 
 static uint64_t parse_seed(const char *s)
@@ -232,7 +291,7 @@ static int cmd_train(int argc, char **argv)
             o.save_every = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
         } else if (!strcmp(a, "--resume")) {
             o.resume_path = need_value(argc, argv, &i);
-        } else if (!parse_output_flag(argc, argv, &i, &o)) {
+        } else if (!parse_output_flag(argc, argv, &i, &o) && !parse_optim_flag(argc, argv, &i, &o)) {
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet train --help)", a);
         }
     }

@@ -168,8 +168,8 @@ size_t net_plan_bytes(const net *nt, int n, size_t *largest)
     workspace(nt, n, &col, &ones);
     NEED(col * sizeof(float));
     NEED(ones * sizeof(float));
-    NEED(nt->nparams * sizeof(float));
-    NEED(nt->nparams * sizeof(float));
+    for (int k = 0; k < 3 + nt->nstate; k++) /* params, grads, decay mask, optimizer state */
+        NEED(nt->nparams * sizeof(float));
     NEED((size_t)nt->C * n * nt->H * nt->W * sizeof(float));
     NEED((size_t)n);
     NEED((size_t)n * CLNET_CLASSES * sizeof(float));
@@ -226,6 +226,24 @@ static void alloc_layer(clrt *rt, layer *l, int n)
     }
 }
 
+/* The optimizer's state arenas (zero) and the weight-decay mask. */
+static void alloc_optimizer(clrt *rt, net *nt)
+{
+    size_t bytes = nt->nparams * sizeof(float);
+    cl_mem *state[2] = {&nt->m, &nt->v};
+    for (int k = 0; k < nt->nstate; k++) {
+        *state[k] = clrt_buffer(rt, bytes, "optimizer state");
+        clrt_fill_zero(rt, *state[k], bytes);
+    }
+    float *mask = xcalloc(nt->nparams, sizeof(float));
+    for (int i = 0; i < nt->nlayers; i++)
+        for (size_t j = 0; j < nt->layers[i].nw; j++)
+            mask[nt->layers[i].w_off + j] = 1.0f;
+    nt->decay = clrt_buffer(rt, bytes, "weight-decay mask");
+    clrt_upload(rt, nt->decay, 0, bytes, mask);
+    free(mask);
+}
+
 void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
 {
     size_t col, ones;
@@ -246,6 +264,7 @@ void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
     nt->grads = clrt_buffer(rt, nt->nparams * sizeof(float), "gradients");
     clrt_fill_zero(rt, nt->params, nt->nparams * sizeof(float));
     clrt_fill_zero(rt, nt->grads, nt->nparams * sizeof(float));
+    alloc_optimizer(rt, nt);
     nt->x = clrt_buffer(rt, (size_t)nt->C * batch * nt->H * nt->W * sizeof(float), "input");
     nt->y = clrt_buffer(rt, (size_t)batch, "labels");
     nt->probs = clrt_buffer(rt, (size_t)batch * CLNET_CLASSES * sizeof(float), "predictions");
@@ -268,7 +287,7 @@ void net_free(net *nt)
             release(bufs[k]);
     }
     cl_mem *bufs[] = {&nt->params, &nt->grads, &nt->x, &nt->y, &nt->col, &nt->ones, &nt->probs,
-                      &nt->per};
+                      &nt->per, &nt->m, &nt->v, &nt->decay};
     for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
         release(bufs[k]);
     free(nt->layers);
@@ -370,7 +389,14 @@ void net_backward(clrt *rt, net *nt, int n)
     }
 }
 
+void net_update(clrt *rt, net *nt, cl_mem status, const optim_hparams *h, double lr, long t)
+{
+    optim_update(rt, nt->params, nt->grads, nt->m, nt->v, nt->decay, status, h, lr, t,
+                 nt->nparams);
+}
+
 void net_sgd(clrt *rt, net *nt, cl_mem status, float lr)
 {
-    sgd_update(rt, nt->params, nt->grads, status, lr, nt->nparams);
+    optim_hparams h = {OPT_SGD, 0, 0, 0, 0, 0};
+    net_update(rt, nt, status, &h, lr, 1);
 }

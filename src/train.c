@@ -165,6 +165,28 @@ static void load_data(const char *dir, dataset *train, dataset *test)
             test->cols, train->rows, train->cols);
 }
 
+/* "adam (beta1 0.9, beta2 0.999, eps 1e-08), lr 0.001 cosine", for the header and the report. */
+static const char *optimizer_text(const train_opts *o)
+{
+    static char buf[256];
+    const optim_hparams *h = &o->optim;
+    int n = snprintf(buf, sizeof buf, "%s", optim_name(h->kind));
+    if (h->kind == OPT_MOMENTUM)
+        n += snprintf(buf + n, sizeof buf - n, " %g", h->momentum);
+    else if (h->kind == OPT_ADAM)
+        n += snprintf(buf + n, sizeof buf - n, " (beta1 %g, beta2 %g, eps %g)", h->beta1,
+                      h->beta2, h->eps);
+    if (h->weight_decay > 0)
+        n += snprintf(buf + n, sizeof buf - n, ", weight decay %g", h->weight_decay);
+    n += snprintf(buf + n, sizeof buf - n, ", lr %g", o->lr);
+    if (o->lr_schedule == LR_COSINE)
+        snprintf(buf + n, sizeof buf - n, " cosine to 0");
+    else if (o->lr_schedule == LR_STEP)
+        snprintf(buf + n, sizeof buf - n, " x%g every %s", o->lr_decay, o->lr_decay_every ?
+                 "--lr-decay-every steps" : "epoch");
+    return buf;
+}
+
 static void print_header(const clrt *rt, const train_opts *o, const dataset *train,
                          const dataset *test, long steps, long spe)
 {
@@ -175,8 +197,8 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            rt->build_seconds);
     printf("data: %s: %d training and %d test images of %dx%d\n", o->data_dir, train->count,
            test->count, train->rows, train->cols);
-    printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, lr %g, init %s", steps,
-           (double)steps / (double)spe, spe, o->batch, o->lr, init_name(o->init));
+    printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, %s, init %s", steps,
+           (double)steps / (double)spe, spe, o->batch, optimizer_text(o), init_name(o->init));
     if (o->init == INIT_SCALED)
         printf(" x %g", o->init_scale);
     printf(", seed %llu, %s\n", (unsigned long long)o->seed,
@@ -227,6 +249,17 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The learning rate of step (0-based) out of steps. */
+static double lr_at(const train_opts *o, long step, long steps, long spe)
+{
+    const double pi = 3.14159265358979323846;
+    if (o->lr_schedule == LR_STEP)
+        return o->lr * pow(o->lr_decay, (double)(step / (o->lr_decay_every ? o->lr_decay_every : spe)));
+    if (o->lr_schedule == LR_COSINE)
+        return o->lr * 0.5 * (1 + cos(pi * (double)step / (double)steps));
+    return o->lr;
+}
+
 /* Enqueues one whole training step; nothing here waits for the device. */
 static void enqueue_step(run *r, long step)
 {
@@ -241,7 +274,7 @@ static void enqueue_step(run *r, long step)
     for (int t = 0; o->check_finite && t < r->chk.ntensors; t++)
         finite_check(rt, r->flag, r->status, r->chk.t[t].buf, r->chk.t[t].off,
                      r->chk.t[t].count, (int)step, t);
-    net_sgd(rt, &r->nt, r->status, (float)o->lr);
+    net_update(rt, &r->nt, r->status, &o->optim, lr_at(o, step, r->steps, r->spe), step + 1);
 }
 
 /* Checks the costs of steps (prev, step] in the ring; returns the first non-finite step or -1. */
@@ -278,7 +311,7 @@ static void open_output(run *r)
     report_setting(&r->rep, "network", "%s (%zu parameters)", o->spec, r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
-    report_setting(&r->rep, "optimizer", "plain SGD, lr %g", o->lr);
+    report_setting(&r->rep, "optimizer", "%s", optimizer_text(o));
     if (o->init == INIT_SCALED)
         report_setting(&r->rep, "init", "scaled (N(0,1) x %g)", o->init_scale);
     else
@@ -322,12 +355,19 @@ static void save_checkpoint(run *r, long next)
     snprintf(c.spec, sizeof c.spec, "%s", o->spec);
     c.C = (uint32_t)r->nt.C, c.H = (uint32_t)r->nt.H, c.W = (uint32_t)r->nt.W;
     c.batch = (uint32_t)o->batch, c.shuffle = (uint32_t)o->shuffle, c.init = (uint32_t)o->init;
+    c.optim = (uint32_t)o->optim.kind;
     c.seed = o->seed, c.step = (uint64_t)next, c.train_count = (uint64_t)r->train.count;
     c.epoch_rng = next % r->spe == 0 ? r->eo.rng : r->eo.start;
     c.lr = o->lr;
     c.nparams = r->nt.nparams;
     c.params = xmalloc(r->nt.nparams * sizeof(float));
     clrt_download(&r->rt, r->nt.params, 0, r->nt.nparams * sizeof(float), c.params);
+    c.nstate = (uint64_t)r->nt.nstate * r->nt.nparams;
+    c.state = xmalloc((size_t)(c.nstate ? c.nstate : 1) * sizeof(float));
+    cl_mem state[2] = {r->nt.m, r->nt.v};
+    for (int k = 0; k < r->nt.nstate; k++)
+        clrt_download(&r->rt, state[k], 0, r->nt.nparams * sizeof(float),
+                      c.state + (size_t)k * r->nt.nparams);
     char err[4400];
     if (ckpt_save(o->save_path, &c, err, sizeof err)) {
         fflush(stdout);
@@ -353,10 +393,13 @@ static void check_resume(const run *r, const checkpoint *c)
     if ((int)c->batch != o->batch || c->seed != o->seed || (int)c->shuffle != o->shuffle)
         die("checkpoint %s: made with --batch %u --seed %llu%s; give the same to continue it", p,
             c->batch, (unsigned long long)c->seed, c->shuffle ? "" : " --no-shuffle");
-    if (c->nparams != r->nt.nparams || c->nstate != 0)
-        die("checkpoint %s: %llu parameters and %llu optimizer values, this network has %zu and "
-            "plain SGD none", p, (unsigned long long)c->nparams, (unsigned long long)c->nstate,
-            r->nt.nparams);
+    if ((int)c->optim != (int)o->optim.kind)
+        die("checkpoint %s: made with --optimizer %s; give the same to continue it", p,
+            optim_name((optim_kind)c->optim));
+    if (c->nparams != r->nt.nparams || c->nstate != (uint64_t)r->nt.nstate * r->nt.nparams)
+        die("checkpoint %s: %llu parameters and %llu optimizer values, this network and "
+            "optimizer have %zu and %zu", p, (unsigned long long)c->nparams,
+            (unsigned long long)c->nstate, r->nt.nparams, (size_t)r->nt.nstate * r->nt.nparams);
 }
 
 /* --resume: the weights, the step and the batch order of the checkpoint. */
@@ -368,6 +411,9 @@ static void resume(run *r)
         die("%s", err);
     check_resume(r, &c);
     clrt_upload(&r->rt, r->nt.params, 0, c.nparams * sizeof(float), c.params);
+    cl_mem state[2] = {r->nt.m, r->nt.v};
+    for (int k = 0; k < r->nt.nstate; k++)
+        clrt_upload(&r->rt, state[k], 0, c.nparams * sizeof(float), c.state + (size_t)k * c.nparams);
     r->start = (long)c.step < r->steps ? (long)c.step : r->steps;
     r->eo.rng = c.epoch_rng;
     if (r->o->shuffle && r->start % r->spe != 0 && r->start < r->steps)
@@ -396,6 +442,7 @@ static void run_open(run *r, const train_opts *o)
         die("network spec: %s", err);
     clrt_open(&r->rt, o->device, o->kernel_dir);
     print_header(&r->rt, o, &r->train, &r->test, r->steps, r->spe);
+    r->nt.nstate = optim_state_arenas(o->optim.kind);
     size_t data_bytes = ((size_t)r->train.count + r->test.count) *
                         ((size_t)r->train.rows * r->train.cols + 1 + sizeof(int));
     net_alloc(&r->rt, &r->nt, o->batch, data_bytes);
@@ -528,8 +575,9 @@ static void log_line(run *r, long step, double *t_log, long *prev_log)
     const train_opts *o = r->o;
     double t = now_seconds(), ips = (double)(step - *prev_log) * o->batch / (t - *t_log);
     const float *s = &r->hring[2 * (step % r->ring_len)];
-    printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s\n", step,
-           step / r->spe + 1, s[0], 100.0 * s[1] / o->batch, ips);
+    printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s  lr %.4g\n",
+           step, step / r->spe + 1, s[0], 100.0 * s[1] / o->batch, ips,
+           lr_at(o, step, r->steps, r->spe));
     fflush(stdout);
     r->rep.ips[step] = ips;
     if (step > r->start)
@@ -665,6 +713,8 @@ train_opts train_defaults(void)
     o.hist_every = 100;
     o.hist_bins = 64;
     o.save_every = 500;
+    o.optim = (optim_hparams){OPT_SGD, 0.9f, 0.9f, 0.999f, 1e-8f, 0.0f};
+    o.lr_decay = 0.1;
     return o;
 }
 

@@ -60,6 +60,14 @@ START_TEST(bad_flags)
         {"train --out ''", "--out: empty folder name"},
         {"frobnicate", "unknown command 'frobnicate'"},
         {"train --save-every 0", "--save-every 0"},
+        {"train --optimizer rmsprop", "--optimizer 'rmsprop': expected sgd, momentum or adam"},
+        {"train --momentum 1", "--momentum 1: must be at least 0 and below 1"},
+        {"train --beta2 nan", "--beta2 nan"},
+        {"train --eps 0", "--eps 0"},
+        {"train --weight-decay -0.1", "--weight-decay -0.1"},
+        {"train --lr-schedule linear", "--lr-schedule 'linear'"},
+        {"train --lr-decay 2", "--lr-decay 2"},
+        {"train --lr-decay-every 0", "--lr-decay-every 0"},
         {"train --save", "--save needs a value"},
         {"eval", "eval needs --model FILE"},
         {"eval --model x --batch 0", "--batch 0"},
@@ -151,7 +159,9 @@ START_TEST(help_lists_every_flag)
                            "--init-scale", "--seed", "--no-shuffle", "--log-every", "--device",
                            "--kernels", "--out", "--no-output", "--hist-every", "--hist-range",
                            "--hist-bins", "--hist-log", "--hist-grads", "--check-finite",
-                           "--test-images", "--save", "--save-every", "--resume"};
+                           "--test-images", "--save", "--save-every", "--resume",
+                           "--optimizer", "--momentum", "--beta1", "--beta2", "--eps",
+                           "--weight-decay", "--lr-schedule", "--lr-decay", "--lr-decay-every"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
     ck_assert_int_eq(run("bench --help"), 0);
@@ -343,7 +353,7 @@ END_TEST
 START_TEST(kernel_build_failure_prints_log)
 {
     char args[8192], path[4096];
-    const char *names[] = {"conv", "data", "dense", "hist", "loss", "peak", "pool", "relu", "sgd"};
+    const char *names[] = {"conv", "data", "dense", "hist", "loss", "peak", "pool", "relu", "optim"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         snprintf(args, sizeof args, "cp kernels/%s.cl %s/", names[i], dir);
         ck_assert_int_eq(system(args), 0);

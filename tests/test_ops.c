@@ -223,25 +223,61 @@ START_TEST(softmax_xent_matches_reference)
 }
 END_TEST
 
-START_TEST(sgd_update_and_guard)
+/* The optimizers over several steps against a plain-C reference in double, with weight decay
+ * on part of the arena; then a set status stops every update. */
+static void check_optimizer(optim_kind kind, float wd)
 {
     clrt *rt = test_rt();
-    size_t n = 37;
-    float p[37], g[37], out[37];
-    fill_random(p, n, 12);
-    fill_random(g, n, 13);
-    cl_mem dp = dev_from(p, n), dg = dev_from(g, n), status = dev_zeros(1);
-    sgd_update(rt, dp, dg, status, 0.5f, n);
-    dev_read(dp, out, n);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_float_eq(out[i], p[i] - 0.5f * g[i]);
+    enum { N = 37, STEPS = 6 };
+    float p[N], g[N], mask[N], out[N];
+    double rp[N], rm[N] = {0}, rv[N] = {0};
+    fill_random(p, N, 12);
+    for (int i = 0; i < N; i++)
+        rp[i] = p[i], mask[i] = i % 5 ? 1.0f : 0.0f;
+    cl_mem dp = dev_from(p, N), dg = dev_zeros(N), dm = dev_zeros(N), dv = dev_zeros(N);
+    cl_mem dmask = dev_from(mask, N), status = dev_zeros(1);
+    optim_hparams h = {kind, 0.9f, 0.9f, 0.999f, 1e-8f, wd};
+    double lr = 0.05;
+    for (int t = 1; t <= STEPS; t++) {
+        fill_random(g, N, 100 + (uint64_t)t);
+        dev_write(dg, g, N);
+        optim_update(rt, dp, dg, dm, dv, dmask, status, &h, lr, t, N);
+        double lr_t = kind == OPT_ADAM ? lr * sqrt(1 - pow(0.999, t)) / (1 - pow(0.9, t)) : lr;
+        for (int i = 0; i < N; i++) {
+            double gi = g[i] + (double)wd * mask[i] * rp[i];
+            if (kind == OPT_SGD) {
+                rp[i] -= lr * gi;
+            } else if (kind == OPT_MOMENTUM) {
+                rm[i] = 0.9 * rm[i] + gi;
+                rp[i] -= lr * rm[i];
+            } else {
+                rm[i] = 0.9 * rm[i] + 0.1 * gi;
+                rv[i] = 0.999 * rv[i] + 0.001 * gi * gi;
+                rp[i] -= lr_t * rm[i] / (sqrt(rv[i]) + 1e-8);
+            }
+        }
+    }
+    dev_read(dp, out, N);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(fabs(out[i] - rp[i]) <= 1e-5 * fmax(1, fabs(rp[i])),
+                      "%s wd %g: p[%d] %.8g, reference %.8g", optim_name(kind), wd, i, out[i], rp[i]);
     int one = 1;
     clrt_upload(rt, status, 0, sizeof one, &one);
-    sgd_update(rt, dp, dg, status, 0.5f, n);
-    float again[37];
-    dev_read(dp, again, n);
+    optim_update(rt, dp, dg, dm, dv, dmask, status, &h, lr, STEPS + 1, N);
+    float again[N];
+    dev_read(dp, again, N);
     ck_assert_msg(memcmp(again, out, sizeof out) == 0, "a set status must stop the update");
-    clReleaseMemObject(dp), clReleaseMemObject(dg), clReleaseMemObject(status);
+    cl_mem bufs[] = {dp, dg, dm, dv, dmask, status};
+    for (int i = 0; i < 6; i++)
+        clReleaseMemObject(bufs[i]);
+}
+
+START_TEST(optimizers_match_reference)
+{
+    for (int k = 0; k < 3; k++) {
+        check_optimizer((optim_kind)k, 0.0f);
+        check_optimizer((optim_kind)k, 0.01f);
+    }
 }
 END_TEST
 
@@ -293,7 +329,7 @@ Suite *suite_ops(void)
     tcase_add_test(tc, dense_forward_matches_reference);
     tcase_add_test(tc, flatten_orders_features_per_image);
     tcase_add_test(tc, softmax_xent_matches_reference);
-    tcase_add_test(tc, sgd_update_and_guard);
+    tcase_add_test(tc, optimizers_match_reference);
     tcase_add_test(tc, gather_batch_matches_reference);
     suite_add_tcase(s, tc);
     return s;

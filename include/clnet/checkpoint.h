@@ -1,9 +1,9 @@
 /* checkpoint.h: a training run's state on disk, versioned and checksummed.
  *
  * Layout (little-endian): "CLNETCKP", u32 version, u32 CRC32 of the payload, u64 payload bytes,
- * then the payload: u32 spec length + spec, u32 C H W batch shuffle init, u64 seed step
+ * then the payload: u32 spec length + spec, u32 C H W batch shuffle init optimizer, u64 seed step
  * train_count, the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate +
- * nstate f32 (optimizer state; plain SGD has none). Written to a temporary file in the same
+ * nstate f32 (optimizer state: none for SGD, momentum's m, Adam's m then v). Written to a temporary file in the same
  * folder, flushed, fsync'd and renamed over the old one (then the folder is fsync'd): a crash
  * at any moment leaves the previous checkpoint or the new one, never a broken file. */
 #ifndef CLNET_CHECKPOINT_H
@@ -20,7 +20,7 @@
 typedef struct {
     char spec[CKPT_MAX_SPEC];
     uint32_t C, H, W;
-    uint32_t batch, shuffle, init;
+    uint32_t batch, shuffle, init, optim;
     uint64_t seed;
     uint64_t step;        /* steps done: the next one to run */
     uint64_t train_count; /* training images of the run */

@@ -24,7 +24,7 @@
     X(unflatten, "dense")                                                                         \
     X(softmax_xent, "loss")                                                                       \
     X(loss_reduce, "loss")                                                                        \
-    X(sgd_update, "sgd")                                                                          \
+    X(optim_update, "optim")                                                                      \
     X(hist_partial, "hist")                                                                       \
     X(hist_final, "hist")                                                                         \
     X(hist_range, "hist")                                                                         \

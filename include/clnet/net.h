@@ -48,6 +48,9 @@ typedef struct {
     size_t device_bytes;/* from the memory plan */
     cl_mem params;      /* all weights and biases */
     cl_mem grads;       /* same layout as params */
+    int nstate;         /* optimizer state arenas (set before net_alloc): 0, 1 or 2 */
+    cl_mem m, v;        /* optimizer state, same layout as params (NULL when absent) */
+    cl_mem decay;       /* 1 over weights, 0 over biases and padding: where weight decay acts */
     cl_mem x;           /* input (C, N, H, W) */
     cl_mem y;           /* labels (N) uchar */
     cl_mem col;         /* im2col workspace shared by all conv layers */
@@ -76,6 +79,8 @@ void net_init_params(clrt *rt, net *nt, init_kind kind, double scale, uint64_t s
 void net_forward(clrt *rt, net *nt, int n);
 void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard);
 void net_backward(clrt *rt, net *nt, int n);
+/* One optimizer update (t: 1-based update count); net_sgd is plain SGD. */
+void net_update(clrt *rt, net *nt, cl_mem status, const optim_hparams *h, double lr, long t);
 void net_sgd(clrt *rt, net *nt, cl_mem status, float lr);
 
 /* The output buffer of layer i (what the next layer reads). */

@@ -66,7 +66,25 @@ void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, c
                            cl_mem labels, int n, int K);
 void loss_reduce(clrt *rt, cl_mem stats, cl_mem status, cl_mem per, int slot, int n, int guard);
 
-/* sgd.c: params -= lr * grads over count floats, unless status[0] is set. */
-void sgd_update(clrt *rt, cl_mem params, cl_mem grads, cl_mem status, float lr, size_t count);
+/* optim.c: one update of every parameter (kernels/optim.cl has the formulas). m, v: the state
+ * arenas (NULL when the optimizer has none); decay: 1 where weight decay applies, else 0;
+ * t: 1-based update count (Adam's bias correction). Nothing happens once status[0] is set. */
+typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } optim_kind;
+
+typedef struct {
+    optim_kind kind;
+    float momentum;       /* momentum: 0.9 */
+    float beta1, beta2;   /* Adam: 0.9, 0.999 */
+    float eps;            /* Adam: 1e-8 (TensorFlow's default) */
+    float weight_decay;   /* L2 on the weights (not the biases): 0 */
+} optim_hparams;
+
+int optim_parse(const char *s, optim_kind *out); /* "sgd", "momentum", "adam"; -1 otherwise */
+const char *optim_name(optim_kind k);
+int optim_state_arenas(optim_kind k);            /* parameter-sized state buffers: 0, 1, 2 */
+/* The learning rate the kernel uses at update t (Adam: bias-corrected). */
+double optim_step_lr(const optim_hparams *h, double lr, long t);
+void optim_update(clrt *rt, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, cl_mem decay,
+                  cl_mem status, const optim_hparams *h, double lr, long t, size_t count);
 
 #endif

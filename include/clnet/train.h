@@ -6,6 +6,9 @@
 
 #include "clnet/hist.h"
 #include "clnet/init.h"
+#include "clnet/ops.h"
+
+enum { LR_CONSTANT, LR_STEP, LR_COSINE };
 
 #define CLNET_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 
@@ -23,6 +26,10 @@ typedef struct {
     init_kind init;
     double init_scale;
     int shuffle;
+    optim_hparams optim;    /* --optimizer and its settings */
+    int lr_schedule;        /* LR_CONSTANT, LR_STEP, LR_COSINE */
+    double lr_decay;        /* step: factor */
+    long lr_decay_every;    /* step: every N steps; 0: every epoch */
     /* output (report.h) and histograms (capture.h) */
     const char *out_dir;    /* NULL: runs/<date-time> */
     int no_output;          /* write no files */
