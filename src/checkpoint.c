@@ -3,14 +3,12 @@
 #include "clnet/checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "clnet/data.h"
@@ -86,60 +84,16 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
     return b.p;
 }
 
-/* ---- durable write ---- */
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* The folder of path, fsync'd so the rename itself survives a crash. */
-static void sync_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen)
 {
     size_t n;
     uint8_t *data = encode(c, &n);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
-        free(data);
-        return fail(err, errlen, "--save %s: cannot create %s: %s", path, tmp, strerror(errno));
-    }
-    int bad = write_all(fd, data, n) || fsync(fd);
+    int rc = write_file_atomic(path, data, n, 1);
     int e = errno;
-    bad = close(fd) || bad;
     free(data);
-    if (bad || rename(tmp, path)) {
-        e = bad ? e : errno;
-        unlink(tmp);
-        return fail(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, is "
-                    "unchanged)", path, strerror(e));
-    }
-    sync_dir(path);
+    if (rc)
+        return fail(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, "
+                    "is unchanged)", path, strerror(e));
     return 0;
 }
 

@@ -118,7 +118,7 @@ int canvas_write_png(const canvas *c, const char *path)
         errno = ENOMEM;
         return -1;
     }
-    int st = write_file_atomic(path, m.data, m.len);
+    int st = write_file_atomic(path, m.data, m.len, 0);
     free(m.data);
     return st;
 }

@@ -126,7 +126,7 @@ int report_open(report *r, const char *dir, char *err, size_t errlen)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/.write-test", r->dir);
-    if (write_file_atomic(path, "clnet\n", 6)) {
+    if (write_file_atomic(path, "clnet\n", 6, 0)) {
         snprintf(err, errlen, "--out %s: cannot write there: %s", r->dir, strerror(errno));
         return -1;
     }
@@ -156,7 +156,7 @@ int report_write(report *r, const char *name, const void *data, size_t len)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    if (write_file_atomic(path, data, len) == 0)
+    if (write_file_atomic(path, data, len, 0) == 0)
         return 0;
     fflush(stdout);
     fprintf(stderr, "clnet: cannot write %s: %s; no more output files are written\n", path,

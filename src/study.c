@@ -135,7 +135,7 @@ static void write_index(const study_opts *s, const train_result *r, const char *
     fclose(f);
     char path[4200];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    if (write_file_atomic(path, buf, len))
+    if (write_file_atomic(path, buf, len, 0))
         fprintf(stderr, "clnet: cannot write %s\n", path);
     else
         printf("report: %s\n", path);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,7 +63,24 @@ double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len)
+/* The folder of path, fsync'd so a rename in it survives a crash. */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int durable)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
@@ -72,11 +90,14 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return -1;
-    int ok = fwrite(data, 1, len, f) == len;
+    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && (!durable || fsync(fileno(f)) == 0);
     int e = errno;
     ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, path) == 0)
+    if (ok && rename(tmp, path) == 0) {
+        if (durable)
+            sync_parent(path);
         return 0;
+    }
     e = errno ? errno : e;
     remove(tmp);
     errno = e;

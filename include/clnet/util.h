@@ -19,9 +19,10 @@ void *xcalloc(size_t count, size_t size);
 char *xstrdup(const char *s);
 
 /* Writes len bytes to path through a temporary file in the same folder renamed over it, so a
- * reader never sees a partial file and a failure leaves no file behind. Returns 0, or -1 with
- * errno set. */
-int write_file_atomic(const char *path, const void *data, size_t len);
+ * reader never sees a partial file and a failure leaves no file behind. durable: the file is
+ * fsync'd before the rename and the folder after it, so a crash at any moment leaves the old
+ * file or the new one. Returns 0, or -1 with errno set. */
+int write_file_atomic(const char *path, const void *data, size_t len, int durable);
 
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
