@@ -7,6 +7,11 @@
 
 #include "clnet/util.h"
 
+double hist_le0_percent(const hist_stats *s)
+{
+    return s->count ? 100.0 * (double)s->le0 / (double)s->count : 0.0;
+}
+
 void hist_alloc(clrt *rt, hist_dev *h, int nslots, int nbins, const int *group)
 {
     if (nbins < 1 || nbins > HIST_MAX_BINS)
@@ -34,20 +39,22 @@ void hist_free(hist_dev *h)
     h->nslots = 0;
 }
 
-/* Kernels index with int: the tensor must lie below 2^31 floats. */
-static void check_extent(size_t off, size_t n)
+/* Sets the (x, off, n) arguments 0..2 that every kernel of hist.cl starts with, and returns
+ * the kernel. Kernels index with int: the tensor must lie below 2^31 floats. */
+static cl_kernel tensor_args(clrt *rt, enum kernel_id id, cl_mem x, size_t off, size_t n)
 {
     if (off > INT_MAX || n > (size_t)INT_MAX - off)
         die("a tensor of %zu floats at offset %zu is too large for the histogram kernels", n, off);
+    cl_kernel k = rt->kernels[id];
+    karg_mem(k, 0, x);
+    karg_int(k, 1, (int)off);
+    karg_int(k, 2, (int)n);
+    return k;
 }
 
 void hist_stats_enqueue(clrt *rt, hist_dev *h, int slot, cl_mem x, size_t off, size_t n)
 {
-    check_extent(off, n);
-    cl_kernel k = rt->kernels[K_hist_partial];
-    karg_mem(k, 0, x);
-    karg_int(k, 1, (int)off);
-    karg_int(k, 2, (int)n);
+    cl_kernel k = tensor_args(rt, K_hist_partial, x, off, n);
     karg_mem(k, 3, h->part_f);
     karg_mem(k, 4, h->part_i);
     clrt_launch(rt, K_hist_partial, HIST_PARTS, 0);
@@ -76,11 +83,7 @@ void hist_range_enqueue(clrt *rt, hist_dev *h)
 
 void hist_bins_enqueue(clrt *rt, hist_dev *h, int slot, cl_mem x, size_t off, size_t n)
 {
-    check_extent(off, n);
-    cl_kernel k = rt->kernels[K_hist_bins];
-    karg_mem(k, 0, x);
-    karg_int(k, 1, (int)off);
-    karg_int(k, 2, (int)n);
+    cl_kernel k = tensor_args(rt, K_hist_bins, x, off, n);
     karg_mem(k, 3, h->range);
     karg_int(k, 4, slot);
     karg_int(k, 5, h->nbins);
@@ -121,11 +124,7 @@ void hist_read(clrt *rt, hist_dev *h, hist_stats *stats, uint32_t *bins)
 void finite_check(clrt *rt, cl_mem flag, cl_mem status, cl_mem x, size_t off, size_t n, int step,
                   int tensor)
 {
-    check_extent(off, n);
-    cl_kernel k = rt->kernels[K_finite_check];
-    karg_mem(k, 0, x);
-    karg_int(k, 1, (int)off);
-    karg_int(k, 2, (int)n);
+    cl_kernel k = tensor_args(rt, K_finite_check, x, off, n);
     karg_int(k, 3, step);
     karg_int(k, 4, tensor);
     karg_mem(k, 5, flag);

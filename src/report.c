@@ -247,7 +247,7 @@ static void stats_line(char *buf, size_t len, const hist_stats *s)
 {
     snprintf(buf, len, "count %llu  min %.4g  max %.4g  mean %.4g  std %.4g\n<=0 %.1f%%  "
              "non-finite %llu", (unsigned long long)s->count, s->min, s->max, s->mean, s->std,
-             s->count ? 100.0 * (double)s->le0 / (double)s->count : 0.0,
+             hist_le0_percent(s),
              (unsigned long long)s->nonfinite);
 }
 
@@ -363,6 +363,6 @@ void print_capture_table(FILE *out, char (*names)[32], const hist_stats *s, int 
     for (int t = 0; t < n; t++)
         fprintf(out, "  %-16s %9llu %11.4g %11.4g %11.4g %11.4g %5.1f%% %10llu\n", names[t],
                 (unsigned long long)s[t].count, s[t].min, s[t].max, s[t].mean, s[t].std,
-                s[t].count ? 100.0 * (double)s[t].le0 / (double)s[t].count : 0.0,
+                hist_le0_percent(&s[t]),
                 (unsigned long long)s[t].nonfinite);
 }

@@ -98,7 +98,7 @@ static void capture_section(FILE *f, const report *r, const capture_rec *c)
         fprintf(f, "<tr><td class=l>%s</td><td>%llu</td><td>%.4g</td><td>%.4g</td><td>%.4g</td>"
                 "<td>%.4g</td><td>%.1f%%</td><td>%llu</td></tr>\n", r->names[t],
                 (unsigned long long)s->count, s->min, s->max, s->mean, s->std,
-                s->count ? 100.0 * (double)s->le0 / (double)s->count : 0.0,
+                hist_le0_percent(s),
                 (unsigned long long)s->nonfinite);
     }
     fprintf(f, "</table>\n<img class=full src=\"hist/step%06ld-sheet.png\" alt=\"summary of "

@@ -22,6 +22,9 @@ typedef struct {
     float lo, hi, scale; /* bin range: value v is in bin (int)((v - lo) * scale), clamped */
 } hist_stats;
 
+/* Percent of the finite values that are <= 0 (0 when there are none). */
+double hist_le0_percent(const hist_stats *s);
+
 typedef struct {
     int nslots, nbins;
     cl_mem part_f, part_i;   /* HIST_PARTS partial records */
