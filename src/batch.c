@@ -5,6 +5,11 @@
 
 #include "clnet/util.h"
 
+size_t batch_device_bytes(int count, int pixels)
+{
+    return (size_t)count * ((size_t)pixels + 1 + sizeof(int));
+}
+
 void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
 {
     dd->count = d->count;

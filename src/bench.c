@@ -989,8 +989,7 @@ static void setup(bench_ctx *c, const bench_opts *o)
     if (net_parse(CLNET_DEFAULT_SPEC, 1, 28, 28, &c->nt, err, sizeof err))
         die("network spec: %s", err);
     int pool_images = 4 * o->batch;
-    size_t data_bytes = (size_t)pool_images * (784 + 1 + sizeof(int));
-    net_alloc(&c->rt, &c->nt, o->batch, data_bytes);
+    net_alloc(&c->rt, &c->nt, o->batch, batch_device_bytes(pool_images, 784));
     net_init_params(&c->rt, &c->nt, INIT_HE, 0, 1);
     /* synthetic images: a batch to gather for the whole step */
     dataset d = {pool_images, 28, 28, xmalloc((size_t)pool_images * 784), xmalloc((size_t)pool_images)};

@@ -443,9 +443,9 @@ static void run_open(run *r, const train_opts *o)
     clrt_open(&r->rt, o->device, o->kernel_dir);
     print_header(&r->rt, o, &r->train, &r->test, r->steps, r->spe);
     r->nt.nstate = optim_state_arenas(o->optim.kind);
-    size_t data_bytes = ((size_t)r->train.count + r->test.count) *
-                        ((size_t)r->train.rows * r->train.cols + 1 + sizeof(int));
-    net_alloc(&r->rt, &r->nt, o->batch, data_bytes);
+    int pixels = r->train.rows * r->train.cols;
+    net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, pixels) +
+                                            batch_device_bytes(r->test.count, pixels));
     net_print(&r->nt, stdout);
     open_output(r); /* after every input check: a refused run leaves no folder behind */
     if (r->rep.dir)
@@ -778,7 +778,7 @@ int eval_run(const eval_opts *o)
     batch = batch < count ? batch : count;
     clrt rt;
     clrt_open(&rt, o->device, o->kernel_dir);
-    net_alloc(&rt, &nt, batch, (size_t)test.count * ((size_t)test.rows * test.cols + 1 + sizeof(int)));
+    net_alloc(&rt, &nt, batch, batch_device_bytes(test.count, test.rows * test.cols));
     clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
     device_data dd;
     batch_upload(&rt, &dd, &test, "test set");

@@ -14,6 +14,9 @@ typedef struct {
     int count, pixels;
 } device_data;
 
+/* Device bytes batch_upload takes for count images of pixels bytes (images, labels, order), for
+ * the memory plan. */
+size_t batch_device_bytes(int count, int pixels);
 /* Copies d to the device (what names it in an allocation failure). */
 void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what);
 void batch_release(device_data *dd);
