@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/plot.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,17 +108,22 @@ static void membuf_write(void *ctx, void *data, int size)
     m->len += (size_t)size;
 }
 
-int canvas_write_png(const canvas *c, const char *path)
+uint8_t *canvas_png(const canvas *c, size_t *len)
 {
     membuf m = {NULL, 0, 0, 0};
     stbi_write_force_png_filter = 1; /* "sub": flat plots need no per-row filter search */
-    if (!stbi_write_png_to_func(membuf_write, &m, c->w, c->h, 3, c->px, c->w * 3) || m.failed) {
-        free(m.data);
-        errno = ENOMEM;
-        return -1;
-    }
-    int st = write_file_atomic(path, m.data, m.len, 0);
-    free(m.data);
+    if (!stbi_write_png_to_func(membuf_write, &m, c->w, c->h, 3, c->px, c->w * 3) || m.failed)
+        die("out of host memory encoding a %dx%d PNG", c->w, c->h);
+    *len = m.len;
+    return m.data;
+}
+
+int canvas_write_png(const canvas *c, const char *path)
+{
+    size_t len;
+    uint8_t *png = canvas_png(c, &len);
+    int st = write_file_atomic(path, png, len, 0);
+    free(png);
     return st;
 }
 

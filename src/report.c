@@ -169,14 +169,10 @@ static void write_png(report *r, const char *name, const canvas *c)
 {
     if (!r->dir || r->failed)
         return;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    if (canvas_write_png(c, path) == 0)
-        return;
-    fflush(stdout);
-    fprintf(stderr, "clnet: cannot write %s: %s; no more output files are written\n", path,
-            strerror(errno));
-    r->failed = 1;
+    size_t len;
+    uint8_t *png = canvas_png(c, &len);
+    report_write(r, name, png, len);
+    free(png);
 }
 
 /* ---- settings, tensors, metrics ---- */

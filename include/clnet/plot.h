@@ -22,6 +22,8 @@ void fill_rect(canvas *c, int x, int y, int w, int h, rgb color);
 /* Text with its top-left corner at (x, y); scale multiplies the ~6x9-pixel font. */
 void draw_text(canvas *c, int x, int y, const char *s, int scale, rgb color);
 int text_width(const char *s, int scale);
+/* The canvas encoded as PNG (caller frees; *len bytes). */
+uint8_t *canvas_png(const canvas *c, size_t *len);
 /* Writes the canvas as a PNG: a temporary file in the same folder, renamed over path, so a
  * reader never sees half an image. Returns 0, or -1 with errno set. */
 int canvas_write_png(const canvas *c, const char *path);
