@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +16,6 @@
 #define MAGIC "CLNETCKP"
 #define HEADER 24 /* magic, version, crc, payload length */
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- encoding ---- */
 
@@ -92,7 +82,7 @@ int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen)
     int e = errno;
     free(data);
     if (rc)
-        return fail(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, "
+        return errorf(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, "
                     "is unchanged)", path, strerror(e));
     return 0;
 }
@@ -131,24 +121,24 @@ static int get_floats(rbuf *b, float **out, uint64_t n)
 static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     if (len < HEADER)
-        return fail(err, errlen, "truncated (%zu bytes; the header alone is %d)", len, HEADER);
+        return errorf(err, errlen, "truncated (%zu bytes; the header alone is %d)", len, HEADER);
     if (memcmp(buf, MAGIC, 8))
-        return fail(err, errlen, "not a clnet checkpoint (wrong magic number)");
+        return errorf(err, errlen, "not a clnet checkpoint (wrong magic number)");
     rbuf b = {buf, len, 8};
     uint64_t version, crc, payload;
     get(&b, &version, 4), get(&b, &crc, 4), get(&b, &payload, 8);
     if (version > CKPT_VERSION)
-        return fail(err, errlen, "format version %llu is newer than this clnet's (%d): use a newer "
+        return errorf(err, errlen, "format version %llu is newer than this clnet's (%d): use a newer "
                     "clnet", (unsigned long long)version, CKPT_VERSION);
     if (version == 0)
-        return fail(err, errlen, "format version 0 does not exist");
+        return errorf(err, errlen, "format version 0 does not exist");
     if (payload != len - HEADER)
-        return fail(err, errlen, "%s (%zu payload bytes, the header says %llu)",
+        return errorf(err, errlen, "%s (%zu payload bytes, the header says %llu)",
                     payload > len - HEADER ? "truncated" : "trailing data", len - HEADER,
                     (unsigned long long)payload);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* let the fuzzer past the checksum */
     if ((uint32_t)crc32(0L, buf + HEADER, (uInt)(len - HEADER)) != (uint32_t)crc)
-        return fail(err, errlen, "checksum mismatch: the file is corrupt");
+        return errorf(err, errlen, "checksum mismatch: the file is corrupt");
 #else
     (void)crc;
 #endif
@@ -159,39 +149,39 @@ static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
 {
     uint64_t v[7], spec;
     if (get(b, &spec, 4) || spec == 0 || spec >= CKPT_MAX_SPEC || spec > b->len - b->at)
-        return fail(err, errlen, "bad network spec length");
+        return errorf(err, errlen, "bad network spec length");
     memcpy(c->spec, b->p + b->at, spec);
     c->spec[spec] = '\0';
     b->at += spec;
     for (size_t i = 0; i < spec; i++)
         if (c->spec[i] < 0x21 || c->spec[i] > 0x7e)
-            return fail(err, errlen, "bad network spec");
+            return errorf(err, errlen, "bad network spec");
     for (int i = 0; i < 7; i++)
         if (get(b, &v[i], 4))
-            return fail(err, errlen, "truncated settings");
+            return errorf(err, errlen, "truncated settings");
     c->C = (uint32_t)v[0], c->H = (uint32_t)v[1], c->W = (uint32_t)v[2];
     c->batch = (uint32_t)v[3], c->shuffle = (uint32_t)v[4], c->init = (uint32_t)v[5];
     c->optim = (uint32_t)v[6];
     if (!c->C || c->C > 4096 || !c->H || c->H > CLNET_MAX_SIDE || !c->W || c->W > CLNET_MAX_SIDE ||
         !c->batch || c->batch > 65536 || c->shuffle > 1 || c->init > INIT_SCALED || c->optim > 2)
-        return fail(err, errlen, "settings out of range");
+        return errorf(err, errlen, "settings out of range");
     uint64_t lr;
     if (get(b, &c->seed, 8) || get(b, &c->step, 8) || get(b, &c->train_count, 8))
-        return fail(err, errlen, "truncated settings");
+        return errorf(err, errlen, "truncated settings");
     for (int i = 0; i < 4; i++)
         if (get(b, &c->epoch_rng.s[i], 8))
-            return fail(err, errlen, "truncated settings");
+            return errorf(err, errlen, "truncated settings");
     if (get(b, &lr, 8))
-        return fail(err, errlen, "truncated settings");
+        return errorf(err, errlen, "truncated settings");
     memcpy(&c->lr, &lr, 8);
     if (c->step > 1000000000ull || c->train_count > INT_MAX)
-        return fail(err, errlen, "settings out of range");
+        return errorf(err, errlen, "settings out of range");
     if (get(b, &c->nparams, 8) || get_floats(b, &c->params, c->nparams))
-        return fail(err, errlen, "truncated parameters");
+        return errorf(err, errlen, "truncated parameters");
     if (get(b, &c->nstate, 8) || get_floats(b, &c->state, c->nstate))
-        return fail(err, errlen, "truncated optimizer state");
+        return errorf(err, errlen, "truncated optimizer state");
     if (b->at != b->len)
-        return fail(err, errlen, "%zu bytes after the optimizer state", b->len - b->at);
+        return errorf(err, errlen, "%zu bytes after the optimizer state", b->len - b->at);
     return 0;
 }
 
@@ -214,20 +204,20 @@ int ckpt_load(const char *path, checkpoint *c, char *err, size_t errlen)
     char why[512];
     struct stat st;
     if (stat(path, &st))
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return fail(err, errlen, "%s: not a regular file", path);
+        return errorf(err, errlen, "%s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     size_t n = (size_t)st.st_size;
     uint8_t *buf = xmalloc(n ? n : 1);
     size_t got = fread(buf, 1, n, f);
     fclose(f);
-    int rc = got != n ? fail(why, sizeof why, "cannot read") : ckpt_parse(buf, n, c, why, sizeof why);
+    int rc = got != n ? errorf(why, sizeof why, "cannot read") : ckpt_parse(buf, n, c, why, sizeof why);
     free(buf);
     if (rc)
-        fail(err, errlen, "checkpoint %s: %s", path, why);
+        errorf(err, errlen, "checkpoint %s: %s", path, why);
     return rc;
 }
 

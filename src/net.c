@@ -3,7 +3,6 @@
 #include "clnet/net.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,16 +11,6 @@
 
 #define ALIGN_FLOATS 16 /* each tensor in the arenas starts on a 64-byte boundary */
 
-static int spec_fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int spec_fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Parses the number after a prefix: "conv64" -> 64. Returns -1 if not a number in [1, max]. */
 static long token_number(const char *s, size_t len, size_t prefix, long max)
@@ -52,7 +41,7 @@ static int add_layer(net *nt, const char *tok, size_t len, int index, int *c, in
     long num;
     if (len == 4 && strncmp(tok, "pool", 4) == 0) {
         if (!spatial || *h < 2 || *w < 2)
-            return spec_fail(err, errlen, "layer %d 'pool': needs an image of at least 2x2 "
+            return errorf(err, errlen, "layer %d 'pool': needs an image of at least 2x2 "
                              "(input here is %dx%dx%d)", index + 1, *h, *w, *c);
         l.kind = LAYER_POOL;
         l.pool = pool_make(*c, *h, *w, 2, 2);
@@ -60,7 +49,7 @@ static int add_layer(net *nt, const char *tok, size_t len, int index, int *c, in
         snprintf(l.name, sizeof l.name, "pool%d", ++counts[1]);
     } else if ((num = token_number(tok, len, 4, 65536)) > 0 && strncmp(tok, "conv", 4) == 0) {
         if (!spatial)
-            return spec_fail(err, errlen, "layer %d '%.*s': a convolution cannot follow a fully "
+            return errorf(err, errlen, "layer %d '%.*s': a convolution cannot follow a fully "
                              "connected layer", index + 1, (int)len, tok);
         l.kind = LAYER_CONV;
         l.conv = conv_make(*c, *h, *w, (int)num, 3, 3, 1, 1);
@@ -78,7 +67,7 @@ static int add_layer(net *nt, const char *tok, size_t len, int index, int *c, in
         l.fan_in = (int)F, l.fan_out = (int)num;
         snprintf(l.name, sizeof l.name, "fc%d", ++counts[2]);
     } else {
-        return spec_fail(err, errlen, "layer %d '%.*s' is not a layer: expected convK, pool or fcN "
+        return errorf(err, errlen, "layer %d '%.*s' is not a layer: expected convK, pool or fcN "
                          "(K, N positive integers)", index + 1, (int)len, tok);
     }
     *c = l.out_c, *h = l.out_h, *w = l.out_w;
@@ -109,7 +98,7 @@ int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t
     layer *last = &out->layers[count - 1];
     if (last->kind != LAYER_FC || last->out_c != CLNET_CLASSES) {
         net_free(out);
-        return spec_fail(err, errlen, "the last layer must be fc%d (one output per class)",
+        return errorf(err, errlen, "the last layer must be fc%d (one output per class)",
                          CLNET_CLASSES);
     }
     last->relu = 0;

@@ -34,6 +34,15 @@ void die_status(int status, const char *fmt, ...)
     vdie(status, fmt, ap);
 }
 
+int errorf(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);

@@ -14,6 +14,9 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_status(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Formats a one-line reason into err; returns -1, for "return errorf(...)" in readers. */
+int errorf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 char *xstrdup(const char *s);
