@@ -40,3 +40,32 @@ __kernel void maxpool_backward(__global const float *dout, __global const int *a
         }
     din[i] = sum;
 }
+
+/* Average pooling: out = mean of the size x size window. */
+__kernel void avgpool_forward(__global const float *in, __global float *out, int H, int W,
+                              int size, int stride, int OH, int OW)
+{
+    int o = get_global_id(0);
+    int ox = o % OW, oy = (o / OW) % OH, plane = o / (OW * OH);
+    __global const float *p = in + (size_t)plane * H * W + oy * stride * W + ox * stride;
+    float sum = 0.0f;
+    for (int ky = 0; ky < size; ky++)
+        for (int kx = 0; kx < size; kx++)
+            sum += p[ky * W + kx];
+    out[o] = sum / (float)(size * size);
+}
+
+/* din[i] = sum of dout over the windows that contain input element i, / size^2. Overwrites din. */
+__kernel void avgpool_backward(__global const float *dout, __global float *din, int H, int W,
+                               int size, int stride, int OH, int OW)
+{
+    int i = get_global_id(0);
+    int x = i % W, y = (i / W) % H, plane = i / (W * H);
+    int oy0 = y < size ? 0 : (y - size) / stride + 1, oy1 = min(y / stride, OH - 1);
+    int ox0 = x < size ? 0 : (x - size) / stride + 1, ox1 = min(x / stride, OW - 1);
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++)
+            sum += dout[(plane * OH + oy) * OW + ox];
+    din[i] = sum / (float)(size * size);
+}

@@ -743,7 +743,7 @@ static double step_flops(bench_ctx *c)
     for (int i = 0; i < c->nt.nlayers; i++) {
         layer *l = L(c, i);
         double gemm = 2.0 * l->nw * c->B * l->out_h * l->out_w;
-        if (l->kind != LAYER_POOL)
+        if (l->nw)
             total += gemm * (i ? 3 : 2);
     }
     return total;

@@ -26,7 +26,7 @@ static size_t out_count(const net *nt, const layer *l)
 static int forward_tensor(const net *nt, int i, int pools, tensor_ref *out)
 {
     const layer *l = &nt->layers[i];
-    if (l->kind == LAYER_POOL) {
+    if (l->kind == LAYER_POOL || l->kind == LAYER_PAD) {
         if (!pools)
             return 0;
         *out = tref(l->name, "", TK_POOL, l->a, 0, out_count(nt, l));

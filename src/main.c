@@ -26,6 +26,8 @@ static void usage(FILE *out)
             "  train      train the ConvNet on an MNIST-layout data set (clnet train --help)\n"
             "  study init train the same network with several initialisations and compare them\n"
             "             (clnet study init --help)\n"
+            "  study optim  train the same network with several optimizers and compare them\n"
+            "             (clnet study optim --help)\n"
             "  bench      time every kernel of a training step against the device's limits\n"
             "             (clnet bench --help)\n"
             "  eval       test cost and accuracy of a checkpoint (clnet eval --help)\n"
@@ -37,15 +39,28 @@ static void usage(FILE *out)
             "first device.\n");
 }
 
+#define ARCH_FLAG \
+    "  --arch SPEC       the network: a preset or comma-separated layers [ltfn]\n" \
+    "                    presets: ltfn = conv64,conv64,pool,conv128,conv128,pool,fc10\n" \
+    "                             mlp  = fc500,fc500,fc10\n" \
+    "                             vgg  = pad32,conv64,conv64,pool,conv128,conv128,pool,\n" \
+    "                                    conv256 x3,pool,conv512 x3,pool,fc4096,fc10\n" \
+    "                    layers:  convK[:AxA][:sN][:valid]  K filters of AxA [3x3], stride N\n" \
+    "                                   [1], + bias + ReLU; same padding (odd A) unless :valid\n" \
+    "                             pool, avgpool [:AxA][:sN]  max or mean over AxA [2x2],\n" \
+    "                                   stride N [A]\n" \
+    "                             fcN   fully connected (+ ReLU unless last; the last is fc10)\n" \
+    "                             padN  zero-pad each image to NxN (centred)\n"
+
 #define OUTPUT_FLAGS \
     "\n" \
     "output (a folder with histogram images, metrics.csv and index.html to open in a browser):\n" \
     "  --out DIR         write there (created; must be empty if it exists) [runs/<date-time>]\n" \
     "  --no-output       write no files\n" \
-    "  --hist-every N    capture each conv layer's pre-activation output (before the ReLU),\n" \
-    "                    the logits and the predictions every N steps and at the first and\n" \
-    "                    last step; 0: never [100]\n" \
-    "  --hist-range R    own: each tensor on its own x range; shared: all conv layers on one\n" \
+    "  --hist-every N    capture each conv and hidden fc layer's pre-activation output (before\n" \
+    "                    the ReLU), the logits and the predictions every N steps and at the\n" \
+    "                    first and last step; 0: never [100]\n" \
+    "  --hist-range R    own: each tensor on its own x range; shared: all hidden layers on one\n" \
     "                    range, so growth or shrinkage across layers shows at a glance [own]\n" \
     "  --hist-bins N     bins per histogram, 2..1024 [64]\n" \
     "  --hist-log        log counts on the y axis\n" \
@@ -59,11 +74,11 @@ static void train_usage(FILE *out)
     fprintf(out,
             "usage: clnet train [FLAGS]\n"
             "\n"
-            "Trains conv64,conv64,pool,conv128,conv128,pool,fc10 (3x3 SAME convs + bias + ReLU,\n"
-            "2x2/2 max pools, softmax cross-entropy) on the OpenCL device, then reports\n"
-            "the cost and accuracy over the whole test set.\n"
+            "Trains a network (--arch; by default the lesson's ConvNet) with softmax cross-entropy on\n"
+            "the OpenCL device, then reports the cost and accuracy over the whole test set.\n"
             "\n"
             "flags (default in brackets):\n"
+            ARCH_FLAG
             "  --data DIR        folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n"
             "                    t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]\n"
             "                    [" DEFAULT_DATA "]\n"
@@ -259,6 +274,8 @@ static int cmd_train(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             train_usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--arch")) {
+            o.spec = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--data")) {
             o.data_dir = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--steps")) {
@@ -402,26 +419,57 @@ static int cmd_eval(int argc, char **argv)
     return eval_run(&o);
 }
 
-static void study_usage(FILE *out)
+#define STUDY_COMMON_FLAGS \
+    "  --steps N, --batch N   override the recipe\n" \
+    "  --data DIR, --seed N, --device D, --kernels DIR   as for clnet train\n"
+
+static void study_init_usage(FILE *out)
 {
     fprintf(out,
             "usage: clnet study init [FLAGS]\n"
             "\n"
-            "Trains the ConvNet once per initialisation with the same seed and data order\n"
+            "Trains the network once per initialisation with the same seed and data order\n"
             "(batches in file order), then prints the original's table (init, lr, steps, test cost,\n"
-            "test accuracy) and each run's step-0 ranges of layer1..layer4, logits and predictions,\n"
-            "and writes a figure (rows = inits, columns = tensors, one x range per column), each\n"
-            "run's own report under DIR/<init>/, and DIR/index.html.\n"
+            "test accuracy) and each run's step-0 ranges of every hidden layer, the logits and the\n"
+            "predictions, and writes a figure (rows = inits, columns = tensors, one x range per\n"
+            "column), each run's own report under DIR/<init>/, and DIR/index.html.\n"
             "\n"
             "flags (default in brackets):\n"
+            ARCH_FLAG
             "  --inits LIST      comma-separated from normal, scaled, he, xavier [normal,scaled,he]\n"
             "  --recipe R        seed: the original's settings (batch 100, 5000 steps, lr 1e-7 for\n"
             "                    normal and scaled, 1e-3 for he; all test images; hours on a CPU);\n"
             "                    quick: batch 32, 100 steps, lr 1e-7 / 1e-2 (he), the first 1000\n"
-            "                    test images (about 10 minutes on 2 CPU cores) [quick]\n"
-            "  --steps N, --batch N, --lr X   override the recipe (--lr: for every init)\n"
+            "                    test images (about 10 minutes on 2 CPU cores) [quick]. Without conv\n"
+            "                    layers (mlp) normal and scaled use the original's 1e-4.\n"
+            "  --lr X            one learning rate for every init\n"
             "  --init-scale X    factor for scaled [0.01]\n"
-            "  --data DIR, --seed N, --device D, --kernels DIR   as for clnet train\n"
+            STUDY_COMMON_FLAGS
+            OUTPUT_FLAGS
+            "  --help            show this text\n");
+}
+
+static void study_optim_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet study optim [FLAGS]\n"
+            "\n"
+            "Trains the network once per optimizer with the same seed, initial weights and shuffled\n"
+            "data order, then prints a table (final training cost, test cost, test accuracy,\n"
+            "images/s) and writes the training cost of every run over the steps in one plot\n"
+            "(DIR/study-optim.png), each run's own report under DIR/<optimizer>-<lr>/, and\n"
+            "DIR/index.html.\n"
+            "\n"
+            "flags (default in brackets):\n"
+            ARCH_FLAG
+            "  --optimizers LIST comma-separated NAME[:LR], NAME one of sgd, momentum, adam\n"
+            "                    [sgd:0.01,momentum:0.01,adam:0.001]\n"
+            "  --recipe R        epoch: one epoch at batch 100, all test images; quick: batch 32,\n"
+            "                    100 steps, the first 1000 test images [quick]\n"
+            "  --init KIND       as for clnet train [he]\n"
+            "  --momentum X, --beta1 X, --beta2 X, --eps X, --weight-decay X,\n"
+            "  --lr-schedule S, --lr-decay X, --lr-decay-every N   as for clnet train\n"
+            STUDY_COMMON_FLAGS
             OUTPUT_FLAGS
             "  --help            show this text\n");
 }
@@ -432,8 +480,8 @@ static void parse_inits(const char *v, study_opts *s)
     char buf[256];
     snprintf(buf, sizeof buf, "%s", v);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (s->ninits == STUDY_MAX_INITS)
-            die_status(EXIT_USAGE, "--inits '%s': at most %d", v, STUDY_MAX_INITS);
+        if (s->ninits == STUDY_MAX_RUNS)
+            die_status(EXIT_USAGE, "--inits '%s': at most %d", v, STUDY_MAX_RUNS);
         if (init_parse(tok, &s->inits[s->ninits]))
             die_status(EXIT_USAGE, "--inits '%s': '%s' is not normal, scaled, he or xavier", v, tok);
         for (int i = 0; i < s->ninits; i++)
@@ -445,51 +493,117 @@ static void parse_inits(const char *v, study_opts *s)
         die_status(EXIT_USAGE, "--inits '%s': no initialisation given", v);
 }
 
+/* "sgd:0.01,adam" -> runs (without a rate: the optimizer's default). */
+static void parse_optims(const char *v, study_opts *s)
+{
+    s->noptims = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (s->noptims == STUDY_MAX_RUNS)
+            die_status(EXIT_USAGE, "--optimizers '%s': at most %d", v, STUDY_MAX_RUNS);
+        study_optim *so = &s->optims[s->noptims];
+        char *colon = strchr(tok, ':');
+        if (colon)
+            *colon = '\0';
+        if (optim_parse(tok, &so->kind))
+            die_status(EXIT_USAGE, "--optimizers '%s': '%s' is not sgd, momentum or adam", v, tok);
+        so->lr = colon ? parse_positive("--optimizers: learning rate", colon + 1, 1000)
+                       : study_default_lr(so->kind);
+        for (int i = 0; i < s->noptims; i++)
+            if (s->optims[i].kind == so->kind && s->optims[i].lr == so->lr)
+                die_status(EXIT_USAGE, "--optimizers '%s': %s at the same rate twice", v, tok);
+        s->noptims++;
+    }
+    if (!s->noptims)
+        die_status(EXIT_USAGE, "--optimizers '%s': no optimizer given", v);
+}
+
+/* Flags every study takes. Returns 0 if a is not one of them. */
+static int parse_study_flag(int argc, char **argv, int *i, study_opts *s)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--arch"))
+        s->base.spec = need_value(argc, argv, i);
+    else if (!strcmp(a, "--recipe")) {
+        const char *v = need_value(argc, argv, i), *full = s->ninits ? "seed" : "epoch";
+        if (strcmp(v, full) && strcmp(v, "quick"))
+            die_status(EXIT_USAGE, "--recipe '%s': expected quick or %s", v, full);
+        s->full_recipe = !strcmp(v, full);
+    } else if (!strcmp(a, "--steps"))
+        s->steps = parse_long(a, need_value(argc, argv, i), 1, 1000000000L);
+    else if (!strcmp(a, "--batch"))
+        s->batch = (int)parse_long(a, need_value(argc, argv, i), 1, 65536);
+    else if (!strcmp(a, "--data"))
+        s->base.data_dir = need_value(argc, argv, i);
+    else if (!strcmp(a, "--seed"))
+        s->base.seed = parse_seed(need_value(argc, argv, i));
+    else if (!strcmp(a, "--device"))
+        s->base.device = need_value(argc, argv, i);
+    else if (!strcmp(a, "--kernels"))
+        s->base.kernel_dir = need_value(argc, argv, i);
+    else
+        return parse_output_flag(argc, argv, i, &s->base);
+    return 1;
+}
+
+/* The flags only one kind of study takes. Returns 0 if a is not one of them. */
+static int parse_study_kind_flag(int argc, char **argv, int *i, study_opts *s, int optim)
+{
+    const char *a = argv[*i];
+    if (!optim && !strcmp(a, "--inits"))
+        parse_inits(need_value(argc, argv, i), s);
+    else if (!optim && !strcmp(a, "--lr"))
+        s->lr = parse_positive(a, need_value(argc, argv, i), 1000);
+    else if (!optim && !strcmp(a, "--init-scale"))
+        s->base.init_scale = parse_positive(a, need_value(argc, argv, i), 1e6);
+    else if (optim && !strcmp(a, "--optimizers"))
+        parse_optims(need_value(argc, argv, i), s);
+    else if (optim && !strcmp(a, "--init")) {
+        const char *v = need_value(argc, argv, i);
+        if (init_parse(v, &s->base.init))
+            die_status(EXIT_USAGE, "--init '%s': expected he, xavier, normal or scaled", v);
+    } else if (optim && strcmp(a, "--optimizer"))
+        return parse_optim_flag(argc, argv, i, &s->base);
+    else
+        return 0;
+    return 1;
+}
+
 static int cmd_study(int argc, char **argv)
 {
-    if (argc < 3 || (strcmp(argv[2], "init") && strcmp(argv[2], "--help") && strcmp(argv[2], "-h")))
-        die_status(EXIT_USAGE, "study needs a kind: clnet study init (see clnet study init --help)");
+    const char *kind = argc > 2 ? argv[2] : "";
+    int optim = !strcmp(kind, "optim");
+    if (!optim && strcmp(kind, "init")) {
+        if (!strcmp(kind, "--help") || !strcmp(kind, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        die_status(EXIT_USAGE, "study needs a kind: clnet study init or clnet study optim (see "
+                   "clnet study init --help)");
+    }
     study_opts s;
     memset(&s, 0, sizeof s);
     s.base = train_defaults();
     s.base.command = command_line(argc, argv);
     s.base.hist_every = -1; /* the recipe's, unless given */
-    s.inits[0] = INIT_NORMAL, s.inits[1] = INIT_SCALED, s.inits[2] = INIT_HE, s.ninits = 3;
-    for (int i = 2; i < argc; i++) {
+    if (optim) {
+        for (optim_kind k = OPT_SGD; k <= OPT_ADAM; k++)
+            s.optims[s.noptims++] = (study_optim){k, study_default_lr(k)};
+    } else {
+        s.inits[0] = INIT_NORMAL, s.inits[1] = INIT_SCALED, s.inits[2] = INIT_HE, s.ninits = 3;
+    }
+    for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            study_usage(stdout);
+            (optim ? study_optim_usage : study_init_usage)(stdout);
             return 0;
-        } else if (i == 2) {
-            continue; /* "init" */
-        } else if (!strcmp(a, "--inits")) {
-            parse_inits(need_value(argc, argv, &i), &s);
-        } else if (!strcmp(a, "--recipe")) {
-            const char *v = need_value(argc, argv, &i);
-            if (strcmp(v, "seed") && strcmp(v, "quick"))
-                die_status(EXIT_USAGE, "--recipe '%s': expected quick or seed", v);
-            s.seed_recipe = !strcmp(v, "seed");
-        } else if (!strcmp(a, "--steps")) {
-            s.steps = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
-        } else if (!strcmp(a, "--batch")) {
-            s.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
-        } else if (!strcmp(a, "--lr")) {
-            s.lr = parse_positive(a, need_value(argc, argv, &i), 1000);
-        } else if (!strcmp(a, "--init-scale")) {
-            s.base.init_scale = parse_positive(a, need_value(argc, argv, &i), 1e6);
-        } else if (!strcmp(a, "--data")) {
-            s.base.data_dir = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--seed")) {
-            s.base.seed = parse_seed(need_value(argc, argv, &i));
-        } else if (!strcmp(a, "--device")) {
-            s.base.device = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--kernels")) {
-            s.base.kernel_dir = need_value(argc, argv, &i);
-        } else if (!parse_output_flag(argc, argv, &i, &s.base)) {
-            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet study init --help)", a);
+        } else if (!parse_study_flag(argc, argv, &i, &s) &&
+                   !parse_study_kind_flag(argc, argv, &i, &s, optim)) {
+            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet study %s --help)", a, kind);
         }
     }
-    int st = study_init_run(&s);
+    int st = optim ? study_optim_run(&s) : study_init_run(&s);
     free((char *)s.base.command);
     return st;
 }

@@ -9,114 +9,6 @@
 #include "clnet/data.h"
 #include "clnet/util.h"
 
-#define ALIGN_FLOATS 16 /* each tensor in the arenas starts on a 64-byte boundary */
-
-
-/* Parses the number after a prefix: "conv64" -> 64. Returns -1 if not a number in [1, max]. */
-static long token_number(const char *s, size_t len, size_t prefix, long max)
-{
-    if (len <= prefix || len - prefix > 9)
-        return -1;
-    long v = 0;
-    for (size_t i = prefix; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v >= 1 && v <= max ? v : -1;
-}
-
-static size_t aligned(size_t n)
-{
-    return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-}
-
-static int add_layer(net *nt, const char *tok, size_t len, int index, int *c, int *h, int *w,
-                     int counts[3], char *err, size_t errlen)
-{
-    layer l;
-    memset(&l, 0, sizeof l);
-    l.in_c = *c, l.in_h = *h, l.in_w = *w;
-    int spatial = index == 0 || nt->layers[index - 1].kind != LAYER_FC;
-    long num;
-    if (len == 4 && strncmp(tok, "pool", 4) == 0) {
-        if (!spatial || *h < 2 || *w < 2)
-            return errorf(err, errlen, "layer %d 'pool': needs an image of at least 2x2 "
-                             "(input here is %dx%dx%d)", index + 1, *h, *w, *c);
-        l.kind = LAYER_POOL;
-        l.pool = pool_make(*c, *h, *w, 2, 2);
-        l.out_c = *c, l.out_h = l.pool.OH, l.out_w = l.pool.OW;
-        snprintf(l.name, sizeof l.name, "pool%d", ++counts[1]);
-    } else if ((num = token_number(tok, len, 4, 65536)) > 0 && strncmp(tok, "conv", 4) == 0) {
-        if (!spatial)
-            return errorf(err, errlen, "layer %d '%.*s': a convolution cannot follow a fully "
-                             "connected layer", index + 1, (int)len, tok);
-        l.kind = LAYER_CONV;
-        l.conv = conv_make(*c, *h, *w, (int)num, 3, 3, 1, 1);
-        l.relu = 1;
-        l.out_c = (int)num, l.out_h = l.conv.OH, l.out_w = l.conv.OW;
-        l.nw = (size_t)num * *c * 9, l.nb = (size_t)num;
-        l.fan_in = 9 * *c, l.fan_out = 9 * (int)num;
-        snprintf(l.name, sizeof l.name, "layer%d", ++counts[0]);
-    } else if ((num = token_number(tok, len, 2, 1 << 20)) > 0 && strncmp(tok, "fc", 2) == 0) {
-        l.kind = LAYER_FC;
-        l.flatten = spatial;
-        long F = (long)*c * *h * *w;
-        l.out_c = (int)num, l.out_h = 1, l.out_w = 1;
-        l.nw = (size_t)F * num, l.nb = (size_t)num;
-        l.fan_in = (int)F, l.fan_out = (int)num;
-        snprintf(l.name, sizeof l.name, "fc%d", ++counts[2]);
-    } else {
-        return errorf(err, errlen, "layer %d '%.*s' is not a layer: expected convK, pool or fcN "
-                         "(K, N positive integers)", index + 1, (int)len, tok);
-    }
-    *c = l.out_c, *h = l.out_h, *w = l.out_w;
-    nt->layers[index] = l;
-    return 0;
-}
-
-int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    int count = 1;
-    for (const char *p = spec; *p; p++)
-        count += *p == ',';
-    out->layers = xcalloc((size_t)count, sizeof *out->layers);
-    out->C = C, out->H = H, out->W = W;
-    int c = C, h = H, w = W, counts[3] = {0, 0, 0};
-    const char *tok = spec;
-    for (int i = 0; i < count; i++) {
-        const char *end = strchr(tok, ',');
-        size_t len = end ? (size_t)(end - tok) : strlen(tok);
-        if (add_layer(out, tok, len, i, &c, &h, &w, counts, err, errlen)) {
-            net_free(out);
-            return -1;
-        }
-        out->nlayers = i + 1;
-        tok += len + 1;
-    }
-    layer *last = &out->layers[count - 1];
-    if (last->kind != LAYER_FC || last->out_c != CLNET_CLASSES) {
-        net_free(out);
-        return errorf(err, errlen, "the last layer must be fc%d (one output per class)",
-                         CLNET_CLASSES);
-    }
-    last->relu = 0;
-    for (int i = 0; i < count; i++)
-        if (out->layers[i].kind == LAYER_FC && i < count - 1)
-            out->layers[i].relu = 1;
-    size_t off = 0;
-    for (int i = 0; i < count; i++) {
-        layer *l = &out->layers[i];
-        if (!l->nw)
-            continue;
-        l->w_off = off, off += aligned(l->nw);
-        l->b_off = off, off += aligned(l->nb);
-    }
-    out->nparams = off;
-    return 0;
-}
-
 static size_t out_floats(const layer *l, int n)
 {
     return (size_t)l->out_c * n * l->out_h * l->out_w;
@@ -147,7 +39,7 @@ size_t net_plan_bytes(const net *nt, int n, size_t *largest)
         NEED(o);                                  /* z, or the pool output */
         if (l->relu)
             NEED(o);                              /* a */
-        if (l->kind == LAYER_POOL)
+        if (l->kind == LAYER_POOL && !l->avg)
             NEED(out_floats(l, n) * sizeof(int)); /* arg */
         if (l->flatten) {
             NEED((size_t)l->fan_in * n * sizeof(float));
@@ -201,9 +93,10 @@ static void alloc_layer(clrt *rt, layer *l, int n)
 {
     size_t o = out_floats(l, n) * sizeof(float);
     l->d = clrt_buffer(rt, o, l->name);
-    if (l->kind == LAYER_POOL) {
+    if (l->kind == LAYER_POOL || l->kind == LAYER_PAD) {
         l->a = clrt_buffer(rt, o, l->name);
-        l->arg = clrt_buffer(rt, out_floats(l, n) * sizeof(int), l->name);
+        if (l->kind == LAYER_POOL && !l->avg)
+            l->arg = clrt_buffer(rt, out_floats(l, n) * sizeof(int), l->name);
         return;
     }
     l->z = clrt_buffer(rt, o, l->name);
@@ -287,14 +180,19 @@ void net_print(const net *nt, FILE *out)
 {
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
-        char op[32];
+        char op[48];
         if (l->kind == LAYER_CONV)
-            snprintf(op, sizeof op, "conv 3x3/1 %d", l->out_c);
+            snprintf(op, sizeof op, "conv %dx%d/%d %s %d", l->conv.KH, l->conv.KW, l->conv.stride,
+                     l->conv.pad || l->conv.KH == 1 ? "same" : "valid", l->out_c);
         else if (l->kind == LAYER_POOL)
-            snprintf(op, sizeof op, "max 2x2/2");
+            snprintf(op, sizeof op, "%s %dx%d/%d", l->avg ? "avg" : "max", l->pool.size,
+                     l->pool.size, l->pool.stride);
+        else if (l->kind == LAYER_PAD)
+            snprintf(op, sizeof op, "zero-pad %dx%d", l->out_h, l->out_w);
         else
-            snprintf(op, sizeof op, "fc %d%s", l->out_c, l->relu ? "" : " (logits)");
-        fprintf(out, "  %-7s %-16s %4dx%-3dx%-4d -> %4dx%-3dx%-4d %9zu params%s\n", l->name, op,
+            snprintf(op, sizeof op, "fc %d%s%s", l->out_c, l->flatten ? " (flatten)" : "",
+                     l->relu ? "" : " (logits)");
+        fprintf(out, "  %-7s %-22s %4dx%-3dx%-4d -> %4dx%-3dx%-4d %9zu params%s\n", l->name, op,
                 l->in_h, l->in_w, l->in_c, l->out_h, l->out_w, l->out_c, l->nw + l->nb,
                 l->relu ? ", ReLU" : "");
     }
@@ -334,7 +232,13 @@ void net_forward(clrt *rt, net *nt, int n)
         if (l->kind == LAYER_CONV) {
             conv_forward(rt, l->z, in, nt->params, l->w_off, l->b_off, nt->col, &l->conv, n);
         } else if (l->kind == LAYER_POOL) {
-            pool_forward(rt, l->a, l->arg, in, &l->pool, n);
+            if (l->avg)
+                avgpool_forward(rt, l->a, in, &l->pool, n);
+            else
+                pool_forward(rt, l->a, l->arg, in, &l->pool, n);
+        } else if (l->kind == LAYER_PAD) {
+            pad_forward(rt, l->a, in, l->in_c * n, l->in_h, l->in_w, l->out_h, l->out_w,
+                        l->pad_top, l->pad_left);
         } else {
             if (l->flatten)
                 flatten_forward(rt, l->flat, in, l->in_c, n, l->in_h * l->in_w);
@@ -366,8 +270,14 @@ void net_backward(clrt *rt, net *nt, int n)
             conv_backward(rt, din, nt->grads, l->d, in, nt->params, l->w_off, l->b_off, nt->col,
                           nt->ones, &l->conv, n);
         } else if (l->kind == LAYER_POOL) {
-            if (din)
+            if (din && l->avg)
+                avgpool_backward(rt, din, l->d, &l->pool, n);
+            else if (din)
                 pool_backward(rt, din, l->d, l->arg, &l->pool, n);
+        } else if (l->kind == LAYER_PAD) {
+            if (din)
+                pad_backward(rt, din, l->d, l->in_c * n, l->in_h, l->in_w, l->out_h, l->out_w,
+                             l->pad_top, l->pad_left);
         } else {
             cl_mem dx = din && l->flatten ? l->dflat : din;
             dense_backward(rt, dx, nt->grads, l->d, l->flatten ? l->flat : in, nt->params,

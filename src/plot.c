@@ -307,3 +307,99 @@ void draw_ridge(canvas *c, int x, int y, int w, int h, const char *title, const 
     }
     free(v);
 }
+
+/* ---- curves ---- */
+
+static void draw_dot(canvas *c, int x, int y, rgb color)
+{
+    fill_rect(c, x - 1, y - 1, 2, 2, color);
+}
+
+/* A 2-pixel line from (x0, y0) to (x1, y1) (Bresenham). */
+static void draw_line(canvas *c, int x0, int y0, int x1, int y1, rgb color)
+{
+    int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    for (int e = dx + dy;;) {
+        draw_dot(c, x0, y0, color);
+        if (x0 == x1 && y0 == y1)
+            return;
+        int e2 = 2 * e;
+        if (e2 >= dy)
+            e += dy, x0 += sx;
+        if (e2 <= dx)
+            e += dx, y0 += sy;
+    }
+}
+
+/* The y range of the finite values (of log10 values when log_y); 0 when there are none. */
+static int curve_range(const curve *s, int ns, int log_y, double *lo, double *hi, long *n)
+{
+    *lo = INFINITY, *hi = -INFINITY, *n = 1;
+    for (int i = 0; i < ns; i++)
+        for (long j = 0; j < s[i].n; j++) {
+            double v = s[i].y[j];
+            if (log_y)
+                v = v > 0 ? log10(v) : NAN;
+            if (!isfinite(v))
+                continue;
+            *lo = fmin(*lo, v), *hi = fmax(*hi, v);
+            *n = j + 1 > *n ? j + 1 : *n;
+        }
+    if (!(*lo <= *hi))
+        return 0;
+    if (*hi - *lo < 1e-12)
+        *lo -= 0.5, *hi += 0.5;
+    return 1;
+}
+
+static void draw_value_axis(canvas *c, const area *a, double lo, double hi, int log_y)
+{
+    char buf[64];
+    fill_rect(c, a->x - 1, a->y, 1, a->h + 1, AXIS);
+    double step = log_y ? fmax(1, tick_step(lo, hi, a->h / 40)) : tick_step(lo, hi, a->h / 40);
+    for (double k = ceil(lo / step); k * step <= hi + step * 1e-9; k += 1) {
+        double t = k * step;
+        int py = a->y + a->h - (int)lround((t - lo) / (hi - lo) * a->h);
+        if (log_y)
+            snprintf(buf, sizeof buf, "%g", pow(10, t));
+        else
+            format_tick(buf, sizeof buf, t, step);
+        fill_rect(c, a->x, py, a->w, 1, GRID);
+        draw_text(c, a->x - 6 - text_width(buf, 1), py - 4, buf, 1, INK);
+    }
+}
+
+void draw_curves(canvas *c, int x, int y, int w, int h, const char *title, const char *xcaption,
+                 const curve *s, int ns, int log_y)
+{
+    draw_text(c, x + 8, y + 6, title, 2, INK);
+    area a = {x + 70, y + 34, w - 90, h - 34 - 40};
+    double lo, hi;
+    long n;
+    if (a.w < 20 || a.h < 20 || !curve_range(s, ns, log_y, &lo, &hi, &n))
+        return;
+    double pad = (hi - lo) * 0.04;
+    lo -= pad, hi += pad;
+    draw_value_axis(c, &a, lo, hi, log_y);
+    draw_x_axis(c, &a, 0, (double)(n > 1 ? n - 1 : 1), xcaption);
+    for (int i = 0; i < ns; i++) {
+        int have = 0, px = 0, py = 0;
+        for (long j = 0; j < s[i].n; j++) {
+            double v = log_y ? (s[i].y[j] > 0 ? log10(s[i].y[j]) : NAN) : s[i].y[j];
+            if (!isfinite(v)) {
+                have = 0;
+                continue;
+            }
+            int qx = value_x(&a, (double)j, 0, (double)(n > 1 ? n - 1 : 1));
+            int qy = a.y + a.h - (int)lround((v - lo) / (hi - lo) * a.h);
+            if (have)
+                draw_line(c, px, py, qx, qy, s[i].color);
+            else
+                draw_dot(c, qx, qy, s[i].color);
+            have = 1, px = qx, py = qy;
+        }
+        int ly = a.y + 8 + 14 * i, lx = a.x + a.w - 150;
+        fill_rect(c, lx, ly + 3, 18, 3, s[i].color);
+        draw_text(c, lx + 24, ly, s[i].name, 1, INK);
+    }
+}

@@ -1,4 +1,5 @@
-/* pool.c: max pooling forward (keeping the argmax) and backward (gathering through it). */
+/* pool.c: max pooling forward (keeping the argmax) and backward (gathering through it);
+ * average pooling. */
 #include "clnet/ops.h"
 
 pool_geom pool_make(int C, int H, int W, int size, int stride)
@@ -37,4 +38,27 @@ void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geo
     karg_mem(k, 2, din);
     pool_args(k, g);
     clrt_launch(rt, K_maxpool_backward, (size_t)g->C * n * g->H * g->W, 0);
+}
+
+/* avgpool_* take (in/din, out/dout) at 0, 1 and the sizes from 2 on. */
+static void avg_launch(clrt *rt, enum kernel_id id, cl_mem a, cl_mem b, const pool_geom *g,
+                       size_t items)
+{
+    cl_kernel k = rt->kernels[id];
+    karg_mem(k, 0, a);
+    karg_mem(k, 1, b);
+    int v[] = {g->H, g->W, g->size, g->stride, g->OH, g->OW};
+    for (int i = 0; i < 6; i++)
+        karg_int(k, 2 + i, v[i]);
+    clrt_launch(rt, id, items, 0);
+}
+
+void avgpool_forward(clrt *rt, cl_mem out, cl_mem in, const pool_geom *g, int n)
+{
+    avg_launch(rt, K_avgpool_forward, in, out, g, (size_t)g->C * n * g->OH * g->OW);
+}
+
+void avgpool_backward(clrt *rt, cl_mem din, cl_mem dout, const pool_geom *g, int n)
+{
+    avg_launch(rt, K_avgpool_backward, dout, din, g, (size_t)g->C * n * g->H * g->W);
 }

@@ -101,6 +101,31 @@ void ref_maxpool_forward(float *out, const float *in, const pool_geom *g, int n)
             }
 }
 
+void ref_avgpool_forward(float *out, const float *in, const pool_geom *g, int n)
+{
+    for (int p = 0; p < g->C * n; p++)
+        for (int oy = 0; oy < g->OH; oy++)
+            for (int ox = 0; ox < g->OW; ox++) {
+                double s = 0;
+                for (int ky = 0; ky < g->size; ky++)
+                    for (int kx = 0; kx < g->size; kx++)
+                        s += in[(p * g->H + oy * g->stride + ky) * g->W + ox * g->stride + kx];
+                out[(p * g->OH + oy) * g->OW + ox] = (float)(s / (g->size * g->size));
+            }
+}
+
+void ref_pad_forward(float *out, const float *in, int planes, int H, int W, int OH, int OW,
+                     int top, int left)
+{
+    for (int p = 0; p < planes; p++)
+        for (int y = 0; y < OH; y++)
+            for (int x = 0; x < OW; x++) {
+                int iy = y - top, ix = x - left;
+                out[((size_t)p * OH + y) * OW + x] =
+                    iy >= 0 && iy < H && ix >= 0 && ix < W ? in[((size_t)p * H + iy) * W + ix] : 0;
+            }
+}
+
 void ref_dense_forward(float *z, const float *x, const float *w, const float *b, int n, int F, int K)
 {
     for (int i = 0; i < n; i++)

@@ -1,4 +1,4 @@
-/* study.c: clnet study init (see study.h). */
+/* study.c: clnet study init and clnet study optim (see study.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/study.h"
 
@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clnet/data.h"
+#include "clnet/net.h"
 #include "clnet/plot.h"
 #include "clnet/report.h"
 #include "clnet/util.h"
@@ -14,127 +16,282 @@
 #define FIG_W 420
 #define FIG_H 300
 #define LN10 2.302585093
+#define NAME_LEN 64
 
 static const rgb FIG_BAR = {70, 110, 180};
 
-/* The recipe's settings for one initialisation. */
-static train_opts recipe(const study_opts *s, init_kind k, const char *dir, char *label)
+/* What the runs of one study share: their settings, results and names. */
+typedef struct {
+    const study_opts *s;
+    int n;
+    train_opts o[STUDY_MAX_RUNS];
+    train_result r[STUDY_MAX_RUNS];
+    char name[STUDY_MAX_RUNS][NAME_LEN];   /* folder and row name */
+    char label[STUDY_MAX_RUNS][NAME_LEN];  /* image titles */
+    char sub[STUDY_MAX_RUNS][4200];        /* each run's folder */
+    char *dir;                             /* the study's folder, NULL without output */
+} study;
+
+static int has_conv(const char *spec)
 {
-    train_opts o = s->base;
-    o.init = k;
-    o.shuffle = 0; /* batches in file order, as the original */
-    long hist = o.hist_every;
-    if (s->seed_recipe) {
-        o.batch = 100, o.steps = 5000, o.hist_every = 500, o.log_every = 500;
-        o.lr = k == INIT_HE || k == INIT_XAVIER ? 1e-3 : 1e-7;
-    } else {
-        o.batch = 32, o.steps = 100, o.hist_every = 50, o.log_every = 25;
-        o.lr = k == INIT_HE || k == INIT_XAVIER ? 1e-2 : 1e-7;
-        if (!o.test_images)
-            o.test_images = 1000;
-    }
-    if (hist >= 0)
-        o.hist_every = hist;
-    if (s->steps)
-        o.steps = s->steps;
-    if (s->batch)
-        o.batch = s->batch;
-    if (s->lr > 0)
-        o.lr = s->lr;
-    o.out_dir = dir;
-    o.no_output = dir == NULL;
-    snprintf(label, 64, "init %s", init_name(k));
-    o.label = label;
-    return o;
+    return strstr(net_expand(spec), "conv") != NULL;
 }
 
-/* The table in the original's form, then each run's step-0 ranges. */
-static void print_tables(FILE *f, const study_opts *s, const train_opts *o, const train_result *r)
+/* The overrides every recipe takes, and the run's output folder. */
+static void finish_opts(study *st, int i, long hist)
 {
-    fprintf(f, "\n%-8s %9s %6s %6s %12s %14s\n", "init", "lr", "steps", "batch", "test cost",
-            "test accuracy");
-    for (int i = 0; i < s->ninits; i++) {
-        fprintf(f, "%-8s %9g %6ld %6d ", init_name(s->inits[i]), o[i].lr, r[i].steps, o[i].batch);
-        if (r[i].status == EXIT_DIVERGED)
-            fprintf(f, "%12s %14s\n", "diverged", "-");
-        else
-            fprintf(f, "%12.4f %13.2f%%\n", r[i].test_cost, 100 * r[i].test_acc);
+    const study_opts *s = st->s;
+    train_opts *o = &st->o[i];
+    if (hist >= 0)
+        o->hist_every = hist;
+    if (s->steps)
+        o->steps = s->steps, o->epochs = 0;
+    if (s->batch)
+        o->batch = s->batch;
+    char sub[sizeof st->sub[i]];
+    snprintf(sub, sizeof sub, "%s/%s", st->dir ? st->dir : "", st->name[i]);
+    memcpy(st->sub[i], sub, sizeof sub);
+    o->out_dir = st->dir ? st->sub[i] : NULL;
+    o->no_output = st->dir == NULL;
+    o->label = st->label[i];
+}
+
+/* The recipe's settings for one initialisation. Without conv layers (mlp) normal and scaled
+ * use 1e-4, the original's rate for its fully connected net. */
+static void init_recipe(study *st, int i)
+{
+    const study_opts *s = st->s;
+    init_kind k = s->inits[i];
+    train_opts *o = &st->o[i];
+    *o = s->base;
+    o->init = k;
+    o->shuffle = 0; /* batches in file order, as the original */
+    int he = k == INIT_HE || k == INIT_XAVIER;
+    double small = has_conv(o->spec) ? 1e-7 : 1e-4;
+    if (s->full_recipe) {
+        o->batch = 100, o->steps = 5000, o->hist_every = 500, o->log_every = 500;
+        o->lr = he ? 1e-3 : small;
+    } else {
+        o->batch = 32, o->steps = 100, o->hist_every = 50, o->log_every = 25;
+        o->lr = he ? 1e-2 : small;
+        if (!o->test_images)
+            o->test_images = 1000;
     }
-    for (int i = 0; i < s->ninits; i++)
-        if (!r[i].stats0)
-            return;
+    if (s->lr > 0)
+        o->lr = s->lr;
+    snprintf(st->name[i], NAME_LEN, "%s", init_name(k));
+    snprintf(st->label[i], NAME_LEN, "init %s", init_name(k));
+    finish_opts(st, i, s->base.hist_every);
+}
+
+double study_default_lr(optim_kind k)
+{
+    return k == OPT_ADAM ? 1e-3 : 1e-2;
+}
+
+/* The recipe's settings for one optimizer: quick (batch 32, 100 steps, 1000 test images) or
+ * one epoch at batch 100 on every test image. Same seed, so the same shuffled order. */
+static void optim_recipe(study *st, int i)
+{
+    const study_opts *s = st->s;
+    const study_optim *so = &s->optims[i];
+    train_opts *o = &st->o[i];
+    *o = s->base;
+    o->optim.kind = so->kind;
+    o->lr = so->lr;
+    if (s->full_recipe) {
+        o->batch = 100, o->steps = 0, o->epochs = 1, o->hist_every = 100, o->log_every = 100;
+    } else {
+        o->batch = 32, o->steps = 100, o->epochs = 0, o->hist_every = 50, o->log_every = 25;
+        if (!o->test_images)
+            o->test_images = 1000;
+    }
+    snprintf(st->name[i], NAME_LEN, "%s-%g", optim_name(so->kind), o->lr);
+    snprintf(st->label[i], NAME_LEN, "%s lr %g", optim_name(so->kind), o->lr);
+    finish_opts(st, i, s->base.hist_every);
+}
+
+static void study_free(study *st)
+{
+    for (int i = 0; i < st->n; i++)
+        train_result_free(&st->r[i]);
+    free(st->dir);
+}
+
+/* Runs every run in turn; returns the study's exit status (an interrupt stops it, and then the
+ * results are freed). */
+static int run_all(study *st, const char *kind)
+{
+    int status = 0;
+    for (int i = 0; i < st->n; i++) {
+        printf("==== study %s: run %d of %d: %s, lr %g ====\n", kind, i + 1, st->n,
+               st->label[i], st->o[i].lr);
+        fflush(stdout);
+        int rc = train_run(&st->o[i], &st->r[i]);
+        if (rc != 0 && rc != EXIT_DIVERGED)
+            status = rc;
+        if (rc > 128) { /* interrupted: no more runs */
+            st->n = i + 1;
+            study_free(st);
+            return rc;
+        }
+    }
+    return status;
+}
+
+/* A bad --arch is refused before the study's folder exists (the runs check everything else
+ * before they write anything). The test set gives the image size. */
+static void check_arch(const study_opts *s)
+{
+    dataset d;
+    net nt;
+    char err[4200];
+    if (dataset_load(s->base.data_dir, "t10k", &d, err, sizeof err))
+        die("%s", err);
+    if (net_parse(s->base.spec, 1, d.rows, d.cols, &nt, err, sizeof err))
+        die_status(EXIT_USAGE, "--arch %s: %s", s->base.spec, err);
+    net_free(&nt);
+    dataset_free(&d);
+}
+
+static void open_study(study *st, const study_opts *s, int n)
+{
+    check_arch(s);
+    memset(st, 0, sizeof *st);
+    st->s = s, st->n = n;
+    char err[4200];
+    if (!s->base.no_output && !(st->dir = output_dir(s->base.out_dir, err, sizeof err)))
+        die("%s", err);
+}
+
+static void print_network(FILE *f, const char *spec)
+{
+    if (strcmp(spec, net_expand(spec)))
+        fprintf(f, "network %s = %s\n", spec, net_expand(spec));
+    else
+        fprintf(f, "network %s\n", spec);
+}
+
+/* The first and the last hidden pre-activation (before "logits"); -1 without two of them. */
+static int hidden_span(const train_result *r, int *first, int *last)
+{
+    *first = 0, *last = -1;
+    for (int t = 0; t < r->ntensors; t++)
+        if (!strcmp(r->names[t], "logits"))
+            *last = t - 1;
+    return *last > *first ? 0 : -1;
+}
+
+/* "layer4_conv" -> "layer4" */
+static void short_name(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s", name);
+    char *p = strstr(buf, "_conv");
+    if (p)
+        *p = '\0';
+}
+
+static void print_ranges(FILE *f, const study *st)
+{
+    const train_result *r = st->r;
     fprintf(f, "\nstep-0 ranges (min .. max over the first batch; ln 10 = %.4f):\n%-14s", LN10, "");
-    for (int i = 0; i < s->ninits; i++)
-        fprintf(f, " %-25s", init_name(s->inits[i]));
+    for (int i = 0; i < st->n; i++)
+        fprintf(f, " %-25s", st->name[i]);
     fputc('\n', f);
     for (int t = 0; t < r[0].ntensors; t++) {
         fprintf(f, "%-14s", r[0].names[t]);
-        for (int i = 0; i < s->ninits; i++) {
+        for (int i = 0; i < st->n; i++) {
             char cell[64];
             snprintf(cell, sizeof cell, "%.4g .. %.4g", r[i].stats0[t].min, r[i].stats0[t].max);
             fprintf(f, " %-25s", cell);
         }
         fputc('\n', f);
     }
-    fprintf(f, "%-14s", "layer4/layer1");
-    for (int i = 0; i < s->ninits; i++) {
-        const hist_stats *a = &r[i].stats0[0], *b = &r[i].stats0[3];
-        double sa = fmax(fabs(a->min), fabs(a->max)), sb = fmax(fabs(b->min), fabs(b->max));
+    int a, b;
+    if (hidden_span(&r[0], &a, &b))
+        return;
+    char na[32], nb[32], label[72];
+    short_name(na, sizeof na, r[0].names[a]), short_name(nb, sizeof nb, r[0].names[b]);
+    snprintf(label, sizeof label, "%s/%s", nb, na);
+    fprintf(f, "%-14s", label);
+    for (int i = 0; i < st->n; i++) {
+        const hist_stats *x = &r[i].stats0[a], *y = &r[i].stats0[b];
+        double sa = fmax(fabs(x->min), fabs(x->max)), sb = fmax(fabs(y->min), fabs(y->max));
         fprintf(f, " %-25.3g", sb / sa);
     }
-    fprintf(f, "  (largest |value| of layer4_conv over layer1_conv's)\n");
+    fprintf(f, "  (largest |value| of %s over %s's)\n", r[0].names[b], r[0].names[a]);
+}
+
+/* The table in the original's form, then each run's step-0 ranges. */
+static void print_init_tables(FILE *f, const study *st)
+{
+    fputc('\n', f);
+    print_network(f, st->s->base.spec);
+    fprintf(f, "%-8s %9s %6s %6s %12s %14s\n", "init", "lr", "steps", "batch", "test cost",
+            "test accuracy");
+    for (int i = 0; i < st->n; i++) {
+        const train_result *r = &st->r[i];
+        fprintf(f, "%-8s %9g %6ld %6d ", st->name[i], st->o[i].lr, r->steps, st->o[i].batch);
+        if (r->status == EXIT_DIVERGED)
+            fprintf(f, "%12s %14s\n", "diverged", "-");
+        else
+            fprintf(f, "%12.4f %13.2f%%\n", r->test_cost, 100 * r->test_acc);
+    }
+    for (int i = 0; i < st->n; i++)
+        if (!st->r[i].stats0)
+            return;
+    print_ranges(f, st);
 }
 
 /* Rows = inits, columns = the step-0 tensors, one x range per column. */
-static void write_figure(const study_opts *s, const train_result *r, const char *dir)
+static void init_figure(const study *st, const char *path)
 {
-    int cols = r[0].ntensors, rows = s->ninits;
+    const train_result *r = st->r;
+    int cols = r[0].ntensors, rows = st->n;
     canvas c = canvas_new(cols * FIG_W, rows * FIG_H);
     for (int t = 0; t < cols; t++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < rows; i++)
             lo = fmin(lo, r[i].stats0[t].lo), hi = fmax(hi, r[i].stats0[t].hi);
         for (int i = 0; i < rows; i++) {
-            const hist_stats *st = &r[i].stats0[t];
+            const hist_stats *s = &r[i].stats0[t];
             char title[96], sub[160];
-            snprintf(title, sizeof title, "%s: %s", init_name(s->inits[i]), r[i].names[t]);
-            snprintf(sub, sizeof sub, "step 0  min %.4g  max %.4g\nstd %.4g", st->min, st->max,
-                     st->std);
-            hist_panel p = {title, sub, r[i].bins0 + (size_t)t * r[i].nbins, r[i].nbins, st->lo,
-                            st->hi, lo, hi, 1, FIG_BAR};
+            snprintf(title, sizeof title, "%s: %s", st->name[i], r[i].names[t]);
+            snprintf(sub, sizeof sub, "step 0  min %.4g  max %.4g\nstd %.4g", s->min, s->max,
+                     s->std);
+            hist_panel p = {title, sub, r[i].bins0 + (size_t)t * r[i].nbins, r[i].nbins, s->lo,
+                            s->hi, lo, hi, 1, FIG_BAR};
             draw_hist_panel(&c, t * FIG_W, i * FIG_H, FIG_W, FIG_H, &p);
         }
     }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/study-init.png", dir);
     if (canvas_write_png(&c, path))
         fprintf(stderr, "clnet: cannot write %s\n", path);
     canvas_free(&c);
 }
 
-static void write_index(const study_opts *s, const train_result *r, const char *table,
-                        const char *dir)
+/* DIR/index.html: the table, the figure and a link to every run's report. */
+static void write_index(const study *st, const char *title, const char *table, const char *img,
+                        const char *caption)
 {
     char *buf;
     size_t len;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         die("out of host memory writing the study report");
-    fputs("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>clnet study init</title>"
-          "<style>body{font-family:sans-serif;margin:24px}pre{background:#f6f6f6;padding:8px}"
-          "img{max-width:100%;border:1px solid #ddd}</style></head><body>\n"
-          "<h1>clnet study init</h1>\n<pre>", f);
+    fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>"
+            "<style>body{font-family:sans-serif;margin:24px}pre{background:#f6f6f6;padding:8px}"
+            "img{max-width:100%%;border:1px solid #ddd}</style></head><body>\n"
+            "<h1>%s</h1>\n<pre>", title, title);
     html_escape(f, table);
-    fputs("</pre>\n<h2>Step 0, one x range per column (log counts)</h2>\n"
-          "<img src=\"study-init.png\" alt=\"study figure\">\n<h2>Runs</h2>\n<ul>\n", f);
-    for (int i = 0; i < s->ninits; i++)
-        if (r[i].report)
-            fprintf(f, "<li><a href=\"%s/index.html\">%s</a></li>\n", init_name(s->inits[i]),
-                    init_name(s->inits[i]));
+    fprintf(f, "</pre>\n<h2>%s</h2>\n<img src=\"%s\" alt=\"study figure\">\n<h2>Runs</h2>\n<ul>\n",
+            caption, img);
+    for (int i = 0; i < st->n; i++)
+        if (st->r[i].report)
+            fprintf(f, "<li><a href=\"%s/index.html\">%s</a></li>\n", st->name[i], st->label[i]);
     fputs("</ul>\n</body></html>\n", f);
     fclose(f);
     char path[4200];
-    snprintf(path, sizeof path, "%s/index.html", dir);
+    snprintf(path, sizeof path, "%s/index.html", st->dir);
     if (write_file_atomic(path, buf, len, 0))
         fprintf(stderr, "clnet: cannot write %s\n", path);
     else
@@ -142,47 +299,151 @@ static void write_index(const study_opts *s, const train_result *r, const char *
     free(buf);
 }
 
-int study_init_run(const study_opts *s)
+/* Prints the table print writes, and returns it (caller frees). */
+static char *table_text(const study *st, void (*print)(FILE *, const study *))
 {
-    char err[4200], *dir = NULL;
-    if (!s->base.no_output && !(dir = output_dir(s->base.out_dir, err, sizeof err)))
-        die("%s", err);
-    train_opts o[STUDY_MAX_INITS];
-    train_result r[STUDY_MAX_INITS];
-    char labels[STUDY_MAX_INITS][64], sub[STUDY_MAX_INITS][4200];
-    int status = 0;
-    for (int i = 0; i < s->ninits; i++) {
-        snprintf(sub[i], sizeof sub[i], "%s/%s", dir ? dir : "", init_name(s->inits[i]));
-        o[i] = recipe(s, s->inits[i], dir ? sub[i] : NULL, labels[i]);
-        printf("==== study init: run %d of %d: %s, lr %g ====\n", i + 1, s->ninits,
-               init_name(s->inits[i]), o[i].lr);
-        fflush(stdout);
-        int st = train_run(&o[i], &r[i]);
-        if (st != 0 && st != EXIT_DIVERGED)
-            status = st;
-        if (st > 128) { /* interrupted: no more runs */
-            for (int k = 0; k <= i; k++)
-                train_result_free(&r[k]);
-            free(dir);
-            return st;
-        }
-    }
     char *table;
     size_t len;
     FILE *f = open_memstream(&table, &len);
-    print_tables(f, s, o, r);
+    if (!f)
+        die("out of host memory writing the study table");
+    print(f, st);
     fclose(f);
     fputs(table, stdout);
+    return table;
+}
+
+int study_init_run(const study_opts *s)
+{
+    study st;
+    open_study(&st, s, s->ninits);
+    for (int i = 0; i < st.n; i++)
+        init_recipe(&st, i);
+    int status = run_all(&st, "init");
+    if (status > 128)
+        return status;
+    char *table = table_text(&st, print_init_tables);
     int all = 1;
-    for (int i = 0; i < s->ninits; i++)
-        all = all && r[i].stats0;
-    if (dir && all) {
-        write_figure(s, r, dir);
-        write_index(s, r, table, dir);
+    for (int i = 0; i < st.n; i++)
+        all = all && st.r[i].stats0;
+    if (st.dir && all) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/study-init.png", st.dir);
+        init_figure(&st, path);
+        write_index(&st, "clnet study init", table, "study-init.png",
+                    "Step 0, one x range per column (log counts)");
     }
     free(table);
-    for (int i = 0; i < s->ninits; i++)
-        train_result_free(&r[i]);
-    free(dir);
+    study_free(&st);
+    return status;
+}
+
+/* ---- study optim ---- */
+
+/* Mean training cost of the last tenth of the run's steps (at least one). */
+static double final_cost(const train_result *r)
+{
+    long n = r->ncost, k = n / 10 > 0 ? n / 10 : 1, used = 0;
+    double sum = 0;
+    for (long j = n - k; j >= 0 && j < n; j++)
+        if (isfinite(r->cost[j]))
+            sum += r->cost[j], used++;
+    return used ? sum / used : NAN;
+}
+
+static void print_optim_table(FILE *f, const study *st)
+{
+    const train_opts *o = &st->o[0];
+    fputc('\n', f);
+    print_network(f, st->s->base.spec);
+    fprintf(f, "init %s, seed %llu, batch %d, %s batch order for every run\n", init_name(o->init),
+            (unsigned long long)o->seed, o->batch, o->shuffle ? "the same shuffled" : "file");
+    fprintf(f, "%-14s %9s %6s %12s %12s %14s %9s\n", "optimizer", "lr", "steps", "final cost",
+            "test cost", "test accuracy", "images/s");
+    for (int i = 0; i < st->n; i++) {
+        const train_result *r = &st->r[i];
+        fprintf(f, "%-14s %9g %6ld %12.4f ", optim_name(st->o[i].optim.kind), st->o[i].lr,
+                r->steps, final_cost(r));
+        if (r->status == EXIT_DIVERGED)
+            fprintf(f, "%12s %14s %9s\n", "diverged", "-", "-");
+        else
+            fprintf(f, "%12.4f %13.2f%% %9.1f\n", r->test_cost, 100 * r->test_acc,
+                    r->images_per_s);
+    }
+    fprintf(f, "final cost: mean training cost of the last tenth of the steps\n");
+}
+
+/* The training cost of every run, each a moving mean over *window steps (caller frees). */
+static float *smoothed(const study *st, long *window)
+{
+    long n = 1;
+    for (int i = 0; i < st->n; i++)
+        n = st->r[i].ncost > n ? st->r[i].ncost : n;
+    *window = n / 50 > 1 ? n / 50 : 1;
+    float *y = xmalloc((size_t)st->n * n * sizeof *y);
+    for (int i = 0; i < st->n; i++) {
+        const train_result *r = &st->r[i];
+        for (long j = 0; j < n; j++) {
+            double sum = 0;
+            long used = 0;
+            for (long k = j - *window + 1; k <= j; k++)
+                if (k >= 0 && k < r->ncost && isfinite(r->cost[k]))
+                    sum += r->cost[k], used++;
+            y[(size_t)i * n + j] = j < r->ncost && used ? (float)(sum / used) : NAN;
+        }
+    }
+    return y;
+}
+
+static void optim_figure(const study *st, const char *path)
+{
+    static const rgb colors[] = {{200, 60, 50}, {60, 110, 190}, {50, 150, 70}, {150, 80, 170},
+                                 {220, 140, 30}, {40, 160, 170}, {120, 120, 120}, {0, 0, 0}};
+    long window, n = 1;
+    float *y = smoothed(st, &window);
+    for (int i = 0; i < st->n; i++)
+        n = st->r[i].ncost > n ? st->r[i].ncost : n;
+    curve cv[STUDY_MAX_RUNS];
+    float lo = INFINITY, hi = 0;
+    for (int i = 0; i < st->n; i++) {
+        cv[i] = (curve){st->label[i], y + (size_t)i * n, st->r[i].ncost, colors[i]};
+        for (long j = 0; j < cv[i].n; j++)
+            if (isfinite(cv[i].y[j]))
+                lo = fminf(lo, cv[i].y[j]), hi = fmaxf(hi, cv[i].y[j]);
+    }
+    char title[128], cap[128];
+    snprintf(title, sizeof title, "training cost (%s)", st->s->base.spec);
+    if (window > 1)
+        snprintf(cap, sizeof cap, "step   (each point: mean batch cost of the last %ld steps)",
+                 window);
+    else
+        snprintf(cap, sizeof cap, "step   (each point: that step's batch cost)");
+    canvas c = canvas_new(900, 480);
+    draw_curves(&c, 0, 0, 900, 480, title, cap, cv, st->n, lo > 0 && hi / lo > 30);
+    if (canvas_write_png(&c, path))
+        fprintf(stderr, "clnet: cannot write %s\n", path);
+    canvas_free(&c);
+    free(y);
+}
+
+int study_optim_run(const study_opts *s)
+{
+    study st;
+    open_study(&st, s, s->noptims);
+    for (int i = 0; i < st.n; i++)
+        optim_recipe(&st, i);
+    int status = run_all(&st, "optim");
+    if (status > 128)
+        return status;
+    char *table = table_text(&st, print_optim_table);
+    if (st.dir) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/study-optim.png", st.dir);
+        optim_figure(&st, path);
+        write_index(&st, "clnet study optim", table, "study-optim.png",
+                    "Training cost over steps");
+    }
+    free(table);
+    study_free(&st);
     return status;
 }

@@ -308,7 +308,11 @@ static void open_output(run *r)
     report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
     report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d)", o->data_dir,
                    r->train.count, r->test.count, r->train.rows, r->train.cols);
-    report_setting(&r->rep, "network", "%s (%zu parameters)", o->spec, r->nt.nparams);
+    if (strcmp(o->spec, net_expand(o->spec)))
+        report_setting(&r->rep, "network", "%s = %s (%zu parameters)", o->spec,
+                       net_expand(o->spec), r->nt.nparams);
+    else
+        report_setting(&r->rep, "network", "%s (%zu parameters)", o->spec, r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
     report_setting(&r->rep, "optimizer", "%s", optimizer_text(o));
@@ -352,7 +356,7 @@ static void save_checkpoint(run *r, long next)
     const train_opts *o = r->o;
     checkpoint c;
     memset(&c, 0, sizeof c);
-    snprintf(c.spec, sizeof c.spec, "%s", o->spec);
+    snprintf(c.spec, sizeof c.spec, "%s", net_expand(o->spec));
     c.C = (uint32_t)r->nt.C, c.H = (uint32_t)r->nt.H, c.W = (uint32_t)r->nt.W;
     c.batch = (uint32_t)o->batch, c.shuffle = (uint32_t)o->shuffle, c.init = (uint32_t)o->init;
     c.optim = (uint32_t)o->optim.kind;
@@ -382,8 +386,9 @@ static void check_resume(const run *r, const checkpoint *c)
 {
     const train_opts *o = r->o;
     const char *p = o->resume_path;
-    if (strcmp(c->spec, o->spec))
-        die("checkpoint %s: its network is %s, this run's is %s", p, c->spec, o->spec);
+    if (strcmp(c->spec, net_expand(o->spec)))
+        die("checkpoint %s: its network is %s, this run's is %s (give --arch %s)", p, c->spec,
+            net_expand(o->spec), c->spec);
     if ((int)c->H != r->train.rows || (int)c->W != r->train.cols || c->C != 1)
         die("checkpoint %s: made for %ux%ux%u images, %s has %dx%dx1", p, c->H, c->W, c->C,
             o->data_dir, r->train.rows, r->train.cols);
@@ -439,7 +444,7 @@ static void run_open(run *r, const train_opts *o)
     r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
     char err[512];
     if (net_parse(o->spec, 1, r->train.rows, r->train.cols, &r->nt, err, sizeof err))
-        die("network spec: %s", err);
+        die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     clrt_open(&r->rt, o->device, o->kernel_dir);
     print_header(&r->rt, o, &r->train, &r->test, r->steps, r->spe);
     r->nt.nstate = optim_state_arenas(o->optim.kind);
@@ -683,6 +688,10 @@ static void fill_result(const run *r, train_result *res, int status, double cost
         res->bins0 = xmalloc((size_t)res->ntensors * res->nbins * sizeof *res->bins0);
         memcpy(res->bins0, c->bins, (size_t)res->ntensors * res->nbins * sizeof *res->bins0);
     }
+    res->ncost = r->rep.nsteps;
+    res->cost = xmalloc((size_t)(res->ncost ? res->ncost : 1) * sizeof *res->cost);
+    if (res->ncost)
+        memcpy(res->cost, r->rep.cost, (size_t)res->ncost * sizeof *res->cost);
     res->out_dir = r->rep.dir ? xstrdup(r->rep.dir) : NULL;
     res->report = index ? xstrdup(index) : NULL;
 }
@@ -692,6 +701,7 @@ void train_result_free(train_result *res)
     free(res->names);
     free(res->stats0);
     free(res->bins0);
+    free(res->cost);
     free(res->out_dir);
     free(res->report);
     memset(res, 0, sizeof *res);

@@ -73,7 +73,17 @@ START_TEST(bad_flags)
         {"eval --model x --batch 0", "--batch 0"},
         {"eval --bogus", "unknown flag '--bogus' (see clnet eval --help)"},
         {"study", "study needs a kind"},
-        {"study optim", "study needs a kind"},
+        {"study bogus", "study needs a kind"},
+        {"study optim --optimizers sgd,rmsprop", "'rmsprop' is not sgd, momentum or adam"},
+        {"study optim --optimizers adam,adam:0.001", "at the same rate twice"},
+        {"study optim --optimizers adam:x", "learning rate 'x': not a number"},
+        {"study optim --optimizers ,", "no optimizer given"},
+        {"study optim --recipe seed", "--recipe 'seed': expected quick or epoch"},
+        {"study init --recipe epoch", "--recipe 'epoch': expected quick or seed"},
+        {"study optim --inits he", "unknown flag '--inits' (see clnet study optim --help)"},
+        {"study optim --optimizer adam", "unknown flag '--optimizer'"},
+        {"study init --optimizers sgd", "unknown flag '--optimizers' (see clnet study init --help)"},
+        {"train --arch", "--arch needs a value"},
         {"study init --inits he,bogus", "'bogus' is not normal, scaled, he or xavier"},
         {"study init --inits he,he", "'he' twice"},
         {"study init --recipe long", "--recipe 'long'"},
@@ -98,6 +108,14 @@ START_TEST(bad_data_folders)
     expect_error(args, 1, "is not a folder");
     snprintf(args, sizeof args, "train --data %s --batch 300", dir);
     expect_error(args, 1, "--batch 300 is larger than the training set (200 images");
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pol,fc10", dir);
+    expect_error(args, 2, "--arch conv8,pol,fc10: layer 2 'pol': not a layer");
+    snprintf(args, sizeof args, "train --data %s --arch conv8:4x4,fc10", dir);
+    expect_error(args, 2, "layer 1 'conv8:4x4': same padding needs an odd window");
+    snprintf(args, sizeof args, "study optim --data %s --arch pad20,fc10 --out %s/st", dir, dir);
+    expect_error(args, 2, "layer 1 'pad20': the input is already 28x28");
+    snprintf(path, sizeof path, "%s/st", dir);
+    ck_assert_msg(access(path, F_OK) != 0, "a refused study left %s behind", path);
 
     /* test images of another size */
     write_data_folder(dir, 200, 100, 28, 28, 1);
@@ -161,7 +179,8 @@ START_TEST(help_lists_every_flag)
                            "--hist-bins", "--hist-log", "--hist-grads", "--check-finite",
                            "--test-images", "--save", "--save-every", "--resume",
                            "--optimizer", "--momentum", "--beta1", "--beta2", "--eps",
-                           "--weight-decay", "--lr-schedule", "--lr-decay", "--lr-decay-every"};
+                           "--weight-decay", "--lr-schedule", "--lr-decay", "--lr-decay-every",
+                           "--arch", "ltfn", "mlp", "vgg", "avgpool", ":valid", "padN"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
     ck_assert_int_eq(run("bench --help"), 0);
@@ -170,9 +189,14 @@ START_TEST(help_lists_every_flag)
     for (size_t i = 0; i < sizeof bflags / sizeof *bflags; i++)
         ck_assert_msg(strstr(out, bflags[i]) != NULL, "bench --help does not mention %s", bflags[i]);
     ck_assert_int_eq(run("study init --help"), 0);
-    const char *sflags[] = {"--inits", "--recipe", "--steps", "--out", "--hist-range"};
+    const char *sflags[] = {"--inits", "--recipe", "--steps", "--out", "--hist-range", "--arch"};
     for (size_t i = 0; i < sizeof sflags / sizeof *sflags; i++)
         ck_assert_msg(strstr(out, sflags[i]) != NULL, "study --help does not mention %s", sflags[i]);
+    ck_assert_int_eq(run("study optim --help"), 0);
+    const char *oflags[] = {"--optimizers", "--recipe", "--init", "--momentum", "--arch", "--out"};
+    for (size_t i = 0; i < sizeof oflags / sizeof *oflags; i++)
+        ck_assert_msg(strstr(out, oflags[i]) != NULL, "study optim --help does not mention %s",
+                      oflags[i]);
     ck_assert_int_eq(run("help"), 0);
     ck_assert(strstr(out, "devices") != NULL && strstr(out, "bench") != NULL);
 }
@@ -324,6 +348,53 @@ START_TEST(study_init_table_and_figure)
 }
 END_TEST
 
+START_TEST(study_init_mlp_row)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192];
+    snprintf(args, sizeof args, "study init --data %s --arch mlp --inits normal,he --steps 2 "
+             "--batch 10 --no-output", dir);
+    ck_assert_msg(run(args) == 0, "study failed: %s", err);
+    const char *want[] = {"network mlp = fc500,fc500,fc10", "normal", "0.0001", "he", "0.01",
+                          "step-0 ranges", "fc1", "fc2", "logits", "fc2/fc1"};
+    const char *p = strstr(out, "\nnetwork mlp");
+    ck_assert_msg(p != NULL, "no table: %s", out);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        p = strstr(p, want[i]);
+        ck_assert_msg(p != NULL, "no '%s' in order in: %s", want[i], out);
+    }
+}
+END_TEST
+
+START_TEST(study_optim_table_and_plot)
+{
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    char args[8192], path[8192];
+    static char html[1 << 16];
+    snprintf(args, sizeof args, "study optim --data %s --arch conv4,avgpool,fc10 --steps 3 "
+             "--batch 10 --out %s/study", dir, dir);
+    ck_assert_msg(run(args) == 0, "study failed: %s", err);
+    const char *want[] = {"network conv4,avgpool,fc10", "optimizer", "final cost", "test cost",
+                          "sgd", "0.01", "momentum", "0.01", "adam", "0.001", "report: "};
+    const char *p = strstr(out, "\nnetwork ");
+    ck_assert_msg(p != NULL, "no table: %s", out);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        p = strstr(p, want[i]);
+        ck_assert_msg(p != NULL, "no '%s' in order in: %s", want[i], out);
+    }
+    snprintf(path, sizeof path, "%s/study/index.html", dir);
+    slurp(path, html, sizeof html);
+    ck_assert_msg(strstr(html, "study-optim.png") != NULL, "no plot in %s", path);
+    snprintf(path, sizeof path, "%s/study", dir);
+    ck_assert_int_eq(check_report_images(path, html), 1);
+    const char *runs[] = {"sgd-0.01", "momentum-0.01", "adam-0.001"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/study/%s/index.html", dir, runs[i]);
+        ck_assert_msg(access(path, R_OK) == 0, "no %s", path);
+    }
+}
+END_TEST
+
 START_TEST(output_and_platform_faults)
 {
     write_data_folder(dir, 200, 100, 28, 28, 1);
@@ -353,11 +424,8 @@ END_TEST
 START_TEST(kernel_build_failure_prints_log)
 {
     char args[8192], path[4096];
-    const char *names[] = {"conv", "data", "dense", "hist", "loss", "peak", "pool", "relu", "optim"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        snprintf(args, sizeof args, "cp kernels/%s.cl %s/", names[i], dir);
-        ck_assert_int_eq(system(args), 0);
-    }
+    snprintf(args, sizeof args, "cp kernels/*.cl %s/", dir);
+    ck_assert_int_eq(system(args), 0);
     snprintf(path, sizeof path, "%s/relu.cl", dir);
     FILE *f = fopen(path, "a");
     fputs("\n__kernel void broken(__global float *x) { x[0] = undeclared_name; }\n", f);
@@ -466,6 +534,8 @@ Suite *suite_cli(void)
     tcase_add_test(tc, divergence_exits_3);
     tcase_add_test(tc, report_shows_every_image);
     tcase_add_test(tc, study_init_table_and_figure);
+    tcase_add_test(tc, study_init_mlp_row);
+    tcase_add_test(tc, study_optim_table_and_plot);
     tcase_add_test(tc, output_and_platform_faults);
     tcase_add_test(tc, kernel_build_failure_prints_log);
     tcase_add_test(tc, json_checker_is_strict);

@@ -1,6 +1,7 @@
 /* test_grad.c: finite-difference gradient checks (central differences) for conv (input,
- * weights, bias), ReLU, max pool, fully connected, softmax cross-entropy and a whole small
- * network. Error measure: ||analytic - numeric|| / (||analytic|| + ||numeric||) < 1e-3. */
+ * weights, bias; 3x3 same, 5x5, stride 2, valid), ReLU, max and average pool (overlapping
+ * windows too), zero padding, fully connected, softmax cross-entropy and whole small networks
+ * of every layer option. Error measure: ||analytic - numeric|| / (||analytic|| + ||numeric||) < 1e-3. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,37 +70,50 @@ typedef struct {
 static double conv_loss(void *v)
 {
     conv_ctx *c = v;
-    size_t nw = (size_t)c->g.K * c->g.C * 9;
+    size_t nw = (size_t)c->g.K * c->g.C * c->g.KH * c->g.KW;
     conv_forward(test_rt(), c->z, c->x, c->p, 0, nw, c->col, &c->g, c->n);
     return project(c->z, c->r, (size_t)c->g.K * c->n * c->g.OH * c->g.OW);
 }
 
-START_TEST(conv_gradients)
+static void check_conv_gradients(conv_geom g, int n)
 {
-    conv_ctx c = {conv_make(2, 5, 4, 3, 3, 3, 1, 1), 2, 0, 0, 0, 0, 0};
-    size_t nx = 2 * 2 * 5 * 4, nw = 3 * 2 * 9, np = nw + 3, nz = 3 * 2 * 5 * 4;
-    float *x = xmalloc(nx * 4), *p = xmalloc(np * 4), ones[64];
+    conv_ctx c = {g, n, 0, 0, 0, 0, 0};
+    size_t nx = (size_t)g.C * n * g.H * g.W, nw = (size_t)g.K * g.C * g.KH * g.KW, np = nw + g.K,
+           nz = (size_t)g.K * n * g.OH * g.OW;
+    float *x = xmalloc(nx * 4), *p = xmalloc(np * 4), *ones = xmalloc(nz * 4);
     c.r = xmalloc(nz * 4);
     fill_random(x, nx, 101), fill_random(p, np, 102), fill_random(c.r, nz, 103);
-    for (int i = 0; i < 64; i++)
+    for (size_t i = 0; i < nz; i++)
         ones[i] = 1.0f;
     c.x = dev_from(x, nx), c.p = dev_from(p, np), c.z = dev_zeros(nz);
     c.col = dev_zeros(conv_col_floats(&c.g, c.n));
     cl_mem dz = dev_from(c.r, nz), dx = dev_zeros(nx), grads = dev_zeros(np),
-           dones = dev_from(ones, 64);
+           dones = dev_from(ones, nz);
     conv_backward(test_rt(), dx, grads, dz, c.x, c.p, 0, nw, c.col, dones, &c.g, c.n);
     double *num = xmalloc((nx > np ? nx : np) * sizeof(double));
     numeric_grad(conv_loss, &c, c.x, x, nx, 0.05, num);
     double ex = compare(dx, 0, num, nx);
     numeric_grad(conv_loss, &c, c.p, p, np, 0.05, num);
-    double ew = compare(grads, 0, num, nw), eb = compare(grads, nw, num + nw, 3);
-    ck_assert_msg(ex < GRAD_TOL, "conv input gradient error %g", ex);
-    ck_assert_msg(ew < GRAD_TOL, "conv weight gradient error %g", ew);
-    ck_assert_msg(eb < GRAD_TOL, "conv bias gradient error %g", eb);
+    double ew = compare(grads, 0, num, nw), eb = compare(grads, nw, num + nw, g.K);
+    ck_assert_msg(ex < GRAD_TOL, "conv %dx%d/%d pad %d: input gradient error %g", g.KH, g.KW,
+                  g.stride, g.pad, ex);
+    ck_assert_msg(ew < GRAD_TOL, "conv %dx%d/%d pad %d: weight gradient error %g", g.KH, g.KW,
+                  g.stride, g.pad, ew);
+    ck_assert_msg(eb < GRAD_TOL, "conv %dx%d/%d pad %d: bias gradient error %g", g.KH, g.KW,
+                  g.stride, g.pad, eb);
     cl_mem all[] = {c.x, c.p, c.z, c.col, dz, dx, grads, dones};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         clReleaseMemObject(all[i]);
-    free(x), free(p), free(c.r), free(num);
+    free(x), free(p), free(c.r), free(num), free(ones);
+}
+
+START_TEST(conv_gradients)
+{
+    check_conv_gradients(conv_make(2, 5, 4, 3, 3, 3, 1, 1), 2); /* 3x3 same */
+    check_conv_gradients(conv_make(2, 7, 6, 2, 5, 5, 2, 1), 1); /* 5x5 same */
+    check_conv_gradients(conv_make(2, 7, 8, 3, 3, 3, 1, 2), 2); /* stride 2, same */
+    check_conv_gradients(conv_make(1, 6, 7, 2, 3, 3, 0, 1), 2); /* valid */
+    check_conv_gradients(conv_make(2, 9, 8, 2, 5, 5, 0, 2), 1); /* 5x5, stride 2, valid */
 }
 END_TEST
 
@@ -110,7 +124,7 @@ typedef struct {
     int n;
     cl_mem in, out, arg, a;
     float *r;
-    int relu;
+    int relu, avg;
 } pool_ctx;
 
 static double pool_loss(void *v)
@@ -121,7 +135,10 @@ static double pool_loss(void *v)
         relu_forward(test_rt(), c->a, c->in, no);
         return project(c->a, c->r, no);
     }
-    pool_forward(test_rt(), c->out, c->arg, c->in, &c->g, c->n);
+    if (c->avg)
+        avgpool_forward(test_rt(), c->out, c->in, &c->g, c->n);
+    else
+        pool_forward(test_rt(), c->out, c->arg, c->in, &c->g, c->n);
     return project(c->out, c->r, no);
 }
 
@@ -139,10 +156,10 @@ static void spaced_values(float *v, size_t n, uint64_t seed)
     free(perm);
 }
 
-START_TEST(pool_gradients)
+static void check_pool_gradients(pool_geom g, int n, int avg)
 {
-    pool_ctx c = {pool_make(2, 5, 6, 2, 2), 2, 0, 0, 0, 0, 0, 0};
-    size_t ni = 2 * 2 * 5 * 6, no = 2 * 2 * 2 * 3;
+    pool_ctx c = {g, n, 0, 0, 0, 0, 0, 0, avg};
+    size_t ni = (size_t)g.C * n * g.H * g.W, no = (size_t)g.C * n * g.OH * g.OW;
     float *in = xmalloc(ni * 4);
     c.r = xmalloc(no * 4);
     spaced_values(in, ni, 201);
@@ -150,12 +167,61 @@ START_TEST(pool_gradients)
     c.in = dev_from(in, ni), c.out = dev_zeros(no), c.arg = dev_zeros(no);
     pool_loss(&c);
     cl_mem dout = dev_from(c.r, no), din = dev_zeros(ni);
-    pool_backward(test_rt(), din, dout, c.arg, &c.g, c.n);
+    if (avg)
+        avgpool_backward(test_rt(), din, dout, &c.g, c.n);
+    else
+        pool_backward(test_rt(), din, dout, c.arg, &c.g, c.n);
     double *num = xmalloc(ni * sizeof(double));
     numeric_grad(pool_loss, &c, c.in, in, ni, 1e-3, num);
     double e = compare(din, 0, num, ni);
-    ck_assert_msg(e < GRAD_TOL, "max pool gradient error %g", e);
+    ck_assert_msg(e < GRAD_TOL, "%s pool %dx%d/%d gradient error %g", avg ? "avg" : "max", g.size,
+                  g.size, g.stride, e);
     cl_mem all[] = {c.in, c.out, c.arg, dout, din};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        clReleaseMemObject(all[i]);
+    free(in), free(c.r), free(num);
+}
+
+START_TEST(pool_gradients)
+{
+    for (int avg = 0; avg < 2; avg++) {
+        check_pool_gradients(pool_make(2, 5, 6, 2, 2), 2, avg);
+        check_pool_gradients(pool_make(2, 7, 6, 3, 2), 2, avg); /* overlapping windows */
+        check_pool_gradients(pool_make(1, 7, 7, 2, 3), 2, avg); /* gaps between windows */
+    }
+}
+END_TEST
+
+/* ---- zero padding ---- */
+
+typedef struct {
+    int planes, H, W, OH, OW, top, left;
+    cl_mem in, out;
+    float *r;
+} pad_ctx;
+
+static double pad_loss(void *v)
+{
+    pad_ctx *c = v;
+    pad_forward(test_rt(), c->out, c->in, c->planes, c->H, c->W, c->OH, c->OW, c->top, c->left);
+    return project(c->out, c->r, (size_t)c->planes * c->OH * c->OW);
+}
+
+START_TEST(pad_gradients)
+{
+    pad_ctx c = {3, 4, 5, 7, 8, 1, 2, 0, 0, 0};
+    size_t ni = 3 * 4 * 5, no = 3 * 7 * 8;
+    float *in = xmalloc(ni * 4);
+    c.r = xmalloc(no * 4);
+    fill_random(in, ni, 251), fill_random(c.r, no, 252);
+    c.in = dev_from(in, ni), c.out = dev_zeros(no);
+    cl_mem dout = dev_from(c.r, no), din = dev_zeros(ni);
+    pad_backward(test_rt(), din, dout, c.planes, c.H, c.W, c.OH, c.OW, c.top, c.left);
+    double *num = xmalloc(ni * sizeof(double));
+    numeric_grad(pad_loss, &c, c.in, in, ni, 1e-2, num);
+    double e = compare(din, 0, num, ni);
+    ck_assert_msg(e < GRAD_TOL, "pad gradient error %g", e);
+    cl_mem all[] = {c.in, c.out, dout, din};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         clReleaseMemObject(all[i]);
     free(in), free(c.r), free(num);
@@ -165,7 +231,7 @@ END_TEST
 START_TEST(relu_gradients)
 {
     size_t n = 60;
-    pool_ctx c = {pool_make(1, 1, n, 1, 1), 1, 0, 0, 0, 0, 0, 1};
+    pool_ctx c = {pool_make(1, 1, n, 1, 1), 1, 0, 0, 0, 0, 0, 1, 0};
     float *z = xmalloc(n * 4);
     c.r = xmalloc(n * 4);
     spaced_values(z, n, 301);
@@ -290,6 +356,87 @@ static double net_cost(void *v)
     return mean_per_example(c->nt.per, c->n);
 }
 
+/* Where the network is not smooth: the sign of every ReLU input and every max pool's argmax.
+ * A finite difference across a change of these is not a derivative. */
+static uint8_t *kinks(net_ctx *c, size_t *len)
+{
+    size_t room = 0, at = 0;
+    for (int i = 0; i < c->nt.nlayers; i++)
+        room += (size_t)c->nt.layers[i].out_c * c->n * c->nt.layers[i].out_h *
+                c->nt.layers[i].out_w * sizeof(int);
+    uint8_t *k = xmalloc(room);
+    for (int i = 0; i < c->nt.nlayers; i++) {
+        const layer *l = &c->nt.layers[i];
+        size_t count = (size_t)l->out_c * c->n * l->out_h * l->out_w;
+        if (l->relu) {
+            float *z = xmalloc(count * sizeof(float));
+            dev_read(l->z, z, count);
+            for (size_t j = 0; j < count; j++)
+                k[at++] = z[j] > 0;
+            free(z);
+        } else if (l->arg) {
+            clrt_download(test_rt(), l->arg, 0, count * sizeof(int), k + at);
+            at += count * sizeof(int);
+        }
+    }
+    *len = at;
+    return k;
+}
+
+/* One central difference of the cost in parameter i; *ok = 0 if a +-eps step moves a kink. */
+static double net_difference(net_ctx *c, float *p, size_t np, size_t i, double eps,
+                             const uint8_t *base, size_t len, int *ok)
+{
+    float keep = p[i];
+    double f[2];
+    size_t l2;
+    *ok = 1;
+    for (int s = 0; s < 2; s++) {
+        p[i] = (float)(keep + (s ? -eps : eps));
+        dev_write(c->nt.params, p, np);
+        f[s] = net_cost(c);
+        uint8_t *k = kinks(c, &l2);
+        *ok = *ok && l2 == len && !memcmp(k, base, len);
+        free(k);
+    }
+    p[i] = keep;
+    dev_write(c->nt.params, p, np);
+    return (f[0] - f[1]) / (2 * eps);
+}
+
+/* Central differences of the cost in every parameter: a step of 1e-2 (float rounding of the cost
+ * matters less), else 1e-3 where that one crosses a kink; ok[i] = 0 where both do (those
+ * entries are left out of the comparison). */
+static void net_numeric_grad(net_ctx *c, float *p, size_t np, double *num, uint8_t *ok)
+{
+    size_t len;
+    net_cost(c);
+    uint8_t *base = kinks(c, &len);
+    for (size_t i = 0; i < np; i++) {
+        int good;
+        num[i] = net_difference(c, p, np, i, 1e-2, base, len, &good);
+        if (!good)
+            num[i] = net_difference(c, p, np, i, 1e-3, base, len, &good);
+        ok[i] = (uint8_t)good;
+    }
+    free(base);
+}
+
+/* The error over the entries of [off, off + n) that no kink spoils; *skipped counts the rest. */
+static double smooth_error(const double *ana, const double *num, const uint8_t *ok, size_t off,
+                           size_t n, size_t *skipped)
+{
+    double *a = xmalloc(n * sizeof(double)), *b = xmalloc(n * sizeof(double));
+    size_t m = 0;
+    for (size_t i = off; i < off + n; i++)
+        if (ok[i])
+            a[m] = ana[i], b[m] = num[i], m++;
+    *skipped = n - m;
+    double e = m ? norm_rel_error(a, b, m) : INFINITY;
+    free(a), free(b);
+    return e;
+}
+
 static void check_network(const char *spec, int H, int W, int n)
 {
     clrt *rt = test_rt();
@@ -314,28 +461,35 @@ static void check_network(const char *spec, int H, int W, int n)
     dev_read(c.nt.grads, g, np);
     /* Every parameter of every layer (the arenas are small here). */
     double *num = xmalloc(np * sizeof(double)), *ana = xmalloc(np * sizeof(double));
-    /* A small step: larger ones cross ReLU kinks and max-pool switches (1e-2 gives 4e-3). */
-    numeric_grad(net_cost, &c, c.nt.params, p, np, 1e-3, num);
+    uint8_t *ok = xmalloc(np);
+    net_numeric_grad(&c, p, np, num, ok);
     for (size_t i = 0; i < np; i++)
         ana[i] = g[i];
     for (int l = 0; l < c.nt.nlayers; l++) {
         const layer *ly = &c.nt.layers[l];
         if (!ly->nw)
             continue;
-        double ew = norm_rel_error(ana + ly->w_off, num + ly->w_off, ly->nw);
-        double eb = norm_rel_error(ana + ly->b_off, num + ly->b_off, ly->nb);
-        ck_assert_msg(ew < GRAD_TOL, "%s: %s weight gradient error %g", spec, ly->name, ew);
-        ck_assert_msg(eb < GRAD_TOL, "%s: %s bias gradient error %g", spec, ly->name, eb);
+        size_t sw, sb;
+        double ew = smooth_error(ana, num, ok, ly->w_off, ly->nw, &sw);
+        double eb = smooth_error(ana, num, ok, ly->b_off, ly->nb, &sb);
+        ck_assert_msg(ew < GRAD_TOL && sw * 4 <= ly->nw, "%s: %s weight gradient error %g (%zu of "
+                      "%zu across a kink)", spec, ly->name, ew, sw, ly->nw);
+        ck_assert_msg(eb < GRAD_TOL && sb * 2 <= ly->nb, "%s: %s bias gradient error %g (%zu of "
+                      "%zu across a kink)", spec, ly->name, eb, sb, ly->nb);
     }
     clReleaseMemObject(c.stats), clReleaseMemObject(c.status);
     net_free(&c.nt);
-    free(x), free(p), free(g), free(num), free(ana);
+    free(x), free(p), free(g), free(num), free(ana), free(ok);
 }
 
 START_TEST(network_gradients)
 {
     check_network("conv3,pool,conv4,fc10", 6, 6, 3);
     check_network("conv2,conv3,pool,fc6,fc10", 5, 7, 2);
+    check_network("conv3:5x5,avgpool,conv2:s2,fc10", 7, 8, 2);
+    check_network("conv2:valid,pad9,conv3:5x5:s2:valid,pool:3x3:s1,fc10", 7, 6, 2);
+    check_network("pad9,conv2:3x3:s2,avgpool:3x3:s2,fc10", 7, 7, 2);
+    check_network("fc7,fc5,fc6,fc10", 4, 5, 3); /* an fc chain, as mlp */
 }
 END_TEST
 
@@ -346,6 +500,7 @@ Suite *suite_grad(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, conv_gradients);
     tcase_add_test(tc, pool_gradients);
+    tcase_add_test(tc, pad_gradients);
     tcase_add_test(tc, relu_gradients);
     tcase_add_test(tc, dense_gradients);
     tcase_add_test(tc, softmax_xent_gradients);

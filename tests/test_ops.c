@@ -12,13 +12,12 @@
 
 #define TOL 1e-5
 
-static void check_conv(int C, int H, int W, int K, int n, uint64_t seed)
+static void check_conv_geom(conv_geom g, int n, uint64_t seed)
 {
     clrt *rt = test_rt();
-    conv_geom g = conv_make(C, H, W, K, 3, 3, 1, 1);
-    ck_assert_int_eq(g.OH, H);
-    ck_assert_int_eq(g.OW, W);
-    size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * 9, nz = (size_t)K * n * H * W;
+    int C = g.C, H = g.H, W = g.W, K = g.K;
+    size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * g.KH * g.KW,
+           nz = (size_t)K * n * g.OH * g.OW;
     float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *z = xmalloc(nz * 4),
           *zr = xmalloc(nz * 4);
     fill_random(x, nx, seed);
@@ -28,10 +27,18 @@ static void check_conv(int C, int H, int W, int K, int n, uint64_t seed)
     conv_forward(rt, dz, dx, dp, 0, nw, col, &g, n);
     dev_read(dz, z, nz);
     ref_conv_forward(zr, x, p, p + nw, &g, n);
-    ck_assert_msg(max_rel_diff(z, zr, nz) < TOL, "conv C%d %dx%d K%d n%d: error %g", C, H, W, K, n,
-                  max_rel_diff(z, zr, nz));
+    ck_assert_msg(max_rel_diff(z, zr, nz) < TOL, "conv C%d %dx%d K%d %dx%d/%d pad %d n%d: error %g",
+                  C, H, W, K, g.KH, g.KW, g.stride, g.pad, n, max_rel_diff(z, zr, nz));
     clReleaseMemObject(dx), clReleaseMemObject(dp), clReleaseMemObject(dz), clReleaseMemObject(col);
     free(x), free(p), free(z), free(zr);
+}
+
+static void check_conv(int C, int H, int W, int K, int n, uint64_t seed)
+{
+    conv_geom g = conv_make(C, H, W, K, 3, 3, 1, 1);
+    ck_assert_int_eq(g.OH, H);
+    ck_assert_int_eq(g.OW, W);
+    check_conv_geom(g, n, seed);
 }
 
 START_TEST(conv_forward_matches_reference)
@@ -40,6 +47,10 @@ START_TEST(conv_forward_matches_reference)
     check_conv(3, 5, 7, 4, 3, 20);
     check_conv(2, 1, 1, 3, 2, 30);
     check_conv(5, 9, 6, 8, 4, 40);
+    check_conv_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, 50); /* 5x5 same */
+    check_conv_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 3, 60); /* stride 2 */
+    check_conv_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, 70);  /* valid */
+    check_conv_geom(conv_make(3, 12, 11, 2, 5, 5, 0, 3), 2, 80); /* 5x5/3 valid */
 }
 END_TEST
 
@@ -108,10 +119,9 @@ START_TEST(relu_forward_matches_reference)
 }
 END_TEST
 
-static void check_pool(int C, int H, int W, int n)
+static void check_pool_geom(pool_geom g, int n)
 {
-    pool_geom g = pool_make(C, H, W, 2, 2);
-    ck_assert_int_eq(g.OH, H / 2);
+    int C = g.C, H = g.H, W = g.W;
     size_t ni = (size_t)C * n * H * W, no = (size_t)C * n * g.OH * g.OW;
     float *in = xmalloc(ni * 4), *out = xmalloc(no * 4), *ref = xmalloc(no * 4);
     int *arg = xmalloc(no * sizeof(int));
@@ -130,11 +140,55 @@ static void check_pool(int C, int H, int W, int n)
     free(in), free(out), free(ref), free(arg);
 }
 
+static void check_pool(int C, int H, int W, int n)
+{
+    pool_geom g = pool_make(C, H, W, 2, 2);
+    ck_assert_int_eq(g.OH, H / 2);
+    check_pool_geom(g, n);
+}
+
 START_TEST(maxpool_forward_matches_reference)
 {
     check_pool(3, 6, 8, 1);
     check_pool(2, 7, 5, 3); /* odd sizes: the last row and column belong to no window */
     check_pool(1, 2, 2, 2);
+    check_pool_geom(pool_make(2, 9, 8, 3, 2), 2); /* overlapping windows */
+    check_pool_geom(pool_make(2, 9, 8, 2, 3), 2); /* gaps between windows */
+}
+END_TEST
+
+START_TEST(avgpool_and_pad_match_reference)
+{
+    pool_geom gs[] = {pool_make(3, 6, 8, 2, 2), pool_make(2, 7, 5, 2, 2), pool_make(2, 9, 8, 3, 2)};
+    for (size_t k = 0; k < sizeof gs / sizeof *gs; k++) {
+        pool_geom g = gs[k];
+        int n = 2;
+        size_t ni = (size_t)g.C * n * g.H * g.W, no = (size_t)g.C * n * g.OH * g.OW;
+        float *in = xmalloc(ni * 4), *out = xmalloc(no * 4), *ref = xmalloc(no * 4);
+        fill_random(in, ni, 90 + k);
+        cl_mem din = dev_from(in, ni), dout = dev_zeros(no);
+        avgpool_forward(test_rt(), dout, din, &g, n);
+        dev_read(dout, out, no);
+        ref_avgpool_forward(ref, in, &g, n);
+        ck_assert_msg(max_rel_diff(out, ref, no) < TOL, "avgpool %dx%d/%d: error %g", g.size,
+                      g.size, g.stride, max_rel_diff(out, ref, no));
+        clReleaseMemObject(din), clReleaseMemObject(dout);
+        free(in), free(out), free(ref);
+    }
+    int planes = 3, H = 5, W = 4, OH = 8, OW = 7, top = 1, left = 2;
+    size_t ni = (size_t)planes * H * W, no = (size_t)planes * OH * OW;
+    float *in = xmalloc(ni * 4), *out = xmalloc(no * 4), *ref = xmalloc(no * 4);
+    fill_random(in, ni, 99);
+    for (size_t i = 0; i < no; i++)
+        out[i] = NAN; /* the padding must be written, not left as it was */
+    cl_mem din = dev_from(in, ni), dout = dev_from(out, no);
+    pad_forward(test_rt(), dout, din, planes, H, W, OH, OW, top, left);
+    dev_read(dout, out, no);
+    ref_pad_forward(ref, in, planes, H, W, OH, OW, top, left);
+    for (size_t i = 0; i < no; i++)
+        ck_assert_float_eq(out[i], ref[i]);
+    clReleaseMemObject(din), clReleaseMemObject(dout);
+    free(in), free(out), free(ref);
 }
 END_TEST
 
@@ -326,6 +380,7 @@ Suite *suite_ops(void)
     tcase_add_test(tc, conv_backward_matches_reference);
     tcase_add_test(tc, relu_forward_matches_reference);
     tcase_add_test(tc, maxpool_forward_matches_reference);
+    tcase_add_test(tc, avgpool_and_pad_match_reference);
     tcase_add_test(tc, dense_forward_matches_reference);
     tcase_add_test(tc, flatten_orders_features_per_image);
     tcase_add_test(tc, softmax_xent_matches_reference);

@@ -51,6 +51,14 @@ START_TEST(short_training_run_cost_falls)
 }
 END_TEST
 
+static size_t total_params(const net *nt)
+{
+    size_t n = 0;
+    for (int i = 0; i < nt->nlayers; i++)
+        n += nt->layers[i].nw + nt->layers[i].nb;
+    return n;
+}
+
 START_TEST(spec_parser)
 {
     net nt;
@@ -63,10 +71,48 @@ START_TEST(spec_parser)
     ck_assert_int_eq(nt.layers[3].nw + nt.layers[3].nb, 73856);
     ck_assert(!fc->relu && nt.layers[0].relu);
     net_free(&nt);
-    const char *bad[] = {"conv64,pool,fc", "conv64,blah,fc10", "fc10,conv8,fc10", "conv8,fc5",
-                         "conv0,fc10", "", "conv8,,fc10", "pool,pool,pool,pool,pool,fc10"};
-    const char *want[] = {"'fc'", "'blah'", "cannot follow", "last layer", "'conv0'", "''", "''",
-                          "at least 2x2"};
+    ck_assert_str_eq(net_expand("ltfn"), "conv64,conv64,pool,conv128,conv128,pool,fc10");
+    ck_assert_str_eq(net_expand("conv8,fc10"), "conv8,fc10");
+    /* mlp: 784-500-500-10 */
+    ck_assert(net_parse("mlp", 1, 28, 28, &nt, err, sizeof err) == 0);
+    ck_assert_int_eq(nt.nlayers, 3);
+    ck_assert(nt.layers[0].flatten && !nt.layers[1].flatten && nt.layers[1].relu);
+    ck_assert_int_eq(nt.layers[0].fan_in, 784);
+    ck_assert_uint_eq(total_params(&nt), 784 * 500 + 500 + 500 * 500 + 500 + 5010);
+    net_free(&nt);
+    /* vgg: 28x28 padded to 32x32; four pools leave 2x2x512 */
+    ck_assert(net_parse("vgg", 1, 28, 28, &nt, err, sizeof err) == 0);
+    ck_assert_int_eq(nt.nlayers, 17);
+    ck_assert(nt.layers[0].kind == LAYER_PAD && nt.layers[0].out_h == 32);
+    ck_assert_int_eq(nt.layers[0].pad_top, 2);
+    ck_assert_int_eq(nt.layers[15].fan_in, 2048);
+    ck_assert_uint_eq(total_params(&nt), 16067786);
+    net_free(&nt);
+    /* every option: 28 -> 5x5/2 same 14 -> 3x3 valid 12 -> avg 2x2 6 -> max 3x3/1 4 */
+    ck_assert(net_parse("conv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10", 1, 28, 28, &nt,
+                        err, sizeof err) == 0);
+    int want_h[] = {14, 12, 6, 4, 1, 1};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(nt.layers[i].out_h, want_h[i]);
+    ck_assert_int_eq(nt.layers[0].conv.pad, 2);
+    ck_assert_int_eq(nt.layers[1].conv.pad, 0);
+    ck_assert(nt.layers[2].avg && !nt.layers[3].avg);
+    ck_assert_int_eq(nt.layers[0].nw, 6 * 25);
+    ck_assert_int_eq(nt.layers[4].fan_in, 64);
+    ck_assert_str_eq(nt.layers[3].name, "pool2");
+    net_free(&nt);
+    const char *bad[] = {
+        "conv64,pool,fc", "conv64,blah,fc10", "fc10,conv8,fc10", "conv8,fc5", "conv0,fc10", "",
+        "conv8,,fc10", "pool,pool,pool,pool,pool,fc10", "conv8:4x4,fc10", "conv8:5x3,fc10",
+        "conv8:s0,fc10", "conv8:bogus,fc10", "pool:valid,fc10", "pad20,fc10", "fc10:x",
+        "conv8:29x29:valid,fc10", "vgg,fc10", "conv8:1234567890123456789012345678901234567890"
+        "12345678901234567890123,fc10", "fc10,pool,fc10", "pad64:s2,fc10"};
+    const char *want[] = {
+        "layer 3 'fc'", "layer 2 'blah': not a layer", "fully connected layer comes before",
+        "last layer", "'conv0'", "layer 1 '': not a layer", "layer 2 ''", "does not fit",
+        "odd window", "square", "unknown option 's0'", "unknown option 'bogus'",
+        "unknown option 'valid'", "already 28x28", "takes no options", "does not fit",
+        "layer 1 'vgg'", "longer than", "layer 2 'pool': needs an image", "padN takes no"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_msg(net_parse(bad[i], 1, 28, 28, &nt, err, sizeof err) == -1, "%s parsed", bad[i]);
         ck_assert_msg(strstr(err, want[i]) != NULL, "'%s': %s", bad[i], err);

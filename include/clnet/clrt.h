@@ -20,6 +20,10 @@
     X(relu_backward, "relu")                                                                      \
     X(maxpool_forward, "pool")                                                                    \
     X(maxpool_backward, "pool")                                                                   \
+    X(avgpool_forward, "pool")                                                                    \
+    X(avgpool_backward, "pool")                                                                   \
+    X(pad_forward, "pad")                                                                         \
+    X(pad_backward, "pad")                                                                        \
     X(flatten, "dense")                                                                           \
     X(unflatten, "dense")                                                                         \
     X(softmax_xent, "loss")                                                                       \

@@ -2,10 +2,16 @@
  * arena and one gradient arena, every activation buffer allocated once up front, and the
  * forward / loss / backward / update passes that enqueue the ops of ops.h.
  *
- * Spec: comma-separated layers, e.g. "conv64,conv64,pool,conv128,conv128,pool,fc10" (the default,
- * the network of the lesson): convK = 3x3 stride 1 SAME convolution with K filters + bias + ReLU;
- * pool = 2x2/2 max pooling; fcN = fully connected + bias (ReLU unless it is the last layer).
- * The last layer must be fc with CLNET_CLASSES outputs. */
+ * Spec: a preset name (ltfn, mlp, vgg) or comma-separated layers, e.g.
+ * "conv64,conv64,pool,conv128,conv128,pool,fc10" (ltfn, the network of the lesson):
+ *   convK[:AxB][:sN][:valid|:same]  K filters of A x B (3x3), stride N (1), + bias + ReLU; same
+ *                                   pads (A-1)/2 and (B-1)/2 on each side (odd sizes only),
+ *                                   valid pads nothing
+ *   pool, maxpool, avgpool [:AxA][:sN]  max or average over A x A windows (2x2), stride N (A)
+ *   fcN                             fully connected + bias (ReLU unless it is the last layer)
+ *   padN                            zero-pads each image to N x N (centred)
+ * A flatten is put in front of the first fc automatically. The last layer must be fc with
+ * CLNET_CLASSES outputs. */
 #ifndef CLNET_NET_H
 #define CLNET_NET_H
 
@@ -15,15 +21,17 @@
 #include "clnet/init.h"
 #include "clnet/ops.h"
 
-#define CLNET_DEFAULT_SPEC "conv64,conv64,pool,conv128,conv128,pool,fc10"
+#define CLNET_DEFAULT_SPEC "ltfn"
 
-typedef enum { LAYER_CONV, LAYER_POOL, LAYER_FC } layer_kind;
+typedef enum { LAYER_CONV, LAYER_POOL, LAYER_FC, LAYER_PAD } layer_kind;
 
 typedef struct {
     layer_kind kind;
     char name[24];          /* layer1.., pool1.., fc1.. */
     conv_geom conv;         /* LAYER_CONV */
     pool_geom pool;         /* LAYER_POOL */
+    int avg;                /* LAYER_POOL: average (else max) */
+    int pad_top, pad_left;  /* LAYER_PAD: where the image sits in the padded one */
     int in_c, in_h, in_w;   /* input shape of one image */
     int out_c, out_h, out_w;/* output shape of one image (fc: out_c units, 1x1) */
     int relu;               /* conv, hidden fc */
@@ -32,9 +40,9 @@ typedef struct {
     size_t nw, nb;
     int fan_in, fan_out;
     cl_mem z;     /* conv: (K, N, OH, OW) pre-activation; fc: (N, K) */
-    cl_mem a;     /* conv/fc with ReLU: relu(z); pool: output (C, N, OH, OW) */
+    cl_mem a;     /* conv/fc with ReLU: relu(z); pool, pad: output (C, N, OH, OW) */
     cl_mem d;     /* gradient w.r.t. this layer's output (and, in place, w.r.t. z) */
-    cl_mem arg;   /* pool: argmax, (C, N, OH, OW) ints */
+    cl_mem arg;   /* max pool: argmax, (C, N, OH, OW) ints */
     cl_mem flat;  /* fc with flatten: input as (N, F), and its gradient in dflat */
     cl_mem dflat;
 } layer;
@@ -59,8 +67,10 @@ typedef struct {
     cl_mem per;         /* per-example (loss, correct), (N, 2) */
 } net;
 
-/* Parses spec for an input of C x H x W; fills layers (no buffers). Returns 0, or -1 with a
- * one-line reason naming the bad token in err. */
+/* The layer list of a preset name ("ltfn", "mlp", "vgg"); any other spec is returned as is. */
+const char *net_expand(const char *spec);
+/* Parses spec (a preset or a layer list) for an input of C x H x W; fills layers (no buffers).
+ * Returns 0, or -1 with a one-line reason naming the bad token in err. */
 int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen);
 /* Bytes of device memory the network needs at batch n (the memory plan). */
 size_t net_plan_bytes(const net *nt, int n, size_t *largest_buffer);

@@ -49,6 +49,17 @@ void relu_backward(clrt *rt, cl_mem d, cl_mem z, size_t count);
 pool_geom pool_make(int C, int H, int W, int size, int stride);
 void pool_forward(clrt *rt, cl_mem out, cl_mem arg, cl_mem in, const pool_geom *g, int n);
 void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geom *g, int n);
+/* Average pooling: each output is the mean of its window; backward spreads dout / size^2 back
+ * over every window an input element is in (overwrites din). */
+void avgpool_forward(clrt *rt, cl_mem out, cl_mem in, const pool_geom *g, int n);
+void avgpool_backward(clrt *rt, cl_mem din, cl_mem dout, const pool_geom *g, int n);
+
+/* pad.c: planes of H x W placed at (top, left) in planes of OH x OW, zero around them;
+ * backward crops the gradient back out (overwrites din). */
+void pad_forward(clrt *rt, cl_mem out, cl_mem in, int planes, int H, int W, int OH, int OW,
+                 int top, int left);
+void pad_backward(clrt *rt, cl_mem din, cl_mem dout, int planes, int H, int W, int OH, int OW,
+                  int top, int left);
 
 /* dense.c: z (n, K) = x (n, F) W (F, K) + b. */
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off, int n,

@@ -59,6 +59,18 @@ typedef struct {
 void draw_ridge(canvas *c, int x, int y, int w, int h, const char *title, const ridge_slice *s,
                 int nslices, int nbins, double axis_lo, double axis_hi);
 
+/* Curves over steps 0..n-1 (NaN: a gap), one colour each, with a legend; log_y: log10 axis
+ * (values <= 0 left out). */
+typedef struct {
+    const char *name;
+    const float *y;
+    long n;
+    rgb color;
+} curve;
+
+void draw_curves(canvas *c, int x, int y, int w, int h, const char *title, const char *xcaption,
+                 const curve *s, int ns, int log_y);
+
 /* Re-bins counts of nbins bins over [lo, hi] into nout bins over [alo, ahi], splitting each bin
  * in proportion to its overlap. */
 void rebin(double *out, int nout, double alo, double ahi, const uint32_t *bins, int nbins,

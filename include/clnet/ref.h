@@ -23,6 +23,9 @@ double ref_conv_db(const float *dz, const conv_geom *g, int n, int k);
 void ref_conv_forward(float *z, const float *x, const float *w, const float *b, const conv_geom *g,
                       int n);
 void ref_maxpool_forward(float *out, const float *in, const pool_geom *g, int n);
+void ref_avgpool_forward(float *out, const float *in, const pool_geom *g, int n);
+void ref_pad_forward(float *out, const float *in, int planes, int H, int W, int OH, int OW,
+                     int top, int left);
 void ref_dense_forward(float *z, const float *x, const float *w, const float *b, int n, int F, int K);
 /* Per-example loss and probabilities; returns the mean loss. */
 double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,

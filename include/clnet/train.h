@@ -65,6 +65,8 @@ typedef struct {
     char (*names)[32];
     hist_stats *stats0;     /* the first capture (step 0), NULL without histograms */
     uint32_t *bins0;
+    long ncost;
+    float *cost;            /* training batch cost of steps 0 .. ncost-1 (NaN: not recorded) */
     char *out_dir;          /* NULL without output */
     char *report;           /* index.html, NULL when it could not be written */
 } train_result;

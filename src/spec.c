@@ -1,0 +1,272 @@
+/* spec.c: the network spec of net.h: presets, one token per layer, shapes, and the layout of
+ * the parameter arena. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clnet/data.h"
+#include "clnet/net.h"
+#include "clnet/util.h"
+
+#define ALIGN_FLOATS 16       /* each tensor in the arenas starts on a 64-byte boundary */
+#define MAX_SIDE 4096         /* padN, kernel and window sizes, strides */
+#define MAX_IMAGE_FLOATS (1L << 28) /* one image's output of any layer */
+#define MAX_TOKEN 64
+
+static const struct {
+    const char *name, *spec;
+} presets[] = {
+    {"ltfn", "conv64,conv64,pool,conv128,conv128,pool,fc10"},
+    {"mlp", "fc500,fc500,fc10"},
+    {"vgg", "pad32,conv64,conv64,pool,conv128,conv128,pool,conv256,conv256,conv256,pool,"
+            "conv512,conv512,conv512,pool,fc4096,fc10"},
+};
+
+const char *net_expand(const char *spec)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof *presets; i++)
+        if (!strcmp(spec, presets[i].name))
+            return presets[i].spec;
+    return spec;
+}
+
+/* The digits of s as a number in [1, max]; -1 if s is not that. */
+static long number(const char *s, long max)
+{
+    if (!*s || strlen(s) > 9)
+        return -1;
+    long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v >= 1 && v <= max ? v : -1;
+}
+
+/* One token being turned into a layer: where it is, and where a complaint goes. */
+typedef struct {
+    char text[MAX_TOKEN];  /* the whole token, for messages */
+    char base[MAX_TOKEN];  /* before the first ':' */
+    char *opts;            /* after it (in a copy), NULL without options */
+    char copy[MAX_TOKEN];
+    int index;             /* 1-based */
+    char *err;
+    size_t errlen;
+} token;
+
+/* "layer 3 'conv64:4x4': <why>" into t->err; returns -1. */
+static int token_err(const token *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int token_err(const token *t, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return errorf(t->err, t->errlen, "layer %d '%s': %s", t->index, t->text, why);
+}
+
+/* The options of a conv or pool token: ":AxA" window, ":sN" stride, ":valid" / ":same"
+ * (conv only). Unset values stay as the caller set them. */
+static int parse_options(token *t, int conv, int *size, int *stride, int *valid)
+{
+    char *save = NULL;
+    for (char *o = t->opts ? strtok_r(t->opts, ":", &save) : NULL; o;
+         o = strtok_r(NULL, ":", &save)) {
+        char *x = strchr(o, 'x');
+        long a, b;
+        if (conv && (!strcmp(o, "valid") || !strcmp(o, "same"))) {
+            *valid = o[0] == 'v';
+        } else if (o[0] == 's' && (a = number(o + 1, MAX_SIDE)) > 0) {
+            *stride = (int)a;
+        } else if (x) {
+            *x = '\0';
+            a = number(o, MAX_SIDE), b = number(x + 1, MAX_SIDE);
+            *x = 'x';
+            if (a < 0 || b < 0)
+                return token_err(t, "'%s' is not a size: expected e.g. 5x5 (1 to %d)", o,
+                                 MAX_SIDE);
+            if (a != b)
+                return token_err(t, "'%s': windows are square (e.g. %ldx%ld)", o, a, a);
+            *size = (int)a;
+        } else {
+            return token_err(t, "unknown option '%s': expected AxA (window), sN (stride)%s", o,
+                             conv ? ", valid or same" : "");
+        }
+    }
+    return 0;
+}
+
+static int need_image(const token *t, const layer *prev)
+{
+    if (prev && prev->kind == LAYER_FC)
+        return token_err(t, "needs an image, but a fully connected layer comes before it");
+    return 0;
+}
+
+static int make_conv(token *t, const layer *prev, long K, layer *l)
+{
+    int size = 3, stride = 1, valid = 0;
+    if (need_image(t, prev) || parse_options(t, 1, &size, &stride, &valid))
+        return -1;
+    if (!valid && size % 2 == 0)
+        return token_err(t, "same padding needs an odd window; add :valid for %dx%d", size,
+                         size);
+    int pad = valid ? 0 : (size - 1) / 2;
+    if (l->in_h + 2 * pad < size || l->in_w + 2 * pad < size)
+        return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_h,
+                         l->in_w);
+    l->kind = LAYER_CONV;
+    l->conv = conv_make(l->in_c, l->in_h, l->in_w, (int)K, size, size, pad, stride);
+    l->relu = 1;
+    l->out_c = (int)K, l->out_h = l->conv.OH, l->out_w = l->conv.OW;
+    l->nw = (size_t)K * l->in_c * size * size, l->nb = (size_t)K;
+    l->fan_in = size * size * l->in_c, l->fan_out = size * size * (int)K;
+    return 0;
+}
+
+static int make_pool(token *t, const layer *prev, int avg, layer *l)
+{
+    int size = 2, stride = 0, valid = 1;
+    if (need_image(t, prev) || parse_options(t, 0, &size, &stride, &valid))
+        return -1;
+    if (!stride)
+        stride = size;
+    if (l->in_h < size || l->in_w < size)
+        return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_h,
+                         l->in_w);
+    l->kind = LAYER_POOL;
+    l->avg = avg;
+    l->pool = pool_make(l->in_c, l->in_h, l->in_w, size, stride);
+    l->out_c = l->in_c, l->out_h = l->pool.OH, l->out_w = l->pool.OW;
+    return 0;
+}
+
+static int make_pad(token *t, const layer *prev, long N, layer *l)
+{
+    if (need_image(t, prev))
+        return -1;
+    if (t->opts)
+        return token_err(t, "padN takes no options");
+    if (N < l->in_h || N < l->in_w)
+        return token_err(t, "the input is already %dx%d, larger than %ldx%ld", l->in_h, l->in_w,
+                         N, N);
+    l->kind = LAYER_PAD;
+    l->pad_top = ((int)N - l->in_h) / 2, l->pad_left = ((int)N - l->in_w) / 2;
+    l->out_c = l->in_c, l->out_h = (int)N, l->out_w = (int)N;
+    return 0;
+}
+
+static int make_fc(token *t, const layer *prev, long N, layer *l)
+{
+    if (t->opts)
+        return token_err(t, "fcN takes no options");
+    l->kind = LAYER_FC;
+    l->flatten = !prev || prev->kind != LAYER_FC;
+    long F = (long)l->in_c * l->in_h * l->in_w;
+    l->out_c = (int)N, l->out_h = 1, l->out_w = 1;
+    l->nw = (size_t)F * N, l->nb = (size_t)N;
+    l->fan_in = (int)F, l->fan_out = (int)N;
+    return 0;
+}
+
+/* Splits the token at its first ':' and builds the layer it names. */
+static int make_layer(token *t, const layer *prev, layer *l)
+{
+    snprintf(t->copy, sizeof t->copy, "%s", t->text);
+    char *colon = strchr(t->copy, ':');
+    t->opts = colon ? colon + 1 : NULL;
+    if (colon)
+        *colon = '\0';
+    snprintf(t->base, sizeof t->base, "%s", t->copy);
+    const char *b = t->base;
+    long num;
+    if (!strcmp(b, "pool") || !strcmp(b, "maxpool") || !strcmp(b, "avgpool"))
+        return make_pool(t, prev, b[0] == 'a', l);
+    if (!strncmp(b, "conv", 4) && (num = number(b + 4, 65536)) > 0)
+        return make_conv(t, prev, num, l);
+    if (!strncmp(b, "fc", 2) && (num = number(b + 2, 1 << 20)) > 0)
+        return make_fc(t, prev, num, l);
+    if (!strncmp(b, "pad", 3) && (num = number(b + 3, MAX_SIDE)) > 0)
+        return make_pad(t, prev, num, l);
+    return token_err(t, "not a layer: expected convK, pool, avgpool, fcN or padN (K, N positive "
+                        "integers), or a preset (ltfn, mlp, vgg) as the whole spec");
+}
+
+static void name_layer(layer *l, int counts[4])
+{
+    static const char *prefix[] = {"layer", "pool", "fc", "pad"};
+    snprintf(l->name, sizeof l->name, "%s%d", prefix[l->kind], ++counts[l->kind]);
+}
+
+static int add_layer(net *nt, const char *text, size_t len, int index, char *err, size_t errlen)
+{
+    token t = {.index = index + 1, .err = err, .errlen = errlen};
+    const layer *prev = index ? &nt->layers[index - 1] : NULL;
+    layer *l = &nt->layers[index];
+    snprintf(t.text, sizeof t.text, "%.*s", (int)(len < MAX_TOKEN ? len : MAX_TOKEN - 1), text);
+    if (len >= MAX_TOKEN)
+        return token_err(&t, "longer than %d characters", MAX_TOKEN - 1);
+    memset(l, 0, sizeof *l);
+    l->in_c = prev ? prev->out_c : nt->C;
+    l->in_h = prev ? prev->out_h : nt->H;
+    l->in_w = prev ? prev->out_w : nt->W;
+    if (make_layer(&t, prev, l))
+        return -1;
+    if ((long)l->out_c * l->out_h * l->out_w > MAX_IMAGE_FLOATS)
+        return token_err(&t, "its output of %dx%dx%d per image is too large", l->out_h, l->out_w,
+                         l->out_c);
+    return 0;
+}
+
+/* Offsets of every weight and bias tensor in the arenas. */
+static void layout(net *nt)
+{
+    size_t off = 0;
+    for (int i = 0; i < nt->nlayers; i++) {
+        layer *l = &nt->layers[i];
+        if (!l->nw)
+            continue;
+        l->w_off = off, off += (l->nw + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        l->b_off = off, off += (l->nb + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    }
+    nt->nparams = off;
+}
+
+int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    spec = net_expand(spec);
+    int count = 1;
+    for (const char *p = spec; *p; p++)
+        count += *p == ',';
+    out->layers = xcalloc((size_t)count, sizeof *out->layers);
+    out->C = C, out->H = H, out->W = W;
+    int counts[4] = {0, 0, 0, 0};
+    const char *text = spec;
+    for (int i = 0; i < count; i++) {
+        const char *end = strchr(text, ',');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        if (add_layer(out, text, len, i, err, errlen)) {
+            net_free(out);
+            return -1;
+        }
+        name_layer(&out->layers[i], counts);
+        out->nlayers = i + 1;
+        text += len + 1;
+    }
+    layer *last = &out->layers[count - 1];
+    if (last->kind != LAYER_FC || last->out_c != CLNET_CLASSES) {
+        net_free(out);
+        return errorf(err, errlen, "the last layer must be fc%d (one output per class)",
+                      CLNET_CLASSES);
+    }
+    for (int i = 0; i < count; i++)
+        if (out->layers[i].kind == LAYER_FC)
+            out->layers[i].relu = i < count - 1;
+    layout(out);
+    return 0;
+}
