@@ -22,15 +22,22 @@ __kernel void maxpool_forward(__global const float *in, __global float *out, __g
     arg[o] = best;
 }
 
+/* The windows (along one axis) that contain input position y: o0 .. o1 (empty when o0 > o1). */
+void windows_of(int y, int size, int stride, int n, int *o0, int *o1)
+{
+    *o0 = y < size ? 0 : (y - size) / stride + 1;
+    *o1 = min(y / stride, n - 1);
+}
+
 /* din[i] = sum of dout over the windows whose maximum was input element i. Overwrites din. */
 __kernel void maxpool_backward(__global const float *dout, __global const int *arg,
                                __global float *din, int H, int W, int size, int stride, int OH,
                                int OW)
 {
     int i = get_global_id(0);
-    int x = i % W, y = (i / W) % H, plane = i / (W * H);
-    int oy0 = y < size ? 0 : (y - size) / stride + 1, oy1 = min(y / stride, OH - 1);
-    int ox0 = x < size ? 0 : (x - size) / stride + 1, ox1 = min(x / stride, OW - 1);
+    int x = i % W, y = (i / W) % H, plane = i / (W * H), oy0, oy1, ox0, ox1;
+    windows_of(y, size, stride, OH, &oy0, &oy1);
+    windows_of(x, size, stride, OW, &ox0, &ox1);
     float sum = 0.0f;
     for (int oy = oy0; oy <= oy1; oy++)
         for (int ox = ox0; ox <= ox1; ox++) {
@@ -60,9 +67,9 @@ __kernel void avgpool_backward(__global const float *dout, __global float *din, 
                                int size, int stride, int OH, int OW)
 {
     int i = get_global_id(0);
-    int x = i % W, y = (i / W) % H, plane = i / (W * H);
-    int oy0 = y < size ? 0 : (y - size) / stride + 1, oy1 = min(y / stride, OH - 1);
-    int ox0 = x < size ? 0 : (x - size) / stride + 1, ox1 = min(x / stride, OW - 1);
+    int x = i % W, y = (i / W) % H, plane = i / (W * H), oy0, oy1, ox0, ox1;
+    windows_of(y, size, stride, OH, &oy0, &oy1);
+    windows_of(x, size, stride, OW, &ox0, &ox1);
     float sum = 0.0f;
     for (int oy = oy0; oy <= oy1; oy++)
         for (int ox = ox0; ox <= ox1; ox++)

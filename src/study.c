@@ -124,8 +124,8 @@ static int run_all(study *st, const char *kind)
 {
     int status = 0;
     for (int i = 0; i < st->n; i++) {
-        printf("==== study %s: run %d of %d: %s, lr %g ====\n", kind, i + 1, st->n,
-               st->label[i], st->o[i].lr);
+        printf("==== study %s: run %d of %d: %s (%s), lr %g ====\n", kind, i + 1, st->n,
+               st->name[i], optim_name(st->o[i].optim.kind), st->o[i].lr);
         fflush(stdout);
         int rc = train_run(&st->o[i], &st->r[i]);
         if (rc != 0 && rc != EXIT_DIVERGED)

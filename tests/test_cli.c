@@ -18,6 +18,15 @@
 #include "json.h"
 #include "ref.h"
 
+/* Expects every string of want in text, in that order. */
+static void expect_in_order(const char *text, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        text = strstr(text, want[i]);
+        ck_assert_msg(text != NULL, "no '%s' in order in: %s", want[i], out);
+    }
+}
+
 /* Expects exit status want and exactly one line "clnet: ...needle..." on stderr. */
 static void expect_error(const char *args, int want, const char *needle)
 {
@@ -332,10 +341,7 @@ START_TEST(study_init_table_and_figure)
                           "layer4/layer1", "report: "};
     const char *p = strstr(out, "\ninit ");
     ck_assert_msg(p != NULL, "no table: %s", out);
-    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-        p = strstr(p, want[i]);
-        ck_assert_msg(p != NULL, "no '%s' in order in: %s", want[i], out);
-    }
+    expect_in_order(p, want, sizeof want / sizeof *want);
     snprintf(path, sizeof path, "%s/study/index.html", dir);
     slurp(path, html, sizeof html);
     snprintf(path, sizeof path, "%s/study", dir);
@@ -359,10 +365,7 @@ START_TEST(study_init_mlp_row)
                           "step-0 ranges", "fc1", "fc2", "logits", "fc2/fc1"};
     const char *p = strstr(out, "\nnetwork mlp");
     ck_assert_msg(p != NULL, "no table: %s", out);
-    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-        p = strstr(p, want[i]);
-        ck_assert_msg(p != NULL, "no '%s' in order in: %s", want[i], out);
-    }
+    expect_in_order(p, want, sizeof want / sizeof *want);
 }
 END_TEST
 
@@ -378,10 +381,7 @@ START_TEST(study_optim_table_and_plot)
                           "sgd", "0.01", "momentum", "0.01", "adam", "0.001", "report: "};
     const char *p = strstr(out, "\nnetwork ");
     ck_assert_msg(p != NULL, "no table: %s", out);
-    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-        p = strstr(p, want[i]);
-        ck_assert_msg(p != NULL, "no '%s' in order in: %s", want[i], out);
-    }
+    expect_in_order(p, want, sizeof want / sizeof *want);
     snprintf(path, sizeof path, "%s/study/index.html", dir);
     slurp(path, html, sizeof html);
     ck_assert_msg(strstr(html, "study-optim.png") != NULL, "no plot in %s", path);
