@@ -49,9 +49,8 @@ static long number(const char *s, long max)
 /* One token being turned into a layer: where it is, and where a complaint goes. */
 typedef struct {
     char text[MAX_TOKEN];  /* the whole token, for messages */
-    char base[MAX_TOKEN];  /* before the first ':' */
-    char *opts;            /* after it (in a copy), NULL without options */
-    char copy[MAX_TOKEN];
+    char base[MAX_TOKEN];  /* a copy cut at the first ':': the layer's name */
+    char *opts;            /* in base, after that ':'; NULL without options */
     int index;             /* 1-based */
     char *err;
     size_t errlen;
@@ -176,12 +175,11 @@ static int make_fc(token *t, const layer *prev, long N, layer *l)
 /* Splits the token at its first ':' and builds the layer it names. */
 static int make_layer(token *t, const layer *prev, layer *l)
 {
-    snprintf(t->copy, sizeof t->copy, "%s", t->text);
-    char *colon = strchr(t->copy, ':');
+    snprintf(t->base, sizeof t->base, "%s", t->text);
+    char *colon = strchr(t->base, ':');
     t->opts = colon ? colon + 1 : NULL;
     if (colon)
         *colon = '\0';
-    snprintf(t->base, sizeof t->base, "%s", t->copy);
     const char *b = t->base;
     long num;
     if (!strcmp(b, "pool") || !strcmp(b, "maxpool") || !strcmp(b, "avgpool"))
