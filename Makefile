@@ -5,7 +5,8 @@
 # make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
 # make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
 # make asan       the whole test suite built with AddressSanitizer and UBSan
-# make fuzz       libFuzzer on the IDX reader and the checkpoint decoder (clang; FUZZ_SECONDS each)
+# make fuzz       libFuzzer on the IDX reader, the checkpoint decoder and the --arch parser
+#                 (clang; FUZZ_SECONDS each)
 # make clean
 
 CC      ?= cc
@@ -95,15 +96,21 @@ FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
              -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
-	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/corpus-idx build-fuzz/corpus-ckpt
+	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
+	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec
+	@$(MAKE) --no-print-directory $(B)/kernels.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx fuzz/fuzz_idx.c src/data.c src/util.c -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint fuzz/fuzz_checkpoint.c src/checkpoint.c src/util.c -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_spec \
+	    fuzz/fuzz_spec.c $(SRC) $(B)/kernels.c $(LIBS)
 	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/util.c -lz
 	build-fuzz/seeds-maker build-fuzz/seeds
 	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    corpus-idx seeds/idx ../tests/fuzz-regressions/idx
 	cd build-fuzz && ./fuzz_checkpoint -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    corpus-ckpt seeds/ckpt ../tests/fuzz-regressions/ckpt
+	cd build-fuzz && ./fuzz_spec -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -dict=../fuzz/spec.dict corpus-spec seeds/spec
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,5 +1,6 @@
-/* seeds.c: writes the fuzzers' starting inputs into DIR/idx and DIR/ckpt: small valid IDX files
- * (raw and gzip, images and labels) and a checkpoint of a tiny network. */
+/* seeds.c: writes the fuzzers' starting inputs into DIR/idx, DIR/ckpt and DIR/spec: small valid
+ * IDX files (raw and gzip, images and labels), a checkpoint of a tiny network, and network specs
+ * (two size bytes, then the spec) using every layer kind and option. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,13 @@ int main(int argc, char **argv)
     if (ckpt_save(path, &c, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
+    }
+    const char *specs[] = {"\x1b\x1bltfn", "\x1b\x1bmlp", "\x1b\x1bvgg",
+                           "\x1b\x1bconv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10",
+                           "\x06\x07pad9,conv2:3x3:s2,avgpool:3x3:s2,fc10"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        snprintf(path, sizeof path, "%s/spec/%zu", argv[1], i);
+        put(path, specs[i], strlen(specs[i]), 0);
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #define MAX_SIDE 4096         /* padN, kernel and window sizes, strides */
 #define MAX_IMAGE_FLOATS (1L << 28) /* one image's output of any layer */
 #define MAX_TOKEN 64
+#define MAX_LAYER_WEIGHTS 2147483647L /* INT_MAX: fan-ins and offsets stay ints */
 
 static const struct {
     const char *name, *spec;
@@ -118,12 +119,15 @@ static int make_conv(token *t, const layer *prev, long K, layer *l)
     if (l->in_h + 2 * pad < size || l->in_w + 2 * pad < size)
         return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_h,
                          l->in_w);
+    long fan_in = (long)size * size * l->in_c;
+    if (fan_in * K > MAX_LAYER_WEIGHTS)
+        return token_err(t, "%ld weights, more than %ld", fan_in * K, MAX_LAYER_WEIGHTS);
     l->kind = LAYER_CONV;
     l->conv = conv_make(l->in_c, l->in_h, l->in_w, (int)K, size, size, pad, stride);
     l->relu = 1;
     l->out_c = (int)K, l->out_h = l->conv.OH, l->out_w = l->conv.OW;
     l->nw = (size_t)K * l->in_c * size * size, l->nb = (size_t)K;
-    l->fan_in = size * size * l->in_c, l->fan_out = size * size * (int)K;
+    l->fan_in = (int)fan_in, l->fan_out = size * size * (int)K;
     return 0;
 }
 
@@ -166,6 +170,8 @@ static int make_fc(token *t, const layer *prev, long N, layer *l)
     l->kind = LAYER_FC;
     l->flatten = !prev || prev->kind != LAYER_FC;
     long F = (long)l->in_c * l->in_h * l->in_w;
+    if (F * N > MAX_LAYER_WEIGHTS)
+        return token_err(t, "%ld weights, more than %ld", F * N, MAX_LAYER_WEIGHTS);
     l->out_c = (int)N, l->out_h = 1, l->out_w = 1;
     l->nw = (size_t)F * N, l->nb = (size_t)N;
     l->fan_in = (int)F, l->fan_out = (int)N;

@@ -106,13 +106,18 @@ START_TEST(spec_parser)
         "conv8,,fc10", "pool,pool,pool,pool,pool,fc10", "conv8:4x4,fc10", "conv8:5x3,fc10",
         "conv8:s0,fc10", "conv8:bogus,fc10", "pool:valid,fc10", "pad20,fc10", "fc10:x",
         "conv8:29x29:valid,fc10", "vgg,fc10", "conv8:1234567890123456789012345678901234567890"
-        "12345678901234567890123,fc10", "fc10,pool,fc10", "pad64:s2,fc10"};
+        "12345678901234567890123,fc10", "fc10,pool,fc10", "pad64:s2,fc10",
+        "pad4096,conv65536:99x99,fc10", "pad99,conv64,conv65536:99x99:valid,fc10",
+        "conv4096,fc1048576,fc10"};
     const char *want[] = {
         "layer 3 'fc'", "layer 2 'blah': not a layer", "fully connected layer comes before",
         "last layer", "'conv0'", "layer 1 '': not a layer", "layer 2 ''", "does not fit",
         "odd window", "square", "unknown option 's0'", "unknown option 'bogus'",
         "unknown option 'valid'", "already 28x28", "takes no options", "does not fit",
-        "layer 1 'vgg'", "longer than", "layer 2 'pool': needs an image", "padN takes no"};
+        "layer 1 'vgg'", "longer than", "layer 2 'pool': needs an image", "padN takes no",
+        "output of 4096x4096x65536 per image is too large",
+        "layer 3 'conv65536:99x99:valid': 41108373504 weights, more than",
+        "layer 2 'fc1048576': 3367254360064 weights"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_msg(net_parse(bad[i], 1, 28, 28, &nt, err, sizeof err) == -1, "%s parsed", bad[i]);
         ck_assert_msg(strstr(err, want[i]) != NULL, "'%s': %s", bad[i], err);
