@@ -197,6 +197,10 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            rt->build_seconds);
     printf("data: %s: %d training and %d test images of %dx%d\n", o->data_dir, train->count,
            test->count, train->rows, train->cols);
+    if (strcmp(o->spec, net_expand(o->spec)))
+        printf("network: %s = %s\n", o->spec, net_expand(o->spec));
+    else
+        printf("network: %s\n", o->spec);
     printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, %s, init %s", steps,
            (double)steps / (double)spe, spe, o->batch, optimizer_text(o), init_name(o->init));
     if (o->init == INIT_SCALED)
