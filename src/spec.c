@@ -33,6 +33,16 @@ const char *net_expand(const char *spec)
     return spec;
 }
 
+const char *net_describe(const char *spec, char *buf, size_t len)
+{
+    const char *layers = net_expand(spec);
+    if (layers != spec)
+        snprintf(buf, len, "%s = %s", spec, layers);
+    else
+        snprintf(buf, len, "%s", spec);
+    return buf;
+}
+
 /* The digits of s as a number in [1, max]; -1 if s is not that. */
 static long number(const char *s, long max)
 {

@@ -37,13 +37,14 @@ static int has_conv(const char *spec)
     return strstr(net_expand(spec), "conv") != NULL;
 }
 
-/* The overrides every recipe takes, and the run's output folder. */
-static void finish_opts(study *st, int i, long hist)
+/* The overrides every recipe takes (a --hist-every given, --steps, --batch), and the run's
+ * output folder. */
+static void finish_opts(study *st, int i)
 {
     const study_opts *s = st->s;
     train_opts *o = &st->o[i];
-    if (hist >= 0)
-        o->hist_every = hist;
+    if (s->base.hist_every >= 0)
+        o->hist_every = s->base.hist_every;
     if (s->steps)
         o->steps = s->steps, o->epochs = 0;
     if (s->batch)
@@ -81,7 +82,7 @@ static void init_recipe(study *st, int i)
         o->lr = s->lr;
     snprintf(st->name[i], NAME_LEN, "%s", init_name(k));
     snprintf(st->label[i], NAME_LEN, "init %s", init_name(k));
-    finish_opts(st, i, s->base.hist_every);
+    finish_opts(st, i);
 }
 
 double study_default_lr(optim_kind k)
@@ -108,7 +109,7 @@ static void optim_recipe(study *st, int i)
     }
     snprintf(st->name[i], NAME_LEN, "%s-%g", optim_name(so->kind), o->lr);
     snprintf(st->label[i], NAME_LEN, "%s lr %g", optim_name(so->kind), o->lr);
-    finish_opts(st, i, s->base.hist_every);
+    finish_opts(st, i);
 }
 
 static void study_free(study *st)
@@ -166,10 +167,8 @@ static void open_study(study *st, const study_opts *s, int n)
 
 static void print_network(FILE *f, const char *spec)
 {
-    if (strcmp(spec, net_expand(spec)))
-        fprintf(f, "network %s = %s\n", spec, net_expand(spec));
-    else
-        fprintf(f, "network %s\n", spec);
+    char buf[4200];
+    fprintf(f, "network %s\n", net_describe(spec, buf, sizeof buf));
 }
 
 /* The first and the last hidden pre-activation (before "logits"); -1 without two of them. */
@@ -373,12 +372,14 @@ static void print_optim_table(FILE *f, const study *st)
     fprintf(f, "final cost: mean training cost of the last tenth of the steps\n");
 }
 
-/* The training cost of every run, each a moving mean over *window steps (caller frees). */
-static float *smoothed(const study *st, long *window)
+/* The training cost of every run, each a moving mean over *window steps, run i's at
+ * [i * *n, (i + 1) * *n) with *n the longest run's steps (caller frees). */
+static float *smoothed(const study *st, long *window, long *len)
 {
     long n = 1;
     for (int i = 0; i < st->n; i++)
         n = st->r[i].ncost > n ? st->r[i].ncost : n;
+    *len = n;
     *window = n / 50 > 1 ? n / 50 : 1;
     float *y = xmalloc((size_t)st->n * n * sizeof *y);
     for (int i = 0; i < st->n; i++) {
@@ -399,10 +400,8 @@ static void optim_figure(const study *st, const char *path)
 {
     static const rgb colors[] = {{200, 60, 50}, {60, 110, 190}, {50, 150, 70}, {150, 80, 170},
                                  {220, 140, 30}, {40, 160, 170}, {120, 120, 120}, {0, 0, 0}};
-    long window, n = 1;
-    float *y = smoothed(st, &window);
-    for (int i = 0; i < st->n; i++)
-        n = st->r[i].ncost > n ? st->r[i].ncost : n;
+    long window, n;
+    float *y = smoothed(st, &window, &n);
     curve cv[STUDY_MAX_RUNS];
     float lo = INFINITY, hi = 0;
     for (int i = 0; i < st->n; i++) {

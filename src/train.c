@@ -197,10 +197,8 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            rt->build_seconds);
     printf("data: %s: %d training and %d test images of %dx%d\n", o->data_dir, train->count,
            test->count, train->rows, train->cols);
-    if (strcmp(o->spec, net_expand(o->spec)))
-        printf("network: %s = %s\n", o->spec, net_expand(o->spec));
-    else
-        printf("network: %s\n", o->spec);
+    char spec[CKPT_MAX_SPEC + 16];
+    printf("network: %s\n", net_describe(o->spec, spec, sizeof spec));
     printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, %s, init %s", steps,
            (double)steps / (double)spe, spe, o->batch, optimizer_text(o), init_name(o->init));
     if (o->init == INIT_SCALED)
@@ -312,11 +310,9 @@ static void open_output(run *r)
     report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
     report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d)", o->data_dir,
                    r->train.count, r->test.count, r->train.rows, r->train.cols);
-    if (strcmp(o->spec, net_expand(o->spec)))
-        report_setting(&r->rep, "network", "%s = %s (%zu parameters)", o->spec,
-                       net_expand(o->spec), r->nt.nparams);
-    else
-        report_setting(&r->rep, "network", "%s (%zu parameters)", o->spec, r->nt.nparams);
+    char spec[CKPT_MAX_SPEC + 16];
+    report_setting(&r->rep, "network", "%s (%zu parameters)",
+                   net_describe(o->spec, spec, sizeof spec), r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
     report_setting(&r->rep, "optimizer", "%s", optimizer_text(o));

@@ -69,6 +69,8 @@ typedef struct {
 
 /* The layer list of a preset name ("ltfn", "mlp", "vgg"); any other spec is returned as is. */
 const char *net_expand(const char *spec);
+/* "ltfn = conv64,...,fc10" for a preset, else the spec itself, into buf; returns buf. */
+const char *net_describe(const char *spec, char *buf, size_t len);
 /* Parses spec (a preset or a layer list) for an input of C x H x W; fills layers (no buffers).
  * Returns 0, or -1 with a one-line reason naming the bad token in err. */
 int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen);
