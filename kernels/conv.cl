@@ -27,6 +27,48 @@ __kernel void im2col(__global const float *in, __global float *col, int n, int H
     }
 }
 
+/* The transposed column matrix, (n*OH*OW, C*KH*KW): colT[(b*OH + oy)*OW + ox][(c*KH + ky)*KW + kx]
+ * (what the weight gradient's GEMM reads along its rows). One work-item per (b, oy), writing its
+ * OW*C*KH*KW contiguous floats. */
+__kernel void im2col_t(__global const float *in, __global float *colT, int n, int H, int W,
+                       int KH, int KW, int pad, int stride, int OH, int OW, int C)
+{
+    int g = get_global_id(0);
+    int oy = g % OH, b = g / OH;
+    __global float *dst = colT + (size_t)g * OW * C * KH * KW;
+    for (int ox = 0; ox < OW; ox++)
+        for (int c = 0; c < C; c++) {
+            __global const float *src = in + ((size_t)c * n + b) * H * W;
+            for (int ky = 0; ky < KH; ky++) {
+                int y = oy * stride - pad + ky;
+                for (int kx = 0; kx < KW; kx++) {
+                    int x = ox * stride - pad + kx;
+                    *dst++ = y >= 0 && y < H && x >= 0 && x < W ? src[y * W + x] : 0.0f;
+                }
+            }
+        }
+}
+
+/* The weight gradient's B for a stride-1 convolution (conv.c): dz (K, n, OH, OW) placed at the
+ * top left of an (n, Hp, Wp) grid, zero elsewhere, transposed to (n*Hp*Wp, K) at out + out_off.
+ * One work-item per grid position, writing its K contiguous floats. */
+__kernel void grid_t(__global const float *dz, __global float *out, int out_off, int K, int n,
+                     int OH, int OW, int Hp, int Wp)
+{
+    size_t j = get_global_id(0);
+    int x = (int)(j % Wp), y = (int)(j / Wp % Hp), b = (int)(j / ((size_t)Wp * Hp));
+    __global float *dst = out + out_off + j * K;
+    if (y >= OH || x >= OW) {
+        for (int k = 0; k < K; k++)
+            dst[k] = 0.0f;
+        return;
+    }
+    __global const float *src = dz + ((size_t)b * OH + y) * OW + x;
+    size_t plane = (size_t)n * OH * OW;
+    for (int k = 0; k < K; k++)
+        dst[k] = src[k * plane];
+}
+
 /* The adjoint of im2col: din[c][b][y][x] = sum of the column entries that im2col copied from
  * there. One work-item per input element; gathers, so no atomics. Overwrites din. */
 __kernel void col2im(__global const float *col, __global float *din, int n, int H, int W, int KH,

@@ -1,21 +1,33 @@
-/* pad.cl: zero padding of (planes, H, W) into (planes, OH, OW), the image at (top, left). */
+/* pad.cl: zero padding of (planes, H, W) into (planes, OH, OW), the image at (top, left); the
+ * offsets (floats) let conv.c pad into and crop out of its workspace. */
 
-/* One work-item per output element. */
+/* One work-item per output row (plane, oy). */
 __kernel void pad_forward(__global const float *in, __global float *out, int H, int W, int OH,
-                          int OW, int top, int left)
+                          int OW, int top, int left, int in_off, int out_off)
 {
-    size_t o = get_global_id(0);
-    int x = (int)(o % OW) - left, y = (int)(o / OW % OH) - top;
-    size_t plane = o / ((size_t)OW * OH);
-    out[o] = x >= 0 && x < W && y >= 0 && y < H ? in[(plane * H + y) * W + x] : 0.0f;
+    size_t r = get_global_id(0);
+    int y = (int)(r % OH) - top;
+    size_t plane = r / OH;
+    __global float *dst = out + out_off + r * OW;
+    if (y < 0 || y >= H) {
+        for (int ox = 0; ox < OW; ox++)
+            dst[ox] = 0.0f;
+        return;
+    }
+    __global const float *src = in + in_off + (plane * H + y) * W;
+    for (int ox = 0; ox < OW; ox++)
+        dst[ox] = ox >= left && ox < left + W ? src[ox - left] : 0.0f;
 }
 
-/* The adjoint: one work-item per input element, din = dout at the same place. */
+/* The adjoint: one work-item per input row (plane, y), din = dout at the same place. */
 __kernel void pad_backward(__global const float *dout, __global float *din, int H, int W, int OH,
-                           int OW, int top, int left)
+                           int OW, int top, int left, int dout_off, int din_off)
 {
-    size_t i = get_global_id(0);
-    int x = (int)(i % W), y = (int)(i / W % H);
-    size_t plane = i / ((size_t)W * H);
-    din[i] = dout[(plane * OH + y + top) * OW + x + left];
+    size_t r = get_global_id(0);
+    int y = (int)(r % H);
+    size_t plane = r / H;
+    __global const float *src = dout + dout_off + (plane * OH + y + top) * OW + left;
+    __global float *dst = din + din_off + r * W;
+    for (int x = 0; x < W; x++)
+        dst[x] = src[x];
 }

@@ -31,6 +31,27 @@ __kernel void peak_fma8(__global float *out, float b, float c, int iters)
     out[get_global_id(0)] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7;
 }
 
+/* float16, one AVX-512 register (what gemm.cl computes with): 12 chains, as 8 only just cover
+ * two FMA units of 4 cycles' latency. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void peak_fma16(__global float *out, float b, float c, int iters)
+{
+    /* distinct lanes, or the compiler may compute one lane and broadcast it */
+    float16 a0 = (float16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * 0.0625f +
+                 (float)(get_global_id(0) & 7);
+    float16 a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3;
+    float16 a4 = a0 + 4, a5 = a0 + 5, a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9;
+    float16 a10 = a0 + 10, a11 = a0 + 11, vb = (float16)(b), vc = (float16)(c);
+    for (int i = 0; i < iters; i++) {
+        a0 = fma(a0, vb, vc); a1 = fma(a1, vb, vc); a2 = fma(a2, vb, vc); a3 = fma(a3, vb, vc);
+        a4 = fma(a4, vb, vc); a5 = fma(a5, vb, vc); a6 = fma(a6, vb, vc); a7 = fma(a7, vb, vc);
+        a8 = fma(a8, vb, vc); a9 = fma(a9, vb, vc); a10 = fma(a10, vb, vc); a11 = fma(a11, vb, vc);
+    }
+    float16 s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
+    float8 h = s.lo + s.hi;
+    out[get_global_id(0)] = h.s0 + h.s1 + h.s2 + h.s3 + h.s4 + h.s5 + h.s6 + h.s7;
+}
+
 /* Each work-item touches `per_item` float4s: with chunked = 0 one global-size stride apart
  * (coalesced: what GPUs want), with chunked = 1 a contiguous run of its own (what CPUs want). */
 #define AT(i) (chunked ? gid * (size_t)per_item + (size_t)(i) : (size_t)(i) * gs + gid)

@@ -34,7 +34,7 @@
 #define SAMPLES 256    /* elements checked per big output */
 
 typedef struct {
-    double gflops;      /* best of float, float4, float8 FMA */
+    double gflops;      /* best of float, float4, float8, float16 FMA */
     int fma_width;
     double read, write, copy; /* GB/s */
     double launch_us;
@@ -56,6 +56,8 @@ typedef struct bench_ctx {
     int B, repeat;
     device_data data;   /* synthetic images for the whole-step row */
     cl_mem nchw_in, nchw_out; /* the NCHW alternatives' input and output */
+    cl_mem col;         /* conv workspace for every algorithm (the net's fits only its own) */
+    enum conv_algo algo; /* the conv rows' algorithm being timed (CONV_AUTO: the net's) */
     cl_mem scratch;     /* bias / SGD targets, so the network's tensors stay intact */
     cl_mem stats, status;
     rng_t rng;
@@ -175,10 +177,13 @@ static void time_op(bench_ctx *c, op_fn op, int i, row *r)
 static double time_kernel_ms(bench_ctx *c, enum kernel_id id, size_t global)
 {
     double best = INFINITY;
+    size_t fixed[3]; /* the kernel's reqd_work_group_size, if it has one */
+    CL_CHECK(clGetKernelWorkGroupInfo(c->rt.kernels[id], c->rt.device,
+                                      CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof fixed, fixed, NULL));
     for (int k = 0; k < 3; k++) {
         cl_event e;
-        CL_CHECK(clEnqueueNDRangeKernel(c->rt.queue, c->rt.kernels[id], 1, NULL, &global, NULL, 0,
-                                        NULL, &e));
+        CL_CHECK(clEnqueueNDRangeKernel(c->rt.queue, c->rt.kernels[id], 1, NULL, &global,
+                                        fixed[0] ? fixed : NULL, 0, NULL, &e));
         CL_CHECK(clWaitForEvents(1, &e));
         cl_ulong t0, t1;
         CL_CHECK(clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL));
@@ -197,23 +202,25 @@ static void measure_fma(bench_ctx *c, peaks *p)
     CL_CHECK(clGetDeviceInfo(c->rt.device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus, NULL));
     size_t global = (size_t)16384 * (cus < 4 ? 4 : cus);
     cl_mem out = clrt_buffer(&c->rt, global * sizeof(float), "peak");
-    const enum kernel_id ids[3] = {K_peak_fma1, K_peak_fma4, K_peak_fma8};
-    const int widths[3] = {1, 4, 8};
-    for (int v = 0; v < 3; v++) {
+    const enum kernel_id ids[4] = {K_peak_fma1, K_peak_fma4, K_peak_fma8, K_peak_fma16};
+    const int widths[4] = {1, 4, 8, 16};
+    for (int v = 0; v < 4; v++) {
+        /* float16 runs one work-item per group, as gemm.cl does: a few long ones */
+        size_t items = widths[v] == 16 ? (size_t)32 * (cus < 4 ? 4 : cus) : global;
         cl_kernel k = c->rt.kernels[ids[v]];
         karg_mem(k, 0, out);
         karg_float(k, 1, 0.999f);
         karg_float(k, 2, 0.001f);
         int iters = 16;
         double ms;
-        for (;;) { /* grow the work until one launch takes 20 ms */
+        for (;;) { /* grow the work until one launch takes 100 ms */
             karg_int(k, 3, iters);
-            ms = time_kernel_ms(c, ids[v], global);
-            if (ms > 20 || iters >= 1 << 20)
+            ms = time_kernel_ms(c, ids[v], items);
+            if (ms > 100 || iters >= 1 << 26)
                 break;
             iters *= ms > 2 ? 2 : 8;
         }
-        double gf = (double)global * iters * 8 * widths[v] * 2 / (ms * 1e6);
+        double gf = (double)items * iters * (widths[v] == 16 ? 12 : 8) * widths[v] * 2 / (ms * 1e6);
         if (gf > p->gflops)
             p->gflops = gf, p->fma_width = widths[v];
     }
@@ -265,11 +272,21 @@ static void measure_launch(bench_ctx *c, peaks *p)
 
 /* ---- the ops at the network's shapes ---- */
 
+/* Layer i's geometry with the algorithm being timed. */
+static conv_geom geom(const bench_ctx *c, int i)
+{
+    conv_geom g = c->nt.layers[i].conv;
+    if (c->algo != CONV_AUTO)
+        g.algo = c->algo;
+    return g;
+}
+
 static void op_conv_fwd(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
-    conv_forward(&c->rt, l->z, layer_in(c, i), c->nt.params, l->w_off, l->b_off, c->nt.col,
-                 &l->conv, c->B);
+    conv_geom g = geom(c, i);
+    conv_forward(&c->rt, l->z, layer_in(c, i), c->nt.params, l->w_off, l->b_off, c->col, &g,
+                 c->B);
 }
 
 static double check_conv_fwd(bench_ctx *c, int i)
@@ -293,8 +310,9 @@ static double check_conv_fwd(bench_ctx *c, int i)
 static void op_conv_bwd_weights(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
-    conv_backward_weights(&c->rt, c->nt.grads, l->d, layer_in(c, i), l->w_off, l->b_off, c->nt.col,
-                          c->nt.ones, &l->conv, c->B);
+    conv_geom g = geom(c, i);
+    conv_backward_weights(&c->rt, c->nt.grads, l->d, layer_in(c, i), l->w_off, l->b_off, c->col,
+                          c->nt.ones, &g, c->B);
 }
 
 static double check_conv_bwd_weights(bench_ctx *c, int i)
@@ -319,8 +337,8 @@ static double check_conv_bwd_weights(bench_ctx *c, int i)
 static void op_conv_bwd_data(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
-    conv_backward_data(&c->rt, L(c, i - 1)->d, l->d, c->nt.params, l->w_off, c->nt.col, &l->conv,
-                       c->B);
+    conv_geom g = geom(c, i);
+    conv_backward_data(&c->rt, L(c, i - 1)->d, l->d, c->nt.params, l->w_off, c->col, &g, c->B);
 }
 
 static double check_conv_bwd_data(bench_ctx *c, int i)
@@ -629,11 +647,11 @@ static void op_im2col_batched(bench_ctx *c, int i)
     for (int b = 0; b < c->B; b++)
         CLB_CHECK(CLBlastSim2col(CLBlastKernelModeCrossCorrelation, g->C, g->H, g->W, g->KH, g->KW,
                                  g->pad, g->pad, g->stride, g->stride, 1, 1, c->nchw_in,
-                                 (size_t)b * g->C * g->H * g->W, c->nt.col, b * rows * P,
+                                 (size_t)b * g->C * g->H * g->W, c->col, b * rows * P,
                                  &c->rt.queue, NULL));
     CLB_CHECK(CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo,
                                          CLBlastTransposeNo, g->K, P, rows, 1.0f, c->nt.params,
-                                         L(c, i)->w_off, rows, 0, c->nt.col, 0, P, rows * P, 0.0f,
+                                         L(c, i)->w_off, rows, 0, c->col, 0, P, rows * P, 0.0f,
                                          c->nchw_out, 0, P, g->K * P, c->B, &c->rt.queue, NULL));
 }
 
@@ -714,19 +732,36 @@ static void conv_rows(bench_ctx *c, const char *f, int i, int index)
     double x = 4 * B * g->C * g->H * g->W, z = 4 * B * K * P, w = 4 * (K * rows + K);
     double gemm = 2 * K * rows * B * P;
     char name[32];
+    struct {
+        enum conv_algo algo;
+        const char *fwd, *bwd_w, *bwd_d;
+    } algos[] = {
+        {CONV_TILED, "tiled (pad+gemm+crop)", "tiled (pad+gemm)+gemv", "tiled (pad+gemm+crop)"},
+        {CONV_CLBLAST, "im2col+clblast-gemm", "im2col+clblast-gemm+gemv", "clblast-gemm+col2im"},
+    };
+    if (!conv_tiled_implicit(g)) /* tiled runs on an im2col matrix */
+        algos[0].fwd = "im2col+tiled", algos[0].bwd_w = "im2col_t+tiled+gemv",
+        algos[0].bwd_d = "tiled+col2im";
+    for (int a = 0; a < 2; a++) {
+        int used = algos[a].algo == g->algo;
+        c->algo = algos[a].algo;
+        snprintf(name, sizeof name, "conv%d.fwd", index);
+        add_row(c, f, name, algos[a].fwd, used, op_conv_fwd, check_conv_fwd, i,
+                gemm + K * B * P, x + w + z);
+        snprintf(name, sizeof name, "conv%d.bwd-weights", index);
+        add_row(c, f, name, algos[a].bwd_w, used, op_conv_bwd_weights, check_conv_bwd_weights,
+                i, gemm + 2 * K * B * P, x + z + w);
+        if (i > 0) {
+            snprintf(name, sizeof name, "conv%d.bwd-data", index);
+            add_row(c, f, name, algos[a].bwd_d, used, op_conv_bwd_data, check_conv_bwd_data, i,
+                    gemm, x + z + w);
+        }
+    }
+    c->algo = CONV_AUTO;
     snprintf(name, sizeof name, "conv%d.fwd", index);
-    add_row(c, f, name, "im2col+gemm", 1, op_conv_fwd, check_conv_fwd, i, gemm + K * B * P, x + w + z);
     add_row(c, f, name, "clblast-convgemm (NCHW)", 0, op_convgemm, check_convgemm, i, gemm, x + w + z);
     add_row(c, f, name, "clblast-im2col+batched-gemm", 0, op_im2col_batched, check_im2col_batched, i,
             gemm, x + w + z);
-    snprintf(name, sizeof name, "conv%d.bwd-weights", index);
-    add_row(c, f, name, "im2col+gemm+gemv", 1, op_conv_bwd_weights, check_conv_bwd_weights, i,
-            gemm + 2 * K * B * P, x + z + w);
-    if (i > 0) {
-        snprintf(name, sizeof name, "conv%d.bwd-data", index);
-        add_row(c, f, name, "gemm+col2im", 1, op_conv_bwd_data, check_conv_bwd_data, i, gemm,
-                x + z + w);
-    }
     snprintf(name, sizeof name, "bias%d", index);
     add_row(c, f, name, "bias_add", 1, op_bias, check_bias, i, K * B * P, 2 * z + 4 * K);
     snprintf(name, sizeof name, "relu%d.fwd", index);
@@ -842,13 +877,18 @@ static void print_table(FILE *out, const bench_ctx *c, const peaks *p)
         if (!strcmp(r->name, "step"))
             fprintf(out, "%-18s %-30s %9.1f images/s\n", "", "", c->B / (r->min_ms * 1e-3));
     }
-    /* the fastest conv forward per layer */
+    /* the fastest variant of each conv op */
     for (int i = 0; i < c->nrows; i++) {
         const row *r = &c->rows[i];
-        if (!strstr(r->name, ".fwd") || strncmp(r->name, "conv", 4) || (i && !strcmp(r->name, c->rows[i - 1].name)))
+        int seen = strncmp(r->name, "conv", 4) != 0;
+        for (int k = 0; k < i && !seen; k++)
+            seen = !strcmp(c->rows[k].name, r->name);
+        if (seen)
             continue;
         const row *best = NULL, *used = NULL;
-        for (int j = i; j < c->nrows && !strcmp(c->rows[j].name, r->name); j++) {
+        for (int j = i; j < c->nrows; j++) {
+            if (strcmp(c->rows[j].name, r->name))
+                continue;
             if (!c->rows[j].failed && (!best || c->rows[j].min_ms < best->min_ms))
                 best = &c->rows[j];
             if (c->rows[j].used)
@@ -1005,6 +1045,15 @@ static void setup(bench_ctx *c, const bench_opts *o)
             big = in_count(c, i) > big ? in_count(c, i) : big;
             big = out_count(c, i) > big ? out_count(c, i) : big;
         }
+    size_t col = 1;
+    for (int i = 0; i < c->nt.nlayers; i++)
+        if (L(c, i)->kind == LAYER_CONV) {
+            conv_geom g = L(c, i)->conv;
+            g.algo = CONV_AUTO; /* room for both algorithms */
+            size_t need = conv_col_floats(&g, c->B);
+            col = need > col ? need : col;
+        }
+    c->col = clrt_buffer(&c->rt, col * sizeof(float), "bench conv workspace");
     c->nchw_in = clrt_buffer(&c->rt, big * sizeof(float), "bench NCHW input");
     c->nchw_out = clrt_buffer(&c->rt, big * sizeof(float), "bench NCHW output");
     size_t scratch = big > c->nt.nparams ? big : c->nt.nparams;
@@ -1057,6 +1106,7 @@ int bench_run(const bench_opts *o)
     if (failed)
         fprintf(stderr, "clnet: %d op(s) FAILED validation against the plain-C reference\n", failed);
     free(c->rows);
+    clReleaseMemObject(c->col);
     clReleaseMemObject(c->nchw_in), clReleaseMemObject(c->nchw_out), clReleaseMemObject(c->scratch);
     clReleaseMemObject(c->stats), clReleaseMemObject(c->status);
     capture_close(&c->hcap);

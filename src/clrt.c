@@ -347,6 +347,7 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_TYPE, sizeof rt->device_type, &rt->device_type, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof rt->global_mem, &rt->global_mem, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof rt->max_alloc, &rt->max_alloc, NULL));
+    CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof rt->compute_units, &rt->compute_units, NULL));
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
     rt->ctx = clCreateContext(props, 1, &rt->device, NULL, NULL, &st);
@@ -369,6 +370,8 @@ void clrt_close(clrt *rt)
     free(rt->programs);
     if (rt->gemm_temp)
         clReleaseMemObject(rt->gemm_temp);
+    if (rt->gemm_scratch)
+        clReleaseMemObject(rt->gemm_scratch);
     clReleaseCommandQueue(rt->queue);
     clReleaseContext(rt->ctx);
     memset(rt, 0, sizeof *rt);
@@ -440,6 +443,16 @@ size_t clrt_launch_groups(clrt *rt, enum kernel_id id, size_t groups, size_t loc
                                        NULL, NULL);
     CL_CHECK_HINT(st, kernel_name(id));
     return local;
+}
+
+void clrt_launch_single(clrt *rt, enum kernel_id id, size_t global0, size_t global1)
+{
+    size_t global[2] = {global0, global1}, local[2] = {1, 1};
+    if (global0 == 0 || global1 == 0)
+        return;
+    cl_int st = clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 2, NULL, global, local, 0,
+                                       NULL, NULL);
+    CL_CHECK_HINT(st, kernel_name(id));
 }
 
 void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1)

@@ -1,18 +1,38 @@
-/* conv.c: convolution as im2col + one CLBlast GEMM over the whole batch (layout in ops.h). */
+/* conv.c: convolution as im2col + one GEMM over the whole batch (layout in ops.h): clnet's own
+ * register-blocked GEMM (gemm.c, for CPUs) or CLBlast's (for GPUs), per layer (g->algo). */
 #include "clnet/blas.h"
+#include "clnet/gemm.h"
 #include "clnet/ops.h"
 
 conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int stride)
 {
-    conv_geom g = {C, H, W, K, KH, KW, pad, stride, 0, 0};
+    conv_geom g = {C, H, W, K, KH, KW, pad, stride, 0, 0, CONV_AUTO};
     g.OH = (H + 2 * pad - KH) / stride + 1;
     g.OW = (W + 2 * pad - KW) / stride + 1;
     return g;
 }
 
-size_t conv_col_floats(const conv_geom *g, int n)
+static size_t im2col_floats(const conv_geom *g, int n)
 {
     return (size_t)g->C * g->KH * g->KW * n * g->OH * g->OW;
+}
+
+size_t conv_col_floats(const conv_geom *g, int n)
+{
+    size_t col = im2col_floats(g, n);
+    if (g->algo == CONV_CLBLAST || !conv_tiled_implicit(g))
+        return col;
+    size_t t = conv_tiled_floats(g, n);
+    return g->algo == CONV_TILED || t > col ? t : col;
+}
+
+size_t conv_scratch_floats(const conv_geom *g, int n)
+{
+    if (g->algo == CONV_CLBLAST)
+        return 0;
+    if (conv_tiled_implicit(g))
+        return conv_tiled_scratch(g, n);
+    return gemm_tiled_scratch(g->K, g->C * g->KH * g->KW, n * g->OH * g->OW, 1, 1, 0);
 }
 
 static void col_args(cl_kernel k, const conv_geom *g, int n)
@@ -37,6 +57,16 @@ static void im2col(clrt *rt, cl_mem col, cl_mem x, const conv_geom *g, int n)
     clrt_launch(rt, K_im2col, (size_t)g->C * g->KH * g->KW * n * g->OH, 0);
 }
 
+static void im2col_t(clrt *rt, cl_mem colT, cl_mem x, const conv_geom *g, int n)
+{
+    cl_kernel k = rt->kernels[K_im2col_t];
+    karg_mem(k, 0, x);
+    karg_mem(k, 1, colT);
+    col_args(k, g, n);
+    karg_int(k, 11, g->C);
+    clrt_launch(rt, K_im2col_t, (size_t)n * g->OH, 0);
+}
+
 static void col2im(clrt *rt, cl_mem dx, cl_mem col, const conv_geom *g, int n)
 {
     cl_kernel k = rt->kernels[K_col2im];
@@ -58,11 +88,39 @@ void bias_add(clrt *rt, cl_mem x, cl_mem params, size_t b_off, size_t outer, int
     clrt_launch(rt, K_bias_add, (size_t)inner, outer * (size_t)channels);
 }
 
+const char *conv_algo_name(enum conv_algo a)
+{
+    return a == CONV_TILED ? "tiled" : a == CONV_CLBLAST ? "clblast" : "auto";
+}
+
+enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
+{
+    if (g->algo != CONV_AUTO)
+        return g->algo;
+    return rt->device_type & CL_DEVICE_TYPE_CPU ? CONV_TILED : CONV_CLBLAST;
+}
+
+static int tiled(const clrt *rt, const conv_geom *g)
+{
+    return conv_algo_of(rt, g) == CONV_TILED;
+}
+
 void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
                   cl_mem col, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
+    if (tiled(rt, g) && conv_tiled_implicit(g)) {
+        conv_tiled_forward(rt, z, x, params, w_off, b_off, col, g, n);
+        return;
+    }
     im2col(rt, col, x, g, n);
+    if (tiled(rt, g)) {
+        gemm_view v = gemm_plain(g->K, (int)cols, (int)rows, params, w_off, (int)rows, 1, col, 0,
+                                 (int)cols, z, 0, (int)cols);
+        v.bias = params, v.bias_off = b_off;
+        gemm_tiled(rt, &v);
+        return;
+    }
     blas_gemm(rt, 0, 0, g->K, cols, rows, 1.0f, params, w_off, rows, col, 0, cols, 0.0f, z, 0,
               cols);
     bias_add(rt, z, params, b_off, 1, (int)cols, g->K);
@@ -72,10 +130,19 @@ void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w
                            size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
-    im2col(rt, col, x, g, n);
-    /* dW (K, rows) = dz (K, cols) col^T */
-    blas_gemm(rt, 0, 1, g->K, rows, cols, 1.0f, dz, 0, cols, col, 0, cols, 0.0f, grads, w_off,
-              rows);
+    if (tiled(rt, g) && conv_tiled_implicit(g)) {
+        conv_tiled_backward_weights(rt, grads, dz, x, w_off, col, g, n);
+    } else if (tiled(rt, g)) { /* dW (K, rows) = dz (K, cols) colT (cols, rows) */
+        im2col_t(rt, col, x, g, n);
+        gemm_view v = gemm_plain(g->K, (int)rows, (int)cols, dz, 0, (int)cols, 1, col, 0,
+                                 (int)rows, grads, w_off, (int)rows);
+        gemm_tiled(rt, &v);
+    } else {
+        im2col(rt, col, x, g, n);
+        /* dW (K, rows) = dz (K, cols) col^T */
+        blas_gemm(rt, 0, 1, g->K, rows, cols, 1.0f, dz, 0, cols, col, 0, cols, 0.0f, grads,
+                  w_off, rows);
+    }
     /* db (K) = dz (K, cols) ones */
     blas_gemv(rt, 0, g->K, cols, dz, 0, cols, ones, grads, b_off);
 }
@@ -85,8 +152,17 @@ void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
     /* dcol (rows, cols) = W^T dz, then scattered back onto the image. */
-    blas_gemm(rt, 1, 0, rows, cols, g->K, 1.0f, params, w_off, rows, dz, 0, cols, 0.0f, col, 0,
-              cols);
+    if (tiled(rt, g) && conv_tiled_implicit(g)) {
+        conv_tiled_backward_data(rt, dx, dz, params, w_off, col, g, n);
+        return;
+    }
+    if (tiled(rt, g)) {
+        gemm_view v = gemm_plain((int)rows, (int)cols, g->K, params, w_off, 1, (int)rows, dz, 0,
+                                 (int)cols, col, 0, (int)cols);
+        gemm_tiled(rt, &v);
+    } else
+        blas_gemm(rt, 1, 0, rows, cols, g->K, 1.0f, params, w_off, rows, dz, 0, cols, 0.0f, col,
+                  0, cols);
     col2im(rt, dx, col, g, n);
 }
 

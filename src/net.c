@@ -14,10 +14,10 @@ static size_t out_floats(const layer *l, int n)
     return (size_t)l->out_c * n * l->out_h * l->out_w;
 }
 
-/* Largest workspace entries: im2col floats and ones needed at batch n. */
-static void workspace(const net *nt, int n, size_t *col, size_t *ones)
+/* Largest workspace entries: im2col floats, ones and GEMM k-split partials needed at batch n. */
+static void workspace(const net *nt, int n, size_t *col, size_t *ones, size_t *split)
 {
-    *col = 1, *ones = (size_t)n;
+    *col = 1, *ones = (size_t)n, *split = 0;
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         if (l->kind != LAYER_CONV)
@@ -25,12 +25,15 @@ static void workspace(const net *nt, int n, size_t *col, size_t *ones)
         size_t c = conv_col_floats(&l->conv, n), o = (size_t)n * l->out_h * l->out_w;
         *col = c > *col ? c : *col;
         *ones = o > *ones ? o : *ones;
+        const conv_geom *g = &l->conv;
+        size_t p = conv_scratch_floats(g, n);
+        *split = p > *split ? p : *split;
     }
 }
 
 size_t net_plan_bytes(const net *nt, int n, size_t *largest)
 {
-    size_t total = 0, big = 0, col, ones;
+    size_t total = 0, big = 0, col, ones, split;
 #define NEED(bytes) do { size_t b_ = (bytes); total += b_; big = b_ > big ? b_ : big; } while (0)
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
@@ -46,9 +49,10 @@ size_t net_plan_bytes(const net *nt, int n, size_t *largest)
             NEED((size_t)l->fan_in * n * sizeof(float));
         }
     }
-    workspace(nt, n, &col, &ones);
+    workspace(nt, n, &col, &ones, &split);
     NEED(col * sizeof(float));
     NEED(ones * sizeof(float));
+    NEED(split * sizeof(float));
     for (int k = 0; k < 3 + nt->nstate; k++) /* params, grads, decay mask, optimizer state */
         NEED(nt->nparams * sizeof(float));
     NEED((size_t)nt->C * n * nt->H * nt->W * sizeof(float));
@@ -128,13 +132,16 @@ static void alloc_optimizer(clrt *rt, net *nt)
 
 void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
 {
-    size_t col, ones;
+    size_t col, ones, split;
+    for (int i = 0; i < nt->nlayers; i++) /* the plan's workspace depends on the algorithm */
+        if (nt->layers[i].kind == LAYER_CONV)
+            nt->layers[i].conv.algo = conv_algo_of(rt, &nt->layers[i].conv);
     check_plan(rt, nt, batch, extra_bytes);
     nt->batch = batch;
     nt->device_bytes = net_plan_bytes(nt, batch, NULL);
     for (int i = 0; i < nt->nlayers; i++)
         alloc_layer(rt, &nt->layers[i], batch);
-    workspace(nt, batch, &col, &ones);
+    workspace(nt, batch, &col, &ones, &split);
     nt->col = clrt_buffer(rt, col * sizeof(float), "im2col workspace");
     nt->ones = clrt_buffer(rt, ones * sizeof(float), "ones");
     float *h = xmalloc(ones * sizeof(float));

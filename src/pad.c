@@ -1,8 +1,9 @@
 /* pad.c: zero padding forward and its crop backward (layout in ops.h). */
 #include "clnet/ops.h"
 
-static void pad_launch(clrt *rt, enum kernel_id id, cl_mem src, cl_mem dst, int H, int W, int OH,
-                       int OW, int top, int left, size_t items)
+static void pad_launch(clrt *rt, enum kernel_id id, cl_mem src, size_t src_off, cl_mem dst,
+                       size_t dst_off, int H, int W, int OH, int OW, int top, int left,
+                       size_t items)
 {
     cl_kernel k = rt->kernels[id];
     karg_mem(k, 0, src);
@@ -13,17 +14,33 @@ static void pad_launch(clrt *rt, enum kernel_id id, cl_mem src, cl_mem dst, int 
     karg_int(k, 5, OW);
     karg_int(k, 6, top);
     karg_int(k, 7, left);
+    karg_int(k, 8, (int)src_off);
+    karg_int(k, 9, (int)dst_off);
     clrt_launch(rt, id, items, 0);
 }
 
 void pad_forward(clrt *rt, cl_mem out, cl_mem in, int planes, int H, int W, int OH, int OW,
                  int top, int left)
 {
-    pad_launch(rt, K_pad_forward, in, out, H, W, OH, OW, top, left, (size_t)planes * OH * OW);
+    pad_planes(rt, out, 0, in, 0, planes, H, W, OH, OW, top, left);
+}
+
+void pad_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, int planes,
+                int H, int W, int OH, int OW, int top, int left)
+{
+    pad_launch(rt, K_pad_forward, in, in_off, out, out_off, H, W, OH, OW, top, left,
+               (size_t)planes * OH);
+}
+
+void crop_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, int planes,
+                 int H, int W, int IH, int IW, int top, int left)
+{
+    pad_launch(rt, K_pad_backward, in, in_off, out, out_off, H, W, IH, IW, top, left,
+               (size_t)planes * H);
 }
 
 void pad_backward(clrt *rt, cl_mem din, cl_mem dout, int planes, int H, int W, int OH, int OW,
                   int top, int left)
 {
-    pad_launch(rt, K_pad_backward, dout, din, H, W, OH, OW, top, left, (size_t)planes * H * W);
+    crop_planes(rt, din, 0, dout, 0, planes, H, W, OH, OW, top, left);
 }

@@ -27,7 +27,7 @@ void pool_forward(clrt *rt, cl_mem out, cl_mem arg, cl_mem in, const pool_geom *
     karg_mem(k, 1, out);
     karg_mem(k, 2, arg);
     pool_args(k, g);
-    clrt_launch(rt, K_maxpool_forward, (size_t)g->C * n * g->OH * g->OW, 0);
+    clrt_launch(rt, K_maxpool_forward, (size_t)g->C * n * g->OH, 0);
 }
 
 void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geom *g, int n)
@@ -37,7 +37,7 @@ void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geo
     karg_mem(k, 1, arg);
     karg_mem(k, 2, din);
     pool_args(k, g);
-    clrt_launch(rt, K_maxpool_backward, (size_t)g->C * n * g->H * g->W, 0);
+    clrt_launch(rt, K_maxpool_backward, (size_t)g->C * n * g->H, 0);
 }
 
 /* avgpool_* take (in/din, out/dout) at 0, 1 and the sizes from 2 on. */

@@ -6,13 +6,14 @@
 
 #include "clnet/batch.h"
 #include "clnet/data.h"
+#include "clnet/gemm.h"
 #include "clnet/net.h"
 #include "clnet/util.h"
 #include "ref.h"
 
 #define TOL 1e-5
 
-static void check_conv_geom(conv_geom g, int n, uint64_t seed)
+static void check_conv_algo(conv_geom g, int n, uint64_t seed)
 {
     clrt *rt = test_rt();
     int C = g.C, H = g.H, W = g.W, K = g.K;
@@ -27,11 +28,66 @@ static void check_conv_geom(conv_geom g, int n, uint64_t seed)
     conv_forward(rt, dz, dx, dp, 0, nw, col, &g, n);
     dev_read(dz, z, nz);
     ref_conv_forward(zr, x, p, p + nw, &g, n);
-    ck_assert_msg(max_rel_diff(z, zr, nz) < TOL, "conv C%d %dx%d K%d %dx%d/%d pad %d n%d: error %g",
-                  C, H, W, K, g.KH, g.KW, g.stride, g.pad, n, max_rel_diff(z, zr, nz));
+    ck_assert_msg(max_rel_diff(z, zr, nz) < TOL, "conv %s C%d %dx%d K%d %dx%d/%d pad %d n%d: error %g",
+                  conv_algo_name(g.algo), C, H, W, K, g.KH, g.KW, g.stride, g.pad, n,
+                  max_rel_diff(z, zr, nz));
     clReleaseMemObject(dx), clReleaseMemObject(dp), clReleaseMemObject(dz), clReleaseMemObject(col);
     free(x), free(p), free(z), free(zr);
 }
+
+/* Both algorithms: clnet's tiled GEMM (with and without im2col) and CLBlast's. */
+static void check_conv_geom(conv_geom g, int n, uint64_t seed)
+{
+    g.algo = CONV_TILED;
+    check_conv_algo(g, n, seed);
+    g.algo = CONV_CLBLAST;
+    check_conv_algo(g, n, seed);
+}
+
+/* gemm_tiled against a plain-C product: edges in m and n, k split into partial sums, A read
+ * transposed, C written transposed, bias. */
+static void check_gemm(int M, int N, int K, int ta, int tc, int bias)
+{
+    clrt *rt = test_rt();
+    size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
+    float *a = xmalloc(na * 4), *b = xmalloc(nb * 4), *bv = xmalloc((size_t)M * 4),
+          *c = xmalloc(nc * 4), *cr = xmalloc(nc * 4);
+    fill_random(a, na, 7), fill_random(b, nb, 8), fill_random(bv, M, 9);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            double sum = bias ? bv[m] : 0.0;
+            for (int k = 0; k < K; k++)
+                sum += (double)a[ta ? (size_t)k * M + m : (size_t)m * K + k] * b[(size_t)k * N + n];
+            cr[tc ? (size_t)n * M + m : (size_t)m * N + n] = (float)sum;
+        }
+    cl_mem da = dev_from(a, na), db = dev_from(b, nb), dbv = dev_from(bv, M),
+           dc = dev_zeros(nc + 1);
+    gemm_view v = gemm_plain(M, N, K, da, 0, ta ? 1 : K, ta ? M : 1, db, 0, N, dc, 1, N);
+    v.transpose_c = tc;
+    if (bias)
+        v.bias = dbv;
+    gemm_tiled(rt, &v);
+    float *got = xmalloc((nc + 1) * 4);
+    dev_read(dc, got, nc + 1);
+    memcpy(c, got + 1, nc * 4);
+    ck_assert_msg(got[0] == 0.0f, "gemm %dx%dx%d wrote before C", M, N, K);
+    /* float sums of K terms: rounding grows about as sqrt(K) */
+    ck_assert_msg(max_rel_diff(c, cr, nc) < TOL * sqrt(K), "gemm %dx%dx%d ta %d tc %d bias %d: error %g", M,
+                  N, K, ta, tc, bias, max_rel_diff(c, cr, nc));
+    clReleaseMemObject(da), clReleaseMemObject(db), clReleaseMemObject(dbv), clReleaseMemObject(dc);
+    free(a), free(b), free(bv), free(c), free(cr), free(got);
+}
+
+START_TEST(gemm_tiled_matches_reference)
+{
+    check_gemm(1, 1, 1, 0, 0, 0);
+    check_gemm(13, 70, 37, 0, 0, 1);   /* partial m-tile and n-block, bias */
+    check_gemm(64, 96, 300, 1, 0, 0);  /* whole tiles, A transposed, two chunks of k */
+    check_gemm(9, 33, 4500, 0, 0, 0);  /* k split into partial products */
+    check_gemm(17, 40, 5000, 1, 1, 0); /* split, C transposed */
+    check_gemm(5, 3, 20, 0, 1, 0);     /* transposed without a split */
+}
+END_TEST
 
 static void check_conv(int C, int H, int W, int K, int n, uint64_t seed)
 {
@@ -55,10 +111,11 @@ START_TEST(conv_forward_matches_reference)
 END_TEST
 
 /* conv backward (data, weights, bias) against the element references bench samples with. */
-static void check_conv_backward(int C, int H, int W, int K, int n)
+static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_algo algo)
 {
     clrt *rt = test_rt();
     conv_geom g = conv_make(C, H, W, K, 3, 3, 1, 1);
+    g.algo = algo;
     size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * 9, nz = (size_t)K * n * H * W;
     float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *dz = xmalloc(nz * 4),
           *dx = xmalloc(nx * 4), *gr = xmalloc((nw + K) * 4), *ones = xmalloc(nz * 4);
@@ -77,17 +134,21 @@ static void check_conv_backward(int C, int H, int W, int K, int n)
                 for (int xx = 0; xx < W; xx++) {
                     double want = ref_conv_dx(dz, p, &g, n, c, b, y, xx);
                     float got = dx[(((size_t)c * n + b) * H + y) * W + xx];
-                    ck_assert_msg(fabs(got - want) <= TOL * fmax(1, fabs(want)), "dx %g vs %g", got, want);
+                    ck_assert_msg(fabs(got - want) <= TOL * fmax(1, fabs(want)), "%s dx %g vs %g",
+                                  conv_algo_name(algo), got, want);
                 }
+    double tol = TOL * sqrt((double)n * H * W); /* dW and db are sums of n*H*W products */
     for (int k = 0; k < K; k++) {
         for (int c = 0; c < C; c++)
             for (int t = 0; t < 9; t++) {
                 double want = ref_conv_dw(dz, x, &g, n, k, c, t / 3, t % 3);
                 float got = gr[((size_t)k * C + c) * 9 + t];
-                ck_assert_msg(fabs(got - want) <= TOL * fmax(1, fabs(want)), "dW %g vs %g", got, want);
+                ck_assert_msg(fabs(got - want) <= tol * fmax(1, fabs(want)), "%s dW %g vs %g",
+                              conv_algo_name(algo), got, want);
             }
         double want = ref_conv_db(dz, &g, n, k);
-        ck_assert_msg(fabs(gr[nw + k] - want) <= TOL * fmax(1, fabs(want)), "db %g vs %g", gr[nw + k], want);
+        ck_assert_msg(fabs(gr[nw + k] - want) <= tol * fmax(1, fabs(want)), "%s db %g vs %g",
+                      conv_algo_name(algo), gr[nw + k], want);
     }
     cl_mem all[] = {bx, bp, bdz, bdx, bg, bones, col};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
@@ -97,8 +158,11 @@ static void check_conv_backward(int C, int H, int W, int K, int n)
 
 START_TEST(conv_backward_matches_reference)
 {
-    check_conv_backward(1, 5, 7, 4, 1);
-    check_conv_backward(3, 6, 5, 2, 3);
+    for (int a = CONV_TILED; a <= CONV_CLBLAST; a++) {
+        check_conv_backward(1, 5, 7, 4, 1, a);
+        check_conv_backward(3, 6, 5, 2, 3, a);
+        check_conv_backward(2, 20, 19, 9, 10, a); /* tiled: the weight GEMM's k is split */
+    }
 }
 END_TEST
 
@@ -376,6 +440,7 @@ Suite *suite_ops(void)
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("forward");
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, gemm_tiled_matches_reference);
     tcase_add_test(tc, conv_forward_matches_reference);
     tcase_add_test(tc, conv_backward_matches_reference);
     tcase_add_test(tc, relu_forward_matches_reference);

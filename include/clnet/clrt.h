@@ -15,7 +15,11 @@
     X(gather_batch, "data")                                                                       \
     X(im2col, "conv")                                                                             \
     X(col2im, "conv")                                                                             \
+    X(im2col_t, "conv")                                                                           \
+    X(grid_t, "conv")                                                                             \
     X(bias_add, "conv")                                                                           \
+    X(gemm_tiled, "gemm")                                                                         \
+    X(gemm_reduce, "gemm")                                                                        \
     X(relu_forward, "relu")                                                                       \
     X(relu_backward, "relu")                                                                      \
     X(maxpool_forward, "pool")                                                                    \
@@ -37,6 +41,7 @@
     X(peak_fma1, "peak")                                                                          \
     X(peak_fma4, "peak")                                                                          \
     X(peak_fma8, "peak")                                                                          \
+    X(peak_fma16, "peak")                                                                         \
     X(peak_read, "peak")                                                                          \
     X(peak_write, "peak")                                                                         \
     X(peak_copy, "peak")                                                                          \
@@ -70,9 +75,12 @@ typedef struct clrt {
     cl_device_type device_type;
     cl_ulong global_mem;
     cl_ulong max_alloc;
+    cl_uint compute_units;
     double build_seconds; /* time spent building clnet's programs */
     cl_mem gemm_temp;     /* CLBlast GEMM scratch, grown once to the largest need (blas.c) */
     size_t gemm_temp_bytes;
+    cl_mem gemm_scratch;  /* gemm_tiled's k-split partials, grown likewise (gemm.c) */
+    size_t gemm_scratch_bytes;
 } clrt;
 
 /* Check macros: on failure print the status by name, the call, file:line and a hint; exit 1. */
@@ -108,6 +116,8 @@ void karg_float(cl_kernel k, cl_uint index, float value);
 void karg_local(cl_kernel k, cl_uint index, size_t bytes);
 /* Launches kernel id over `global` work-items in one dimension (or two when global1 > 0). */
 void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1);
+/* Launches kernel id over global0 x global1 work-groups of one work-item each. */
+void clrt_launch_single(clrt *rt, enum kernel_id id, size_t global0, size_t global1);
 /* Launches kernel id over groups work-groups of local work-items, at most what the kernel and
  * device allow (returned: the local size used). */
 size_t clrt_launch_groups(clrt *rt, enum kernel_id id, size_t groups, size_t local);

@@ -8,11 +8,16 @@
 
 #include "clnet/clrt.h"
 
+/* How a convolution's GEMMs run: clnet's own kernel (gemm.cl, built for CPUs), CLBlast (for
+ * GPUs), or auto: tiled on CPU devices, CLBlast elsewhere. */
+enum conv_algo { CONV_AUTO, CONV_TILED, CONV_CLBLAST };
+
 typedef struct {
     int C, H, W;          /* input channels and size */
     int K, KH, KW;        /* filters and their size */
     int pad, stride;
     int OH, OW;           /* output size */
+    enum conv_algo algo;  /* CONV_AUTO from conv_make */
 } conv_geom;
 
 typedef struct {
@@ -24,6 +29,11 @@ typedef struct {
 /* conv.c. col: workspace of (C*KH*KW, n*OH*OW) floats; ones: at least n*OH*OW ones. */
 conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int stride);
 size_t conv_col_floats(const conv_geom *g, int n);
+/* Floats of GEMM scratch (rt->gemm_scratch) the tiled algorithm needs at batch n. */
+size_t conv_scratch_floats(const conv_geom *g, int n);
+/* The algorithm g runs with on rt's device (resolves CONV_AUTO), and its name. */
+enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g);
+const char *conv_algo_name(enum conv_algo a);
 void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
                   cl_mem col, const conv_geom *g, int n);
 /* dz: gradient w.r.t. z (K, n, OH, OW). Writes dW and db into grads; dx may be NULL (first
@@ -35,6 +45,18 @@ void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w
                            size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n);
 void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off, cl_mem col,
                         const conv_geom *g, int n);
+
+/* conv_tiled.c: the CONV_TILED path of stride-1 convolutions (no im2col; gemm.cl on the padded
+ * input). ws: conv_tiled_floats(g, n) floats of workspace. */
+int conv_tiled_implicit(const conv_geom *g);
+size_t conv_tiled_floats(const conv_geom *g, int n);
+size_t conv_tiled_scratch(const conv_geom *g, int n);
+void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off,
+                        size_t b_off, cl_mem ws, const conv_geom *g, int n);
+void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
+                                 cl_mem ws, const conv_geom *g, int n);
+void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off,
+                              cl_mem ws, const conv_geom *g, int n);
 
 /* x viewed as (outer, channels, inner) += params[b_off + channel] (conv: outer 1, inner
  * n*OH*OW; dense: outer n, inner 1). */
@@ -60,6 +82,12 @@ void pad_forward(clrt *rt, cl_mem out, cl_mem in, int planes, int H, int W, int 
                  int top, int left);
 void pad_backward(clrt *rt, cl_mem din, cl_mem dout, int planes, int H, int W, int OH, int OW,
                   int top, int left);
+/* The same with offsets (floats) into out and in: planes of H x W into planes of OH x OW; and
+ * the crop, planes of IH x IW cut to H x W from (top, left). */
+void pad_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, int planes,
+                int H, int W, int OH, int OW, int top, int left);
+void crop_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, int planes,
+                 int H, int W, int IH, int IW, int top, int left);
 
 /* dense.c: z (n, K) = x (n, F) W (F, K) + b. */
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off, int n,

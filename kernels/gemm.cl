@@ -1,0 +1,120 @@
+/* gemm.cl: C = A B for CPU devices, register-blocked: each work-item computes whole 8 x 32 tiles
+ * of C with 16 float16 accumulators (on AVX-512 one zmm register each; LLVM splits them into two
+ * ymm or four xmm on narrower vector units) and an 8 x 32 outer product per step of k, so a
+ * step is 16 FMAs on 2 loads of B and 8 broadcasts of A.
+ *
+ * The matrices are views, so neither a transpose nor an im2col needs a copy. The k index runs
+ * over (q, ky, kx), q < Q, ky < KH, kx < KW (a plain GEMM has KH = KW = 1), and row m of A over
+ * (mc, my, mx), my < mh, mx < mw (plain: mh = mw = 1):
+ *   A(m, k) = A[a_off + mc*amc + my*amy + mx*amx + q*aq + ky*ay + kx*ax]   (broadcast)
+ *   B(k, n) = B[b_off + q*bq + ky*by + kx*bx + n]                         (16 floats at a time)
+ *   C(m, n) = C[c_off + m*scm + n]
+ * so a stride-1 convolution over a zero-padded input is B(k, n) = xp[c*plane + ky*Wp + kx + n]
+ * (conv.c). Work-item (g, s) owns the n-blocks g*nb .. g*nb + nb - 1 (32 columns each) for every
+ * m, over q in [s*qs, min(Q, (s+1)*qs)); with more than one s (split), item s writes its partial
+ * product at C + s*M*scm for gemm_reduce to sum. Within an item q runs in chunks of qc, and for
+ * each chunk the n-blocks and then the m-tiles: a chunk of B stays in L1 while every m-tile uses
+ * it, a chunk of A in L2 while every n-block does. Bias, when given, is added to row m as the
+ * tile is stored after the last chunk (no split only). Edges: rows past M read A's last row and
+ * are not stored; a partial last n-block loads and stores element by element. Launched with
+ * work-groups of one work-item (gemm.c). */
+#define GEMM_MR 8
+#define GEMM_NR 32
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+#define G_DECL(r) float16 c##r##0, c##r##1; __global const float *a##r = A + a_row(min(m0 + r, M - 1), \
+                                                                      mh, mw, amc, amy, amx);
+#define G_ZERO(r) c##r##0 = (float16)(0.0f); c##r##1 = (float16)(0.0f);
+#define G_LOAD(r) if (m0 + r < M) { c##r##0 = vload16(0, cp + (size_t)r * scm); \
+                                    c##r##1 = vload16(1, cp + (size_t)r * scm); } else { G_ZERO(r) }
+#define G_LOAD_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; \
+        for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? cp[(size_t)r * scm + i] : 0.0f; \
+        c##r##0 = vload16(0, t); c##r##1 = vload16(1, t); } else { G_ZERO(r) }
+#define G_BIAS(r) if (bias && m0 + r < M) { float16 bv = (float16)(bias[bias_off + m0 + r]); \
+                                            c##r##0 += bv; c##r##1 += bv; }
+#define G_STORE(r) if (m0 + r < M) { vstore16(c##r##0, 0, cp + (size_t)r * scm); \
+                                     vstore16(c##r##1, 1, cp + (size_t)r * scm); }
+#define G_STORE_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; vstore16(c##r##0, 0, t); \
+        vstore16(c##r##1, 1, t); for (int i = 0; i < nv; i++) cp[(size_t)r * scm + i] = t[i]; }
+#define G_FMA(r) { float16 a = (float16)(a##r[ao]); \
+                   c##r##0 = fma(a, b0, c##r##0); c##r##1 = fma(a, b1, c##r##1); }
+/* One chunk of k for one tile: LOADB sets b0, b1 from bp + bo. */
+#define G_CHUNK(LOADB) \
+    for (int q = qc; q < qn; q++) \
+        for (int ky = 0; ky < KH; ky++) \
+            for (int kx = 0; kx < KW; kx++) { \
+                long ao = (long)q * aq + ky * ay + kx * ax, bo = (long)q * bq + ky * by + kx * bx; \
+                float16 b0, b1; \
+                LOADB \
+                ROWS(G_FMA) \
+            }
+#define G_LOADB_FULL b0 = vload16(0, bp + bo); b1 = vload16(1, bp + bo);
+#define G_LOADB_EDGE { float t[GEMM_NR]; \
+        for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? bp[bo + i] : 0.0f; \
+        b0 = vload16(0, t); b1 = vload16(1, t); }
+
+static long a_row(int m, int mh, int mw, int amc, int amy, int amx)
+{
+    return (long)(m / (mh * mw)) * amc + (long)(m / mw % mh) * amy + (long)(m % mw) * amx;
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void gemm_tiled(int M, int N, int Q, int KH, int KW,
+                __global const float *A, int a_off, int amc, int amy, int amx, int mh, int mw,
+                int aq, int ay, int ax,
+                __global const float *B, int b_off, int bq, int by, int bx,
+                __global float *C, int c_off, int scm, __global const float *bias, int bias_off,
+                int nb, int qchunk, int qs)
+{
+    int g = get_global_id(0), s = get_global_id(1);
+    int q0 = s * qs, q1 = min(Q, q0 + qs);
+    A += a_off;
+    B += b_off;
+    C += c_off + (size_t)s * M * scm;
+    for (int qc = q0; qc < q1; qc += qchunk) {
+        int qn = min(qc + qchunk, q1);
+        for (int j = 0; j < nb; j++) {
+            int n0 = (g * nb + j) * GEMM_NR, nv = min(GEMM_NR, N - n0);
+            if (nv <= 0)
+                break;
+            __global const float *bp = B + n0;
+            for (int m0 = 0; m0 < M; m0 += GEMM_MR) {
+                __global float *cp = C + (size_t)m0 * scm + n0;
+                ROWS(G_DECL)
+                if (qc == q0) {
+                    ROWS(G_ZERO)
+                } else if (nv == GEMM_NR) {
+                    ROWS(G_LOAD)
+                } else {
+                    ROWS(G_LOAD_EDGE)
+                }
+                if (nv == GEMM_NR) {
+                    G_CHUNK(G_LOADB_FULL)
+                } else {
+                    G_CHUNK(G_LOADB_EDGE)
+                }
+                if (qn >= q1) {
+                    ROWS(G_BIAS)
+                }
+                if (nv == GEMM_NR) {
+                    ROWS(G_STORE)
+                } else {
+                    ROWS(G_STORE_EDGE)
+                }
+            }
+        }
+    }
+}
+
+/* Sums the split partials of gemm_tiled, P[s][r][c] (rows x cols each), into C[c_off + r*cols + c],
+ * or with transpose into C[c_off + c*rows + r]. Work-item (c, r). */
+__kernel void gemm_reduce(__global const float *P, int splits, int rows, int cols,
+                          __global float *C, int c_off, int transpose)
+{
+    int c = get_global_id(0), r = get_global_id(1);
+    size_t count = (size_t)rows * cols, i = (size_t)r * cols + c;
+    float sum = 0.0f;
+    for (int s = 0; s < splits; s++)
+        sum += P[s * count + i];
+    C[c_off + (transpose ? (size_t)c * rows + r : i)] = sum;
+}

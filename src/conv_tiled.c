@@ -1,0 +1,129 @@
+/* conv_tiled.c: stride-1 convolutions on gemm.cl without an im2col matrix. The input is padded
+ * into an (n, Hp, Wp) grid, and over that grid every tap (ky, kx) is a shift: output position
+ * j = (b*Hp + y)*Wp + x reads xp[c][j + ky*Wp + kx]. So the GEMM's B is the padded image itself
+ * (gemm.h's views), the outputs are computed on the whole grid, and the valid OH x OW corner of
+ * each plane is cropped out. Positions outside it are wasted work ((Hp*Wp)/(OH*OW) - 1: 15 % at
+ * 28 x 28) but cost far less than writing and reading a KH*KW times larger im2col matrix.
+ * Every buffer is one workspace: [padded input | slack | output grid]. The slack after a padded
+ * image is zeroed: the last taps of the last plane read up to (KH-1)*Wp + KW-1 + 31 floats past
+ * it, into products that are either cropped away or multiplied by zero. */
+#include "clnet/gemm.h"
+#include "clnet/ops.h"
+
+typedef struct {
+    int Hp, Wp;      /* forward and weight-gradient grid: the input padded by g->pad */
+    int Hq, Wq;      /* data-gradient grid: dz padded by KH-1-pad (H + KH-1 rows) */
+    size_t plane, planeq, slack, slackq;
+} grids;
+
+static grids grids_of(const conv_geom *g, int n)
+{
+    grids r;
+    r.Hp = g->H + 2 * g->pad, r.Wp = g->W + 2 * g->pad;
+    r.Hq = g->H + g->KH - 1, r.Wq = g->W + g->KW - 1;
+    r.plane = (size_t)n * r.Hp * r.Wp, r.planeq = (size_t)n * r.Hq * r.Wq;
+    r.slack = (size_t)(g->KH - 1) * r.Wp + g->KW - 1 + 32;
+    r.slackq = (size_t)(g->KH - 1) * r.Wq + g->KW - 1 + 32;
+    return r;
+}
+
+int conv_tiled_implicit(const conv_geom *g)
+{
+    return g->stride == 1 && g->pad <= g->KH - 1 && g->pad <= g->KW - 1;
+}
+
+static size_t max3(size_t a, size_t b, size_t c)
+{
+    size_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
+size_t conv_tiled_floats(const conv_geom *g, int n)
+{
+    grids r = grids_of(g, n);
+    size_t in = (size_t)g->C * r.plane + r.slack;
+    return max3(in + (size_t)g->K * r.plane, in + r.plane * g->K,
+                (size_t)g->K * r.planeq + r.slackq + (size_t)g->C * r.planeq);
+}
+
+size_t conv_tiled_scratch(const conv_geom *g, int n)
+{
+    grids r = grids_of(g, n);
+    return gemm_tiled_scratch(g->C * g->KH * g->KW, g->K, (int)r.plane, 1, 1, 1);
+}
+
+static void zero(clrt *rt, cl_mem buf, size_t off, size_t floats)
+{
+    float z = 0.0f;
+    CL_CHECK(clEnqueueFillBuffer(rt->queue, buf, &z, sizeof z, off * sizeof z, floats * sizeof z,
+                                 0, NULL, NULL));
+}
+
+/* x (C, n, H, W) into the workspace's first C planes of Hp x Wp, then the zeroed slack. */
+static void pad_input(clrt *rt, cl_mem ws, cl_mem x, const conv_geom *g, int n, const grids *r)
+{
+    pad_planes(rt, ws, 0, x, 0, g->C * n, g->H, g->W, r->Hp, r->Wp, g->pad, g->pad);
+    zero(rt, ws, (size_t)g->C * r->plane, r->slack);
+}
+
+void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off,
+                        size_t b_off, cl_mem ws, const conv_geom *g, int n)
+{
+    grids r = grids_of(g, n);
+    size_t out = (size_t)g->C * r.plane + r.slack, taps = (size_t)g->KH * g->KW;
+    pad_input(rt, ws, x, g, n, &r);
+    /* zgrid (K, grid) = W (K, C*KH*KW) xp-shifts, + bias */
+    gemm_view v = {.M = g->K, .N = (int)r.plane, .Q = g->C, .KH = g->KH, .KW = g->KW,
+                   .a = params, .a_off = w_off, .amc = (int)(g->C * taps), .mh = 1, .mw = 1,
+                   .aq = (int)taps, .ay = g->KW, .ax = 1,
+                   .b = ws, .bq = (int)r.plane, .by = r.Wp, .bx = 1,
+                   .c = ws, .c_off = out, .scm = (int)r.plane, .bias = params, .bias_off = b_off};
+    gemm_tiled(rt, &v);
+    crop_planes(rt, z, 0, ws, out, g->K * n, g->OH, g->OW, r.Hp, r.Wp, 0, 0);
+}
+
+void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
+                                 cl_mem ws, const conv_geom *g, int n)
+{
+    grids r = grids_of(g, n);
+    size_t dzt = (size_t)g->C * r.plane + r.slack;
+    pad_input(rt, ws, x, g, n, &r);
+    cl_kernel k = rt->kernels[K_grid_t];
+    karg_mem(k, 0, dz);
+    karg_mem(k, 1, ws);
+    karg_int(k, 2, (int)dzt);
+    karg_int(k, 3, g->K);
+    karg_int(k, 4, n);
+    karg_int(k, 5, g->OH);
+    karg_int(k, 6, g->OW);
+    karg_int(k, 7, r.Hp);
+    karg_int(k, 8, r.Wp);
+    clrt_launch(rt, K_grid_t, r.plane, 0);
+    /* dW^T (C*KH*KW, K) = xp-shifts (row (c, ky, kx) is xp[c] from ky*Wp + kx) dzgrid^T;
+     * stored transposed into dW (K, C*KH*KW). */
+    gemm_view v = {.M = g->C * g->KH * g->KW, .N = g->K, .Q = (int)r.plane, .KH = 1, .KW = 1,
+                   .a = ws, .amc = (int)r.plane, .amy = r.Wp, .amx = 1, .mh = g->KH,
+                   .mw = g->KW, .aq = 1,
+                   .b = ws, .b_off = dzt, .bq = g->K,
+                   .c = grads, .c_off = w_off, .transpose_c = 1};
+    gemm_tiled(rt, &v);
+}
+
+void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off,
+                              cl_mem ws, const conv_geom *g, int n)
+{
+    grids r = grids_of(g, n);
+    size_t out = (size_t)g->K * r.planeq + r.slackq, taps = (size_t)g->KH * g->KW;
+    pad_planes(rt, ws, 0, dz, 0, g->K * n, g->OH, g->OW, r.Hq, r.Wq, g->KH - 1 - g->pad,
+               g->KW - 1 - g->pad);
+    zero(rt, ws, (size_t)g->K * r.planeq, r.slackq);
+    /* dxgrid (C, grid) = sum over (k, ky, kx) of W[k][c][ky][kx] dzq[k][j + (KH-1-ky)*Wq + KW-1-kx] */
+    gemm_view v = {.M = g->C, .N = (int)r.planeq, .Q = g->K, .KH = g->KH, .KW = g->KW,
+                   .a = params, .a_off = w_off, .amc = (int)taps, .mh = 1, .mw = 1,
+                   .aq = g->C * (int)taps, .ay = g->KW, .ax = 1,
+                   .b = ws, .b_off = (size_t)(g->KH - 1) * r.Wq + g->KW - 1, .bq = (int)r.planeq,
+                   .by = -r.Wq, .bx = -1,
+                   .c = ws, .c_off = out, .scm = (int)r.planeq};
+    gemm_tiled(rt, &v);
+    crop_planes(rt, dx, 0, ws, out, g->C * n, g->H, g->W, r.Hq, r.Wq, 0, 0);
+}
