@@ -348,6 +348,16 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof rt->global_mem, &rt->global_mem, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof rt->max_alloc, &rt->max_alloc, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof rt->compute_units, &rt->compute_units, NULL));
+    const char *algo = getenv("CLNET_CONV");
+    if (algo && *algo) {
+        static const char *names[] = {"auto", "tiled", "clblast"};
+        rt->conv_algo = -1;
+        for (int a = 0; a < 3; a++)
+            if (!strcmp(algo, names[a]))
+                rt->conv_algo = a;
+        if (rt->conv_algo < 0)
+            die("CLNET_CONV=%s: expected tiled, clblast or auto", algo);
+    }
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
     rt->ctx = clCreateContext(props, 1, &rt->device, NULL, NULL, &st);

@@ -97,6 +97,8 @@ enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
 {
     if (g->algo != CONV_AUTO)
         return g->algo;
+    if (rt->conv_algo != CONV_AUTO)
+        return (enum conv_algo)rt->conv_algo;
     return rt->device_type & CL_DEVICE_TYPE_CPU ? CONV_TILED : CONV_CLBLAST;
 }
 

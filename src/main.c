@@ -36,7 +36,8 @@ static void usage(FILE *out)
             "  version    print the version\n"
             "\n"
             "Device choice: --device INDEX|NAME or $CLNET_DEVICE; default the first GPU, else the\n"
-            "first device.\n");
+            "first device. Convolutions run on clnet's own GEMM on CPU devices and on CLBlast's\n"
+            "elsewhere; $CLNET_CONV=tiled|clblast chooses (clnet bench times both).\n");
 }
 
 #define ARCH_FLAG \

@@ -174,6 +174,9 @@ START_TEST(device_choice_errors)
     ck_assert_int_eq(setenv("CLNET_DEVICE", "nomatch", 1), 0);
     expect_error("train", 1, "CLNET_DEVICE 'nomatch' matches no device");
     unsetenv("CLNET_DEVICE");
+    ck_assert_int_eq(setenv("CLNET_CONV", "fast", 1), 0);
+    expect_error("train", 1, "CLNET_CONV=fast: expected tiled, clblast or auto");
+    unsetenv("CLNET_CONV");
     ck_assert_int_eq(run("devices"), 0);
     ck_assert_msg(strstr(out, "OpenCL C") && strstr(out, "\n0 "), "devices: %s", out);
 }

@@ -76,6 +76,7 @@ typedef struct clrt {
     cl_ulong global_mem;
     cl_ulong max_alloc;
     cl_uint compute_units;
+    int conv_algo;        /* $CLNET_CONV: 0 auto, 1 tiled, 2 clblast (enum conv_algo, ops.h) */
     double build_seconds; /* time spent building clnet's programs */
     cl_mem gemm_temp;     /* CLBlast GEMM scratch, grown once to the largest need (blas.c) */
     size_t gemm_temp_bytes;
