@@ -99,6 +99,24 @@ __kernel void col2im(__global const float *col, __global float *din, int n, int 
     din[i] = sum;
 }
 
+/* The conv bias gradient, db[k] = sum of row k of dz (K, cols), into g[b_off + k]: one work-item
+ * per row, 16 floats at a time (the tiled path, for CPUs). */
+__kernel void bias_grad(__global const float *dz, int cols, __global float *g, int b_off)
+{
+    int k = get_global_id(0);
+    __global const float *row = dz + (size_t)k * cols;
+    float16 acc = (float16)(0.0f);
+    int j = 0;
+    for (; j + 16 <= cols; j += 16)
+        acc += vload16(0, row + j);
+    float8 h = acc.lo + acc.hi;
+    float4 f = h.lo + h.hi;
+    float sum = f.x + f.y + f.z + f.w;
+    for (; j < cols; j++)
+        sum += row[j];
+    g[b_off + k] = sum;
+}
+
 /* Bias over x viewed as (outer, channels, inner): x[(o*channels + c)*inner + i] += b[boff + c].
  * Conv output (K, n*P): outer 1, channels K, inner n*P. Dense output (n, K): outer n, channels K,
  * inner 1. Work-item (i, o*channels + c). */

@@ -48,6 +48,14 @@
                 LOADB \
                 ROWS(G_FMA) \
             }
+/* The same for a plain k (KH = KW = 1): one loop, no tap loops around every step. */
+#define G_CHUNK1(LOADB) \
+    for (int q = qc; q < qn; q++) { \
+        long ao = (long)q * aq, bo = (long)q * bq; \
+        float16 b0, b1; \
+        LOADB \
+        ROWS(G_FMA) \
+    }
 #define G_LOADB_FULL b0 = vload16(0, bp + bo); b1 = vload16(1, bp + bo);
 #define G_LOADB_EDGE { float t[GEMM_NR]; \
         for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? bp[bo + i] : 0.0f; \
@@ -66,7 +74,7 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 __global float *C, int c_off, int scm, __global const float *bias, int bias_off,
                 int nb, int qchunk, int qs)
 {
-    int g = get_global_id(0), s = get_global_id(1);
+    int g = get_global_id(0), s = get_global_id(1), taps = KH * KW;
     int q0 = s * qs, q1 = min(Q, q0 + qs);
     A += a_off;
     B += b_off;
@@ -88,7 +96,9 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 } else {
                     ROWS(G_LOAD_EDGE)
                 }
-                if (nv == GEMM_NR) {
+                if (nv == GEMM_NR && taps == 1) {
+                    G_CHUNK1(G_LOADB_FULL)
+                } else if (nv == GEMM_NR) {
                     G_CHUNK(G_LOADB_FULL)
                 } else {
                     G_CHUNK(G_LOADB_EDGE)

@@ -144,9 +144,16 @@ void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w
         /* dW (K, rows) = dz (K, cols) col^T */
         blas_gemm(rt, 0, 1, g->K, rows, cols, 1.0f, dz, 0, cols, col, 0, cols, 0.0f, grads,
                   w_off, rows);
+        /* db (K) = dz (K, cols) ones */
+        blas_gemv(rt, 0, g->K, cols, dz, 0, cols, ones, grads, b_off);
+        return;
     }
-    /* db (K) = dz (K, cols) ones */
-    blas_gemv(rt, 0, g->K, cols, dz, 0, cols, ones, grads, b_off);
+    cl_kernel k = rt->kernels[K_bias_grad]; /* db: the row sums of dz */
+    karg_mem(k, 0, dz);
+    karg_int(k, 1, (int)cols);
+    karg_mem(k, 2, grads);
+    karg_int(k, 3, (int)b_off);
+    clrt_launch_single(rt, K_bias_grad, (size_t)g->K, 1);
 }
 
 void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off, cl_mem col,

@@ -18,6 +18,7 @@
     X(im2col_t, "conv")                                                                           \
     X(grid_t, "conv")                                                                             \
     X(bias_add, "conv")                                                                           \
+    X(bias_grad, "conv")                                                                          \
     X(gemm_tiled, "gemm")                                                                         \
     X(gemm_reduce, "gemm")                                                                        \
     X(relu_forward, "relu")                                                                       \
