@@ -16,8 +16,10 @@
  * each chunk the n-blocks and then the m-tiles: a chunk of B stays in L1 while every m-tile uses
  * it, a chunk of A in L2 while every n-block does. Bias, when given, is added to row m as the
  * tile is stored after the last chunk (no split only). Edges: rows past M read A's last row and
- * are not stored; a partial last n-block loads and stores element by element. Launched with
- * work-groups of one work-item (gemm.c). */
+ * are not stored; a partial last n-block loads and stores element by element. With period > 0,
+ * n-blocks that lie wholly in [skip_from, period) of a period of columns are skipped (conv.c's
+ * grid rows below the valid outputs of each image). Launched with work-groups of one work-item
+ * (gemm.c). */
 #define GEMM_MR 8
 #define GEMM_NR 32
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -72,7 +74,7 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 int aq, int ay, int ax,
                 __global const float *B, int b_off, int bq, int by, int bx,
                 __global float *C, int c_off, int scm, __global const float *bias, int bias_off,
-                int nb, int qchunk, int qs)
+                int nb, int qchunk, int qs, int period, int skip_from)
 {
     int g = get_global_id(0), s = get_global_id(1), taps = KH * KW;
     int q0 = s * qs, q1 = min(Q, q0 + qs);
@@ -85,6 +87,9 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
             int n0 = (g * nb + j) * GEMM_NR, nv = min(GEMM_NR, N - n0);
             if (nv <= 0)
                 break;
+            int at = period ? n0 % period : 0;
+            if (period && at >= skip_from && at + GEMM_NR <= period)
+                continue; /* columns that are never read (below the valid rows of a grid) */
             __global const float *bp = B + n0;
             for (int m0 = 0; m0 < M; m0 += GEMM_MR) {
                 __global float *cp = C + (size_t)m0 * scm + n0;

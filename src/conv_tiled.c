@@ -77,7 +77,8 @@ void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_of
                    .a = params, .a_off = w_off, .amc = (int)(g->C * taps), .mh = 1, .mw = 1,
                    .aq = (int)taps, .ay = g->KW, .ax = 1,
                    .b = ws, .bq = (int)r.plane, .by = r.Wp, .bx = 1,
-                   .c = ws, .c_off = out, .scm = (int)r.plane, .bias = params, .bias_off = b_off};
+                   .c = ws, .c_off = out, .scm = (int)r.plane, .bias = params, .bias_off = b_off,
+                   .period = r.Hp * r.Wp, .skip_from = g->OH * r.Wp};
     gemm_tiled(rt, &v);
     crop_planes(rt, z, 0, ws, out, g->K * n, g->OH, g->OW, r.Hp, r.Wp, 0, 0);
 }
@@ -123,7 +124,8 @@ void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, siz
                    .aq = g->C * (int)taps, .ay = g->KW, .ax = 1,
                    .b = ws, .b_off = (size_t)(g->KH - 1) * r.Wq + g->KW - 1, .bq = (int)r.planeq,
                    .by = -r.Wq, .bx = -1,
-                   .c = ws, .c_off = out, .scm = (int)r.planeq};
+                   .c = ws, .c_off = out, .scm = (int)r.planeq,
+                   .period = r.Hq * r.Wq, .skip_from = g->H * r.Wq};
     gemm_tiled(rt, &v);
     crop_planes(rt, dx, 0, ws, out, g->C * n, g->H, g->W, r.Hq, r.Wq, 0, 0);
 }

@@ -96,6 +96,8 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     karg_int(k, a++, nb);
     karg_int(k, a++, qc);
     karg_int(k, a++, qs);
+    karg_int(k, a++, via ? 0 : v->period);
+    karg_int(k, a++, v->skip_from);
     clrt_launch_single(rt, K_gemm_tiled, (size_t)(blocks + nb - 1) / nb, (size_t)s);
     if (via)
         reduce(rt, out, s, v);

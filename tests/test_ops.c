@@ -103,6 +103,7 @@ START_TEST(conv_forward_matches_reference)
     check_conv(3, 5, 7, 4, 3, 20);
     check_conv(2, 1, 1, 3, 2, 30);
     check_conv(5, 9, 6, 8, 4, 40);
+    check_conv(4, 14, 14, 5, 2, 45); /* tiled: whole column blocks below each image skipped */
     check_conv_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, 50); /* 5x5 same */
     check_conv_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 3, 60); /* stride 2 */
     check_conv_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, 70);  /* valid */
@@ -162,6 +163,7 @@ START_TEST(conv_backward_matches_reference)
         check_conv_backward(1, 5, 7, 4, 1, a);
         check_conv_backward(3, 6, 5, 2, 3, a);
         check_conv_backward(2, 20, 19, 9, 10, a); /* tiled: the weight GEMM's k is split */
+        check_conv_backward(2, 14, 14, 3, 2, a);  /* tiled: skipped column blocks */
     }
 }
 END_TEST

@@ -23,6 +23,7 @@ typedef struct {
     int scm, transpose_c;
     cl_mem bias;
     size_t bias_off;
+    int period, skip_from; /* optional: columns n % period >= skip_from are never read */
 } gemm_view;
 
 /* A(m, k) = a[a_off + m*sam + k*sak], B(k, n) = b[b_off + k*sbk + n], C row stride scm. */
