@@ -4,6 +4,7 @@
 # make test       deps, build, run the Check suites and the CLI tests
 # make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
 # make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
+# make tune       deps, build, clnet tune (CLBlast's GEMM tuned for the device, kept per device)
 # make asan       the whole test suite built with AddressSanitizer and UBSan
 # make fuzz       libFuzzer on the IDX reader, the checkpoint decoder and the --arch parser
 #                 (clang; FUZZ_SECONDS each)
@@ -25,7 +26,7 @@ TEST_OBJ = $(TEST_SRC:tests/%.c=$(B)/tests/%.o)
 KERNELS  = $(wildcard kernels/*.cl)
 HEADERS  = $(wildcard include/clnet/*.h) $(wildcard tests/*.h)
 
-.PHONY: all deps test check demo bench asan fuzz clean
+.PHONY: all deps test check demo bench tune asan fuzz clean
 all: $(B)/clnet
 
 deps:
@@ -79,6 +80,11 @@ bench: deps
 	@$(MAKE) --no-print-directory $(B)/clnet
 	@mkdir -p results
 	$(B)/clnet bench --json results/bench.json
+
+# Tunes CLBlast's GEMM for the default device and keeps the parameters (clnet tune --help).
+tune: deps
+	@$(MAKE) --no-print-directory $(B)/clnet
+	$(B)/clnet tune
 
 # PoCL and the ICD loader keep allocations alive until exit, so leak checking is off; every
 # other ASan/UBSan report fails the run.

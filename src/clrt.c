@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clnet/tune.h"
 #include "clnet/util.h"
 
 #define CL_PLATFORM_NOT_FOUND_KHR_ (-1001)
@@ -364,6 +365,7 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
     CL_CHECK(st);
     rt->queue = clCreateCommandQueue(rt->ctx, rt->device, CL_QUEUE_PROFILING_ENABLE, &st);
     CL_CHECK(st);
+    tune_apply(rt);
     build_all(rt, kernel_dir);
 }
 

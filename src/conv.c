@@ -1,5 +1,9 @@
-/* conv.c: convolution as im2col + one GEMM over the whole batch (layout in ops.h): clnet's own
- * register-blocked GEMM (gemm.c, for CPUs) or CLBlast's (for GPUs), per layer (g->algo). */
+/* conv.c: convolution as one GEMM over the whole batch (layout in ops.h): clnet's own
+ * register-blocked GEMM (gemm.c, for CPUs; stride 1 straight from the padded input, in
+ * conv_tiled.c, larger strides on an im2col matrix) or im2col + CLBlast's GEMM (for GPUs),
+ * per layer (g->algo). */
+#include <stdio.h>
+
 #include "clnet/blas.h"
 #include "clnet/gemm.h"
 #include "clnet/ops.h"
@@ -100,6 +104,20 @@ enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
     if (rt->conv_algo != CONV_AUTO)
         return (enum conv_algo)rt->conv_algo;
     return rt->device_type & CL_DEVICE_TYPE_CPU ? CONV_TILED : CONV_CLBLAST;
+}
+
+const char *conv_describe(const clrt *rt, char *buf, size_t len)
+{
+    conv_geom g = conv_make(1, 1, 1, 1, 1, 1, 0, 1);
+    if (conv_algo_of(rt, &g) == CONV_TILED)
+        snprintf(buf, len, "clnet's tiled GEMM%s", rt->conv_algo == CONV_TILED
+                 ? " (CLNET_CONV=tiled)" : " (a CPU device; CLNET_CONV=clblast for CLBlast's)");
+    else
+        snprintf(buf, len, "im2col + CLBlast's GEMM%s, parameters %s%s",
+                 rt->conv_algo == CONV_CLBLAST ? " (CLNET_CONV=clblast)" : "",
+                 rt->tuned[0] ? "of clnet tune: " : "CLBlast's own (clnet tune may find faster)",
+                 rt->tuned);
+    return buf;
 }
 
 static int tiled(const clrt *rt, const conv_geom *g)

@@ -12,6 +12,7 @@
 #include "clnet/net.h"
 #include "clnet/study.h"
 #include "clnet/train.h"
+#include "clnet/tune.h"
 #include "clnet/util.h"
 
 #define CLNET_VERSION "0.1.0"
@@ -31,6 +32,7 @@ static void usage(FILE *out)
             "  bench      time every kernel of a training step against the device's limits\n"
             "             (clnet bench --help)\n"
             "  eval       test cost and accuracy of a checkpoint (clnet eval --help)\n"
+            "  tune       tune CLBlast's GEMM for the device and keep the result (clnet tune --help)\n"
             "  devices    list every OpenCL platform and device\n"
             "  help       show this text\n"
             "  version    print the version\n"
@@ -374,6 +376,59 @@ static int cmd_bench(int argc, char **argv)
     return bench_run(&o);
 }
 
+static void tune_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clnet tune [FLAGS]\n"
+            "\n"
+            "Runs CLBlast's GEMM tuner (clblast_tuner_xgemm, from Debian's clblast-utils) on the\n"
+            "device and stores its best parameters in $CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet,\n"
+            "else ~/.cache/clnet), one file per device and driver. Every later clnet run on that\n"
+            "device applies them to CLBlast's GEMM, which GPUs use for the convolutions (CPUs use\n"
+            "clnet's own GEMM unless CLNET_CONV=clblast). Minutes on a GPU; on a CPU the tuner's\n"
+            "first stage alone tries 578 kernels (about 6 min at --size 256 on 2 cores).\n"
+            "\n"
+            "flags (default in brackets):\n"
+            "  --size N          the tuner's matrices, N x N x N [512]\n"
+            "  --fraction F      share of the random search stages the tuner tries [its own]\n"
+            "  --device D        as for clnet train\n"
+            "  --path            print the file for the device and exit\n"
+            "  --help            show this text\n");
+}
+
+static int cmd_tune(int argc, char **argv)
+{
+    tune_opts o = {NULL, 512, 0};
+    int path_only = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            tune_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--size")) {
+            o.size = (int)parse_long(a, need_value(argc, argv, &i), 16, 8192);
+        } else if (!strcmp(a, "--fraction")) {
+            o.fraction = parse_positive(a, need_value(argc, argv, &i), 1);
+        } else if (!strcmp(a, "--device")) {
+            o.device = need_value(argc, argv, &i);
+        } else if (!strcmp(a, "--path")) {
+            path_only = 1;
+        } else {
+            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet tune --help)", a);
+        }
+    }
+    if (!path_only)
+        return tune_run(&o);
+    clrt rt;
+    char path[4352];
+    clrt_open(&rt, o.device, NULL);
+    if (tune_file(&rt, path, sizeof path))
+        die("no folder for tuned parameters: set CLNET_CACHE_DIR (or HOME)");
+    printf("%s\n", path);
+    clrt_close(&rt);
+    return 0;
+}
+
 static void eval_usage(FILE *out)
 {
     fprintf(out,
@@ -624,6 +679,8 @@ int main(int argc, char **argv)
         return cmd_study(argc, argv);
     if (!strcmp(cmd, "eval"))
         return cmd_eval(argc, argv);
+    if (!strcmp(cmd, "tune"))
+        return cmd_tune(argc, argv);
     if (!strcmp(cmd, "devices")) {
         if (argc > 2)
             die_status(EXIT_USAGE, "devices takes no flags");

@@ -167,6 +167,90 @@ START_TEST(batch_beyond_device_memory)
 }
 END_TEST
 
+/* A stand-in for clblast_tuner_xgemm in the test folder: writes two result files (the second
+ * slower) or, with how = "fail" / "none", exits 3 / writes nothing. */
+static void fake_tuner(const char *how)
+{
+    char path[4096], text[2048];
+    const char *p = "GEMMK=0 KREG=1 KWG=16 KWI=2 MDIMA=8 MDIMC=8 MWG=32 NDIMB=8 NDIMC=8 NWG=32 "
+                    "PRECISION=32 SA=0 SB=0 STRM=0 STRN=0 VWM=2 VWN=2";
+    if (!strcmp(how, "fail"))
+        snprintf(text, sizeof text, "#!/bin/sh\nexit 3\n");
+    else if (!strcmp(how, "none"))
+        snprintf(text, sizeof text, "#!/bin/sh\necho tuning $*\n");
+    else
+        snprintf(text, sizeof text,
+                 "#!/bin/sh\necho tuning $*\n"
+                 "printf '{\\n  \"best_time\": \"2.50\",\\n  \"best_parameters\": \"%s\"\\n}\\n'"
+                 " > clblast_xgemm_1_32.json\n"
+                 "printf '{ \"best_time\": \"9.00\", \"best_parameters\": \"%s\" }' | sed s/KWG=16/KWG=32/"
+                 " > clblast_xgemm_2_32.json\n", p, p);
+    snprintf(path, sizeof path, "%s/clblast_tuner_xgemm", dir);
+    write_file(path, text, strlen(text), 0);
+    ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+/* A failed tune keeps its work folder for the log it names; the test removes it. */
+static void remove_tune_work(void)
+{
+    const char *at = strstr(err, "its output: ");
+    if (!at)
+        return;
+    char work[4096];
+    snprintf(work, sizeof work, "%.*s", (int)strcspn(at + 12, "\n"), at + 12);
+    char *slash = strrchr(work, '/');
+    if (slash && strstr(work, "/clnet-tune-")) {
+        *slash = '\0';
+        remove_dir(work);
+    }
+}
+
+START_TEST(tune_stores_applies_and_checks_parameters)
+{
+    char args[8192], path[4096], text[4096], *old_path = xstrdup(getenv("PATH"));
+    char *old_cache = xstrdup(getenv("CLNET_CACHE_DIR") ? getenv("CLNET_CACHE_DIR") : "");
+    snprintf(text, sizeof text, "%s:%s", dir, old_path);
+    setenv("PATH", text, 1);
+    setenv("CLNET_CACHE_DIR", dir, 1);
+    write_data_folder(dir, 200, 100, 28, 28, 1);
+    fake_tuner("ok");
+    ck_assert_msg(run("tune --size 64") == 0, "%s %s", out, err);
+    ck_assert_msg(strstr(out, "2.500 ms, 0.2 GFLOP/s") && strstr(out, "KWG=16"), "%s", out);
+    ck_assert_int_eq(run("tune --path"), 0);
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(out, "\n"), out);
+    ck_assert_msg(strncmp(path, dir, strlen(dir)) == 0, "%s", path);
+    slurp(path, text, sizeof text);
+    ck_assert_msg(text[0] == '#' && strstr(text, "KWG=16 KWI=2"), "%s", text);
+    setenv("CLNET_CONV", "clblast", 1); /* the parameters apply to CLBlast's GEMM */
+    snprintf(args, sizeof args, "train --data %s --steps 2 --batch 8 --no-output", dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "parameters of clnet tune: ") && strstr(out, "test cost"), "%s", out);
+    unsetenv("CLNET_CONV");
+    const char *bad[][2] = {{"KWG=16 oops\n", "'oops' is not NAME=VALUE"},
+                            {"GEMMK=0\n", "KREG is missing"},
+                            {"KWG=1e3\n", "'KWG=1e3': the value is not a whole number"}};
+    for (int i = 0; i < 3; i++) {
+        write_file(path, bad[i][0], strlen(bad[i][0]), 0);
+        expect_error(args, 1, bad[i][1]);
+        ck_assert_msg(strstr(err, path) && strstr(err, "run clnet tune again"), "%s", err);
+    }
+    unlink(path);
+    fake_tuner("fail");
+    expect_error("tune", 1, "failed (status 3)");
+    remove_tune_work();
+    fake_tuner("none");
+    expect_error("tune", 1, "wrote no usable result");
+    remove_tune_work();
+    setenv("PATH", "/nonexistent", 1);
+    expect_error("tune", 1, "install Debian's clblast-utils");
+    expect_error("tune --size 8", 2, "--size 8");
+    remove_tune_work();
+    setenv("PATH", old_path, 1);
+    setenv("CLNET_CACHE_DIR", old_cache, 1);
+    free(old_path), free(old_cache);
+}
+END_TEST
+
 START_TEST(device_choice_errors)
 {
     expect_error("train --device 99", 1, "--device 99: no such device");
@@ -544,6 +628,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, json_checker_is_strict);
     tcase_add_test(tc, bench_json_csv_and_table_agree);
     tcase_add_test(tc, bench_reports_a_broken_kernel_as_failed);
+    tcase_add_test(tc, tune_stores_applies_and_checks_parameters);
     suite_add_tcase(s, tc);
     return s;
 }

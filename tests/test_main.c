@@ -1,10 +1,17 @@
 /* test_main.c: runs every suite in one process (CK_FORK=no), sharing one OpenCL context. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 
+#include "idxfile.h"
 #include "ref.h"
 
 int main(void)
 {
+    /* no parameters of a real `clnet tune` on this machine reach the tests */
+    char cache[] = "/tmp/clnet-test-cache-XXXXXX";
+    if (!mkdtemp(cache))
+        return EXIT_FAILURE;
+    setenv("CLNET_CACHE_DIR", cache, 1);
     SRunner *sr = srunner_create(suite_ops());
     srunner_add_suite(sr, suite_hist());
     srunner_add_suite(sr, suite_grad());
@@ -16,5 +23,6 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    remove_dir(cache);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

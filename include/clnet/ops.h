@@ -34,6 +34,8 @@ size_t conv_scratch_floats(const conv_geom *g, int n);
 /* The algorithm g runs with on rt's device (resolves CONV_AUTO), and its name. */
 enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g);
 const char *conv_algo_name(enum conv_algo a);
+/* One line for the train header: what runs the convolutions on rt's device. */
+const char *conv_describe(const clrt *rt, char *buf, size_t len);
 void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
                   cl_mem col, const conv_geom *g, int n);
 /* dz: gradient w.r.t. z (K, n, OH, OW). Writes dW and db into grads; dx may be NULL (first

@@ -1,0 +1,335 @@
+/* tune.c: `clnet tune` runs CLBlast's GEMM tuner (clblast_tuner_xgemm, Debian's clblast-utils) on
+ * the device and keeps its best Xgemm parameters in a file per device; clrt_open applies them at
+ * every later start with CLBlastOverrideParameters. They matter where convolutions and the fully
+ * connected layer run on CLBlast's GEMM: GPUs by default (CPUs use clnet's own GEMM, conv.c). */
+#define _POSIX_C_SOURCE 200809L
+#include "clnet/tune.h"
+
+#include <clblast_c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clnet/util.h"
+
+#define TUNER "clblast_tuner_xgemm"
+
+/* CLBlast's Xgemm parameters (doc/tuning.md), in the order they are passed. */
+static const char *const XGEMM[] = {"GEMMK", "KREG", "KWG",  "KWI",  "MDIMA", "MDIMC",
+                                    "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
+                                    "STRM",  "STRN", "VWM",  "VWN"};
+enum { NPARAM = sizeof XGEMM / sizeof *XGEMM };
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (h ^ '\n') * 0x100000001b3ULL;
+}
+
+static void device_info(cl_device_id d, cl_device_info what, char *buf, size_t len)
+{
+    if (clGetDeviceInfo(d, what, len, buf, NULL) != CL_SUCCESS)
+        snprintf(buf, len, "?");
+    buf[len - 1] = '\0';
+}
+
+int tune_file(const clrt *rt, char *path, size_t len)
+{
+    const char *dir = getenv("CLNET_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
+               *home = getenv("HOME");
+    char base[4096];
+    if (dir && *dir)
+        snprintf(base, sizeof base, "%s", dir);
+    else if (xdg && *xdg)
+        snprintf(base, sizeof base, "%s/clnet", xdg);
+    else if (home && *home)
+        snprintf(base, sizeof base, "%s/.cache/clnet", home);
+    else
+        return -1;
+    char driver[256], version[256];
+    device_info(rt->device, CL_DRIVER_VERSION, driver, sizeof driver);
+    device_info(rt->device, CL_DEVICE_VERSION, version, sizeof version);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv1a(fnv1a(fnv1a(fnv1a(h, rt->platform_name), rt->device_name), driver), version);
+    int n = snprintf(path, len, "%s/clblast-xgemm-%016llx.txt", base, (unsigned long long)h);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* Reads "NAME=VALUE" words (lines from '#' on are comments) into values, ordered as XGEMM;
+ * every parameter exactly once, other names (the tuner's PRECISION) ignored. */
+static int parse_params(const char *text, size_t values[NPARAM], char *err, size_t errlen)
+{
+    int seen[NPARAM] = {0};
+    const char *p = text;
+    while (*p) {
+        if (*p == '#') {
+            p += strcspn(p, "\n");
+            continue;
+        }
+        if (strchr(" \t\r\n", *p)) {
+            p++;
+            continue;
+        }
+        size_t wlen = strcspn(p, " \t\r\n"), nlen = strcspn(p, "=");
+        if (nlen >= wlen)
+            return errorf(err, errlen, "'%.*s' is not NAME=VALUE", (int)(wlen > 40 ? 40 : wlen), p);
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(p + nlen + 1, &end, 10);
+        if (end != p + wlen || end == p + nlen + 1 || errno || v > 4096)
+            return errorf(err, errlen, "'%.*s': the value is not a whole number 0..4096",
+                          (int)(wlen > 40 ? 40 : wlen), p);
+        for (int i = 0; i < NPARAM; i++)
+            if (strlen(XGEMM[i]) == nlen && !strncmp(p, XGEMM[i], nlen)) {
+                if (seen[i]++)
+                    return errorf(err, errlen, "%s is given twice", XGEMM[i]);
+                values[i] = v;
+            }
+        p += wlen;
+    }
+    for (int i = 0; i < NPARAM; i++)
+        if (!seen[i])
+            return errorf(err, errlen, "%s is missing", XGEMM[i]);
+    return 0;
+}
+
+/* The whole of a small text file, or NULL with errno set. */
+static char *read_small(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = xmalloc(cap + 1);
+    for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            if (!buf)
+                die("out of memory reading %s", path);
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+void tune_apply(clrt *rt)
+{
+    char path[4352], err[160];
+    rt->tuned[0] = '\0';
+    if (tune_file(rt, path, sizeof path))
+        return;
+    char *text = read_small(path);
+    if (!text) {
+        if (errno != ENOENT)
+            die("%s: %s (the parameters of clnet tune; delete the file or run clnet tune again)",
+                path, strerror(errno));
+        return;
+    }
+    size_t values[NPARAM];
+    if (parse_params(text, values, err, sizeof err))
+        die("%s: %s (the parameters of clnet tune; delete the file or run clnet tune again)",
+            path, err);
+    free(text);
+    CLB_CHECK(CLBlastOverrideParameters(rt->device, "Xgemm", CLBlastPrecisionSingle, NPARAM,
+                                        (const char **)XGEMM, values));
+    snprintf(rt->tuned, sizeof rt->tuned, "%s", path);
+}
+
+/* ---- clnet tune ---- */
+
+/* The indices clblast_tuner_xgemm takes: -platform P -device D. */
+static void device_indices(const clrt *rt, int *platform, int *device)
+{
+    cl_uint np = 0;
+    CL_CHECK(clGetPlatformIDs(0, NULL, &np));
+    cl_platform_id *ps = xcalloc(np, sizeof *ps);
+    CL_CHECK(clGetPlatformIDs(np, ps, NULL));
+    *platform = *device = -1;
+    for (cl_uint p = 0; p < np && *platform < 0; p++) {
+        if (ps[p] != rt->platform)
+            continue;
+        cl_uint nd = 0;
+        CL_CHECK(clGetDeviceIDs(ps[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd));
+        cl_device_id *ds = xcalloc(nd, sizeof *ds);
+        CL_CHECK(clGetDeviceIDs(ps[p], CL_DEVICE_TYPE_ALL, nd, ds, NULL));
+        for (cl_uint d = 0; d < nd; d++)
+            if (ds[d] == rt->device)
+                *platform = (int)p, *device = (int)d;
+        free(ds);
+    }
+    free(ps);
+    if (*platform < 0)
+        die("internal error: the chosen device is not in the platform's device list");
+}
+
+/* Runs the tuner in dir with its output in dir/tuner.log; returns its exit status. */
+static int run_tuner(const char *dir, char *const argv[])
+{
+    char log[4200];
+    snprintf(log, sizeof log, "%s/tuner.log", dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("tune: cannot start %s: %s", TUNER, strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || chdir(dir) || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            die("tune: waiting for %s: %s", TUNER, strerror(errno));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* The value of "key": "..." in a tuner result file, copied into out. */
+static int json_string_field(const char *json, const char *key, char *out, size_t len)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    const char *p = strstr(json, pat);
+    if (!p)
+        return -1;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\"\n");
+    if (p[n] != '"' || n >= len)
+        return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* The best result among dir/clblast_xgemm_*_32.json (one per tuning stage): parameters text
+ * and time in ms. */
+static int best_result(const char *dir, char *params, size_t len, double *ms, char *err,
+                       size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errorf(err, errlen, "%s: %s", dir, strerror(errno));
+    int found = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "clblast_xgemm_", 14) || n < 8 || strcmp(e->d_name + n - 8, "_32.json"))
+            continue;
+        char path[4400], text_params[1024], text_ms[64];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *json = read_small(path);
+        size_t values[NPARAM];
+        char why[160];
+        if (!json || json_string_field(json, "best_parameters", text_params, sizeof text_params) ||
+            json_string_field(json, "best_time", text_ms, sizeof text_ms) ||
+            parse_params(text_params, values, why, sizeof why)) {
+            free(json);
+            continue;
+        }
+        free(json);
+        double t = strtod(text_ms, NULL);
+        if (t > 0 && (!found || t < *ms)) {
+            *ms = t;
+            snprintf(params, len, "%s", text_params);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found ? 0 : errorf(err, errlen, "%s wrote no usable result", TUNER);
+}
+
+static int mkdir_parents(const char *path)
+{
+    char buf[4352];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return 0;
+}
+
+/* Removes the tuner's work folder (its result files and log) once the result is stored. */
+static void remove_work(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char path[4400];
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+int tune_run(const tune_opts *o)
+{
+    clrt rt;
+    clrt_open(&rt, o->device, NULL);
+    char path[4352], dir[] = "/tmp/clnet-tune-XXXXXX", err[256];
+    if (tune_file(&rt, path, sizeof path))
+        die("tune: no folder for the results: set CLNET_CACHE_DIR (or HOME)");
+    if (!mkdtemp(dir))
+        die("tune: cannot make a work folder in /tmp: %s", strerror(errno));
+    int platform, device;
+    device_indices(&rt, &platform, &device);
+    char sp[16], sd[16], sm[16], sf[32];
+    snprintf(sp, sizeof sp, "%d", platform);
+    snprintf(sd, sizeof sd, "%d", device);
+    snprintf(sm, sizeof sm, "%d", o->size);
+    snprintf(sf, sizeof sf, "%g", o->fraction);
+    char *argv[] = {TUNER, "-precision", "32", "-platform", sp, "-device", sd, "-m", sm, "-n", sm,
+                    "-k", sm, o->fraction > 0 ? "-fraction" : NULL, sf, NULL};
+    printf("tune: %s on %s, m = n = k = %d (its output: %s/tuner.log)\n", TUNER,
+           rt.device_name, o->size, dir);
+    double t0 = now_seconds();
+    int status = run_tuner(dir, argv);
+    if (status == 127) {
+        remove_work(dir);
+        die("tune: %s did not start: install Debian's clblast-utils (make deps installs it)",
+            TUNER);
+    }
+    if (status)
+        die("tune: %s failed (status %d); its output: %s/tuner.log", TUNER, status, dir);
+    char params[1024];
+    double ms = 0;
+    if (best_result(dir, params, sizeof params, &ms, err, sizeof err))
+        die("tune: %s; its output: %s/tuner.log", err, dir);
+    double gflops = 2.0 * o->size * o->size * o->size / (ms * 1e6);
+    char text[2048];
+    int n = snprintf(text, sizeof text,
+                     "# clnet tune: CLBlast Xgemm parameters for %s / %s, m = n = k = %d: "
+                     "%.3f ms, %.1f GFLOP/s\n%s\n",
+                     rt.platform_name, rt.device_name, o->size, ms, gflops, params);
+    if (mkdir_parents(path) || write_file_atomic(path, text, (size_t)n, 1))
+        die("tune: cannot write %s: %s", path, strerror(errno));
+    remove_work(dir);
+    printf("best: %.3f ms, %.1f GFLOP/s (%.0f s of tuning)\nparameters: %s\nstored in %s;"
+           " clnet applies them at every start on this device\n",
+           ms, gflops, now_seconds() - t0, params, path);
+    clrt_close(&rt);
+    return 0;
+}
