@@ -1,13 +1,11 @@
 /* pool.cl: max pooling over (planes, H, W) with planes = C*n; windows size x size, step stride,
  * no padding (output OH = (H - size) / stride + 1). The forward pass keeps the flat input index
  * of each window's maximum; the backward pass gathers through it. */
-/* One work-item per output row (plane, oy): a CPU runs each as a sequential loop. */
-__kernel void maxpool_forward(__global const float *in, __global float *out, __global int *arg,
-                              int H, int W, int size, int stride, int OH, int OW)
+/* Maxima of OW windows from in[base] on (window 0's top-left element), and where each is
+ * (the first maximum; a NaN wins). */
+void max_row(__global const float *in, __global float *out, __global int *arg, int base, int W,
+             int size, int stride, int OW)
 {
-    int r = get_global_id(0);
-    int oy = r % OH, plane = r / OH;
-    int base = plane * H * W + oy * stride * W;
     for (int ox = 0; ox < OW; ox++) {
         int best = base + ox * stride;
         float m = in[best];
@@ -20,9 +18,18 @@ __kernel void maxpool_forward(__global const float *in, __global float *out, __g
                     best = i;
                 }
             }
-        out[r * OW + ox] = m;
-        arg[r * OW + ox] = best;
+        out[ox] = m;
+        arg[ox] = best;
     }
+}
+
+/* One work-item per output row (plane, oy): a CPU runs each as a sequential loop. */
+__kernel void maxpool_forward(__global const float *in, __global float *out, __global int *arg,
+                              int H, int W, int size, int stride, int OH, int OW)
+{
+    int r = get_global_id(0);
+    int oy = r % OH, plane = r / OH;
+    max_row(in, out + r * OW, arg + r * OW, plane * H * W + oy * stride * W, W, size, stride, OW);
 }
 
 /* The windows (along one axis) that contain input position y: o0 .. o1 (empty when o0 > o1). */
@@ -50,6 +57,58 @@ __kernel void maxpool_backward(__global const float *dout, __global const int *a
             if (at >= 0 && at < W)
                 din[base + at] += dout[o];
         }
+}
+
+/* 2x2/2 windows tiling the input exactly (H = 2*OH, W = 2*OW), what nearly every network uses:
+ * the same results four windows at a time, with vector selects where the kernels above branch
+ * on every element (which element wins is random, so those branches mispredict half the time).
+ * One work-item per output row. */
+#define POOL2_TAKE(v, iv) { int4 t_ = isgreater(v, m) | (isnan(v) & ~isnan(m)); \
+                            m = select(m, v, t_); best = select(best, iv, t_); }
+
+__kernel void maxpool2_forward(__global const float *in, __global float *out, __global int *arg,
+                               int H, int W, int OH, int OW)
+{
+    int r = get_global_id(0), oy = r % OH, plane = r / OH;
+    int base = (plane * H + 2 * oy) * W, ox = 0;
+    for (; ox + 4 <= OW; ox += 4) {
+        float8 r0 = vload8(0, in + base + 2 * ox), r1 = vload8(0, in + base + W + 2 * ox);
+        int4 i = base + 2 * ox + (int4)(0, 2, 4, 6), best = i;
+        float4 m = r0.even;
+        POOL2_TAKE(r0.odd, i + 1)
+        POOL2_TAKE(r1.even, i + W)
+        POOL2_TAKE(r1.odd, i + W + 1)
+        vstore4(m, 0, out + r * OW + ox);
+        vstore4(best, 0, arg + r * OW + ox);
+    }
+    max_row(in, out + r * OW + ox, arg + r * OW + ox, base + 2 * ox, W, 2, 2, OW - ox);
+}
+
+/* The adjoint: each input element is in exactly one window, so din is that window's dout where
+ * the element was its maximum and 0 elsewhere; one work-item writes the two input rows of one
+ * output row. */
+__kernel void maxpool2_backward(__global const float *dout, __global const int *arg,
+                                __global float *din, int H, int W, int OH, int OW)
+{
+    int r = get_global_id(0), oy = r % OH, plane = r / OH;
+    int base = (plane * H + 2 * oy) * W, ox = 0;
+    for (; ox + 4 <= OW; ox += 4) {
+        int4 a = vload4(0, arg + r * OW + ox), i = base + 2 * ox + (int4)(0, 2, 4, 6);
+        float4 g = vload4(0, dout + r * OW + ox), z = (float4)(0.0f);
+        float4 e0 = select(z, g, a == i), o0 = select(z, g, a == i + 1);
+        float4 e1 = select(z, g, a == i + W), o1 = select(z, g, a == i + W + 1);
+        vstore8((float8)(e0.x, o0.x, e0.y, o0.y, e0.z, o0.z, e0.w, o0.w), 0, din + base + 2 * ox);
+        vstore8((float8)(e1.x, o1.x, e1.y, o1.y, e1.z, o1.z, e1.w, o1.w), 0,
+                din + base + W + 2 * ox);
+    }
+    for (; ox < OW; ox++) {
+        int a = arg[r * OW + ox], i = base + 2 * ox;
+        float g = dout[r * OW + ox];
+        din[i] = a == i ? g : 0.0f;
+        din[i + 1] = a == i + 1 ? g : 0.0f;
+        din[i + W] = a == i + W ? g : 0.0f;
+        din[i + W + 1] = a == i + W + 1 ? g : 0.0f;
+    }
 }
 
 /* Average pooling: out = mean of the size x size window. */

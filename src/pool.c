@@ -20,8 +20,32 @@ static void pool_args(cl_kernel k, const pool_geom *g)
     karg_int(k, 8, g->OW);
 }
 
+/* 2x2/2 windows that tile the input exactly: the vector kernels. */
+static int pool2(const pool_geom *g)
+{
+    return g->size == 2 && g->stride == 2 && g->H == 2 * g->OH && g->W == 2 * g->OW;
+}
+
+static void pool2_launch(clrt *rt, enum kernel_id id, cl_mem a, cl_mem b, cl_mem c,
+                         const pool_geom *g, int n)
+{
+    cl_kernel k = rt->kernels[id];
+    karg_mem(k, 0, a);
+    karg_mem(k, 1, b);
+    karg_mem(k, 2, c);
+    karg_int(k, 3, g->H);
+    karg_int(k, 4, g->W);
+    karg_int(k, 5, g->OH);
+    karg_int(k, 6, g->OW);
+    clrt_launch(rt, id, (size_t)g->C * n * g->OH, 0);
+}
+
 void pool_forward(clrt *rt, cl_mem out, cl_mem arg, cl_mem in, const pool_geom *g, int n)
 {
+    if (pool2(g)) {
+        pool2_launch(rt, K_maxpool2_forward, in, out, arg, g, n);
+        return;
+    }
     cl_kernel k = rt->kernels[K_maxpool_forward];
     karg_mem(k, 0, in);
     karg_mem(k, 1, out);
@@ -32,6 +56,10 @@ void pool_forward(clrt *rt, cl_mem out, cl_mem arg, cl_mem in, const pool_geom *
 
 void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geom *g, int n)
 {
+    if (pool2(g)) {
+        pool2_launch(rt, K_maxpool2_backward, dout, arg, din, g, n);
+        return;
+    }
     cl_kernel k = rt->kernels[K_maxpool_backward];
     karg_mem(k, 0, dout);
     karg_mem(k, 1, arg);

@@ -218,8 +218,44 @@ START_TEST(maxpool_forward_matches_reference)
     check_pool(3, 6, 8, 1);
     check_pool(2, 7, 5, 3); /* odd sizes: the last row and column belong to no window */
     check_pool(1, 2, 2, 2);
+    check_pool(2, 4, 14, 3); /* 2x2/2 vector kernel: 4 windows at a time and a tail of 3 */
     check_pool_geom(pool_make(2, 9, 8, 3, 2), 2); /* overlapping windows */
     check_pool_geom(pool_make(2, 9, 8, 2, 3), 2); /* gaps between windows */
+}
+END_TEST
+
+/* Ties go to the first element of a window, a NaN wins (the first one), forward and backward,
+ * in the 2x2/2 vector kernels' vector part (windows 0-3) and their scalar tail (4-5). */
+START_TEST(maxpool_ties_and_nans)
+{
+    const float N = NAN;
+    float in[24] = {1, 1, 0, N, N, 2, -1, -2, 2, 3, 0, 0,
+                    1, 1, 5, 7, N, 9, -0.5f, -3, 3, 1, 0, 8};
+    const int want_arg[6] = {0, 3, 4, 18, 9, 23};
+    const float want_out[6] = {1, N, N, -0.5f, 3, 8}, dout[6] = {1, 2, 3, 4, 5, 6};
+    pool_geom g = pool_make(1, 2, 12, 2, 2);
+    cl_mem din = dev_from(in, 24), dout_ = dev_zeros(6), darg = dev_zeros(6), dd = dev_from(dout, 6),
+           dgrad = dev_from(in, 24); /* NaN-filled where the kernel must write zeros */
+    pool_forward(test_rt(), dout_, darg, din, &g, 1);
+    pool_backward(test_rt(), dgrad, dd, darg, &g, 1);
+    float out[6], grad[24];
+    int arg[6];
+    dev_read(dout_, out, 6);
+    dev_read(dgrad, grad, 24);
+    clrt_download(test_rt(), darg, 0, sizeof arg, arg);
+    for (int k = 0; k < 6; k++) {
+        ck_assert_msg(arg[k] == want_arg[k], "window %d: argmax %d, expected %d", k, arg[k], want_arg[k]);
+        ck_assert_msg(isnan(want_out[k]) ? isnan(out[k]) : out[k] == want_out[k], "window %d: %g", k, out[k]);
+    }
+    for (int i = 0; i < 24; i++) {
+        float want = 0;
+        for (int k = 0; k < 6; k++)
+            if (want_arg[k] == i)
+                want = dout[k];
+        ck_assert_msg(grad[i] == want, "din[%d] = %g, expected %g", i, grad[i], want);
+    }
+    clReleaseMemObject(din), clReleaseMemObject(dout_), clReleaseMemObject(darg);
+    clReleaseMemObject(dd), clReleaseMemObject(dgrad);
 }
 END_TEST
 
@@ -447,6 +483,7 @@ Suite *suite_ops(void)
     tcase_add_test(tc, conv_backward_matches_reference);
     tcase_add_test(tc, relu_forward_matches_reference);
     tcase_add_test(tc, maxpool_forward_matches_reference);
+    tcase_add_test(tc, maxpool_ties_and_nans);
     tcase_add_test(tc, avgpool_and_pad_match_reference);
     tcase_add_test(tc, dense_forward_matches_reference);
     tcase_add_test(tc, flatten_orders_features_per_image);

@@ -25,6 +25,8 @@
     X(relu_backward, "relu")                                                                      \
     X(maxpool_forward, "pool")                                                                    \
     X(maxpool_backward, "pool")                                                                   \
+    X(maxpool2_forward, "pool")                                                                   \
+    X(maxpool2_backward, "pool")                                                                  \
     X(avgpool_forward, "pool")                                                                    \
     X(avgpool_backward, "pool")                                                                   \
     X(pad_forward, "pad")                                                                         \
