@@ -15,7 +15,7 @@
  * product at C + s*M*scm for gemm_reduce to sum. Within an item q runs in chunks of qc, and for
  * each chunk the n-blocks and then the m-tiles: a chunk of B stays in L1 while every m-tile uses
  * it, a chunk of A in L2 while every n-block does. Bias, when given, is added to row m as the
- * tile is stored after the last chunk (no split only). Edges: rows past M read A's last row and
+ * tile is stored after the last chunk (by gemm_reduce after a split). Edges: rows past M read A's last row and
  * are not stored; a partial last n-block loads and stores element by element. With period > 0,
  * n-blocks that lie wholly in [skip_from, period) of a period of columns are skipped (conv.c's
  * grid rows below the valid outputs of each image). Launched with work-groups of one work-item
@@ -121,15 +121,17 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
     }
 }
 
-/* Sums the split partials of gemm_tiled, P[s][r][c] (rows x cols each), into C[c_off + r*cols + c],
- * or with transpose into C[c_off + c*rows + r]. Work-item (c, r). */
+/* Sums the split partials of gemm_tiled, P[s][r][c] (rows x cols each), plus bias[bias_off + r]
+ * when bias is given, into C[c_off + r*scm + c], or with transpose into C[c_off + c*rows + r].
+ * Work-item (c, r). */
 __kernel void gemm_reduce(__global const float *P, int splits, int rows, int cols,
-                          __global float *C, int c_off, int transpose)
+                          __global float *C, int c_off, int scm, int transpose,
+                          __global const float *bias, int bias_off)
 {
     int c = get_global_id(0), r = get_global_id(1);
     size_t count = (size_t)rows * cols, i = (size_t)r * cols + c;
-    float sum = 0.0f;
+    float sum = bias ? bias[bias_off + r] : 0.0f;
     for (int s = 0; s < splits; s++)
         sum += P[s * count + i];
-    C[c_off + (transpose ? (size_t)c * rows + r : i)] = sum;
+    C[c_off + (transpose ? (size_t)c * rows + r : (size_t)r * scm + c)] = sum;
 }

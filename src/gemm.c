@@ -58,7 +58,10 @@ static void reduce(clrt *rt, cl_mem partials, int s, const gemm_view *v)
     karg_int(r, 3, v->N);
     karg_mem(r, 4, v->c);
     karg_int(r, 5, off_arg(v->c_off));
-    karg_int(r, 6, v->transpose_c);
+    karg_int(r, 6, v->scm);
+    karg_int(r, 7, v->transpose_c);
+    karg_mem(r, 8, v->bias);
+    karg_int(r, 9, off_arg(v->bias_off));
     clrt_launch(rt, K_gemm_reduce, (size_t)v->N, (size_t)v->M);
 }
 
@@ -69,8 +72,6 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     qs = (qs + qc - 1) / qc * qc;
     s = (v->Q + qs - 1) / qs;
     int via = s > 1 || v->transpose_c;
-    if (via && (v->bias || (!v->transpose_c && v->scm != v->N)))
-        die("gemm_tiled: a split or transposed product needs a contiguous C and no bias");
     int blocks = (v->N + NR - 1) / NR, nb = 8, want = 4 * (int)rt->compute_units;
     while (nb > 1 && (blocks + nb - 1) / nb * s < want)
         nb /= 2;
@@ -91,7 +92,7 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     karg_mem(k, a++, out);
     karg_int(k, a++, via ? 0 : off_arg(v->c_off));
     karg_int(k, a++, via ? v->N : v->scm);
-    karg_mem(k, a++, v->bias);
+    karg_mem(k, a++, via ? NULL : v->bias); /* after a split, gemm_reduce adds it */
     karg_int(k, a++, off_arg(v->bias_off));
     karg_int(k, a++, nb);
     karg_int(k, a++, qc);

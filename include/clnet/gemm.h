@@ -3,8 +3,8 @@
  *   A(m, k) = a[a_off + mc*amc + my*amy + mx*amx + q*aq + ky*ay + kx*ax]
  *   B(k, n) = b[b_off + q*bq + ky*by + kx*bx + n]
  *   C(m, n) = c[c_off + m*scm + n], or with transpose_c c[c_off + n*M + m]
- * C = A B (+ bias[bias_off + m] on row m when bias is not NULL and not transpose_c); C is
- * overwritten. gemm_plain fills in an ordinary strided product. */
+ * C = A B (+ bias[bias_off + m] on row m when bias is not NULL); C is overwritten.
+ * gemm_plain fills in an ordinary strided product. */
 #ifndef CLNET_GEMM_H
 #define CLNET_GEMM_H
 
