@@ -10,16 +10,16 @@
  *   B(k, n) = B[b_off + q*bq + ky*by + kx*bx + n]                         (16 floats at a time)
  *   C(m, n) = C[c_off + m*scm + n]
  * so a stride-1 convolution over a zero-padded input is B(k, n) = xp[c*plane + ky*Wp + kx + n]
- * (conv.c). Work-item (g, s) owns the n-blocks g*nb .. g*nb + nb - 1 (32 columns each) for every
- * m, over q in [s*qs, min(Q, (s+1)*qs)); with more than one s (split), item s writes its partial
- * product at C + s*M*scm for gemm_reduce to sum. Within an item q runs in chunks of qc, and for
- * each chunk the n-blocks and then the m-tiles: a chunk of B stays in L1 while every m-tile uses
- * it, a chunk of A in L2 while every n-block does. Bias, when given, is added to row m as the
- * tile is stored after the last chunk (by gemm_reduce after a split). Edges: rows past M read A's last row and
- * are not stored; a partial last n-block loads and stores element by element. With period > 0,
- * n-blocks that lie wholly in [skip_from, period) of a period of columns are skipped (conv.c's
- * grid rows below the valid outputs of each image). Launched with work-groups of one work-item
- * (gemm.c). */
+ * (conv_tiled.c). Work-item (g, s) owns the n-blocks g*nb .. g*nb + nb - 1 (32 columns each)
+ * for every m, over q in [s*qs, min(Q, (s+1)*qs)); with more than one s (a split, gemm.c), item s
+ * writes its partial product at C + s*M*scm, which gemm_reduce sums. Within an item q runs in
+ * chunks of qchunk, and for each chunk the n-blocks and then the m-tiles: a chunk of B stays in
+ * L1 while every m-tile uses it, a chunk of A in L2 while every n-block does. Bias, when given,
+ * is added to row m as the tile is stored after the last chunk (by gemm_reduce after a split).
+ * Edges: rows past M read A's last row and are not stored; a partial last n-block loads and
+ * stores element by element. With period > 0, n-blocks that lie wholly in [skip_from, period)
+ * of a period of columns are skipped (the grid rows below each image's valid outputs). Launched
+ * with work-groups of one work-item (gemm.c). */
 #define GEMM_MR 8
 #define GEMM_NR 32
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
