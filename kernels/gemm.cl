@@ -1,7 +1,7 @@
-/* gemm.cl: C = A B for CPU devices, register-blocked: each work-item computes whole 8 x 32 tiles
- * of C with 16 float16 accumulators (on AVX-512 one zmm register each; LLVM splits them into two
- * ymm or four xmm on narrower vector units) and an 8 x 32 outer product per step of k, so a
- * step is 16 FMAs on 2 loads of B and 8 broadcasts of A.
+/* gemm.cl: C = A B for CPU devices, register-blocked: each work-item computes whole tiles of C,
+ * GEMM_MR x 2*GEMM_VW, with 2*GEMM_MR vector accumulators (on AVX-512 8 x 32 in 16 float16, one
+ * zmm register each) and one outer product per step of k: 2*GEMM_MR FMAs on 2 vector loads of B
+ * and GEMM_MR broadcasts of A.
  *
  * The matrices are views, so neither a transpose nor an im2col needs a copy. The k index runs
  * over (q, ky, kx), q < Q, ky < KH, kx < KW (a plain GEMM has KH = KW = 1), and row m of A over
@@ -10,7 +10,7 @@
  *   B(k, n) = B[b_off + q*bq + ky*by + kx*bx + n]                         (16 floats at a time)
  *   C(m, n) = C[c_off + m*scm + n]
  * so a stride-1 convolution over a zero-padded input is B(k, n) = xp[c*plane + ky*Wp + kx + n]
- * (conv_tiled.c). Work-item (g, s) owns the n-blocks g*nb .. g*nb + nb - 1 (32 columns each)
+ * (conv_tiled.c). Work-item (g, s) owns the n-blocks g*nb .. g*nb + nb - 1 (GEMM_NR columns each)
  * for every m, over q in [s*qs, min(Q, (s+1)*qs)); with more than one s (a split, gemm.c), item s
  * writes its partial product at C + s*M*scm, which gemm_reduce sums. Within an item q runs in
  * chunks of qchunk, and for each chunk the n-blocks and then the m-tiles: a chunk of B stays in
@@ -20,25 +20,44 @@
  * stores element by element. With period > 0, n-blocks that lie wholly in [skip_from, period)
  * of a period of columns are skipped (the grid rows below each image's valid outputs). Launched
  * with work-groups of one work-item (gemm.c). */
+/* The vector width and tile height come from the host (gemm.c, from the device's preferred
+ * float vector width): 16 and 8 rows for AVX-512 (16 of its 32 registers accumulate), 8 and 6
+ * for AVX2 and 4 and 6 for SSE (12 of their 16). The tile is GEMM_MR x 2*GEMM_VW. */
+#ifndef GEMM_VW
+#define GEMM_VW 16
+#endif
+#ifndef GEMM_MR
 #define GEMM_MR 8
-#define GEMM_NR 32
+#endif
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VEC CAT(float, GEMM_VW)
+#define VLOAD CAT(vload, GEMM_VW)
+#define VSTORE CAT(vstore, GEMM_VW)
+#define GEMM_NR (2 * GEMM_VW)
+#if GEMM_MR == 8
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#elif GEMM_MR == 6
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#else
+#error "GEMM_MR must be 6 or 8"
+#endif
 
-#define G_DECL(r) float16 c##r##0, c##r##1; __global const float *a##r = A + a_row(min(m0 + r, M - 1), \
+#define G_DECL(r) VEC c##r##0, c##r##1; __global const float *a##r = A + a_row(min(m0 + r, M - 1), \
                                                                       mh, mw, amc, amy, amx);
-#define G_ZERO(r) c##r##0 = (float16)(0.0f); c##r##1 = (float16)(0.0f);
-#define G_LOAD(r) if (m0 + r < M) { c##r##0 = vload16(0, cp + (size_t)r * scm); \
-                                    c##r##1 = vload16(1, cp + (size_t)r * scm); } else { G_ZERO(r) }
+#define G_ZERO(r) c##r##0 = (VEC)(0.0f); c##r##1 = (VEC)(0.0f);
+#define G_LOAD(r) if (m0 + r < M) { c##r##0 = VLOAD(0, cp + (size_t)r * scm); \
+                                    c##r##1 = VLOAD(1, cp + (size_t)r * scm); } else { G_ZERO(r) }
 #define G_LOAD_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; \
         for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? cp[(size_t)r * scm + i] : 0.0f; \
-        c##r##0 = vload16(0, t); c##r##1 = vload16(1, t); } else { G_ZERO(r) }
-#define G_BIAS(r) if (bias && m0 + r < M) { float16 bv = (float16)(bias[bias_off + m0 + r]); \
+        c##r##0 = VLOAD(0, t); c##r##1 = VLOAD(1, t); } else { G_ZERO(r) }
+#define G_BIAS(r) if (bias && m0 + r < M) { VEC bv = (VEC)(bias[bias_off + m0 + r]); \
                                             c##r##0 += bv; c##r##1 += bv; }
-#define G_STORE(r) if (m0 + r < M) { vstore16(c##r##0, 0, cp + (size_t)r * scm); \
-                                     vstore16(c##r##1, 1, cp + (size_t)r * scm); }
-#define G_STORE_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; vstore16(c##r##0, 0, t); \
-        vstore16(c##r##1, 1, t); for (int i = 0; i < nv; i++) cp[(size_t)r * scm + i] = t[i]; }
-#define G_FMA(r) { float16 a = (float16)(a##r[ao]); \
+#define G_STORE(r) if (m0 + r < M) { VSTORE(c##r##0, 0, cp + (size_t)r * scm); \
+                                     VSTORE(c##r##1, 1, cp + (size_t)r * scm); }
+#define G_STORE_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; VSTORE(c##r##0, 0, t); \
+        VSTORE(c##r##1, 1, t); for (int i = 0; i < nv; i++) cp[(size_t)r * scm + i] = t[i]; }
+#define G_FMA(r) { VEC a = (VEC)(a##r[ao]); \
                    c##r##0 = fma(a, b0, c##r##0); c##r##1 = fma(a, b1, c##r##1); }
 /* One chunk of k for one tile: LOADB sets b0, b1 from bp + bo. */
 #define G_CHUNK(LOADB) \
@@ -46,7 +65,7 @@
         for (int ky = 0; ky < KH; ky++) \
             for (int kx = 0; kx < KW; kx++) { \
                 long ao = (long)q * aq + ky * ay + kx * ax, bo = (long)q * bq + ky * by + kx * bx; \
-                float16 b0, b1; \
+                VEC b0, b1; \
                 LOADB \
                 ROWS(G_FMA) \
             }
@@ -54,14 +73,14 @@
 #define G_CHUNK1(LOADB) \
     for (int q = qc; q < qn; q++) { \
         long ao = (long)q * aq, bo = (long)q * bq; \
-        float16 b0, b1; \
+        VEC b0, b1; \
         LOADB \
         ROWS(G_FMA) \
     }
-#define G_LOADB_FULL b0 = vload16(0, bp + bo); b1 = vload16(1, bp + bo);
+#define G_LOADB_FULL b0 = VLOAD(0, bp + bo); b1 = VLOAD(1, bp + bo);
 #define G_LOADB_EDGE { float t[GEMM_NR]; \
         for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? bp[bo + i] : 0.0f; \
-        b0 = vload16(0, t); b1 = vload16(1, t); }
+        b0 = VLOAD(0, t); b1 = VLOAD(1, t); }
 
 static long a_row(int m, int mh, int mw, int amc, int amy, int amx)
 {

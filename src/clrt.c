@@ -256,12 +256,34 @@ static char *read_text_file(const char *path)
     return buf;
 }
 
+/* gemm.cl's tile from the device's preferred float vector width (or $CLNET_GEMM_VW): 16 lanes
+ * and 8 rows where there are 32 vector registers (AVX-512), 8 or 4 lanes and 6 rows where there
+ * are 16 (AVX2, SSE). */
+static void choose_gemm_tile(clrt *rt)
+{
+    cl_uint w = 0;
+    CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof w, &w,
+                             NULL));
+    const char *env = getenv("CLNET_GEMM_VW");
+    if (env && *env) {
+        if (strcmp(env, "4") && strcmp(env, "8") && strcmp(env, "16"))
+            die("CLNET_GEMM_VW=%s: expected 4, 8 or 16", env);
+        w = (cl_uint)atoi(env);
+    }
+    rt->gemm_vw = w >= 16 ? 16 : w >= 8 ? 8 : 4;
+    rt->gemm_mr = rt->gemm_vw == 16 ? 8 : 6;
+}
+
 static cl_program build_program(clrt *rt, const char *name, const char *text)
 {
     cl_int st;
     cl_program p = clCreateProgramWithSource(rt->ctx, 1, &text, NULL, &st);
     CL_CHECK(st);
-    st = clBuildProgram(p, 1, &rt->device, "-cl-std=CL1.2", NULL, NULL);
+    char options[128] = "-cl-std=CL1.2";
+    if (!strcmp(name, "gemm"))
+        snprintf(options, sizeof options, "-cl-std=CL1.2 -DGEMM_VW=%d -DGEMM_MR=%d", rt->gemm_vw,
+                 rt->gemm_mr);
+    st = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
     if (st != CL_SUCCESS) {
         size_t len = 0;
         clGetProgramBuildInfo(p, rt->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
@@ -349,6 +371,7 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof rt->global_mem, &rt->global_mem, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof rt->max_alloc, &rt->max_alloc, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof rt->compute_units, &rt->compute_units, NULL));
+    choose_gemm_tile(rt);
     const char *algo = getenv("CLNET_CONV");
     if (algo && *algo) {
         static const char *names[] = {"auto", "tiled", "clblast"};

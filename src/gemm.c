@@ -7,7 +7,7 @@
 
 #include "clnet/util.h"
 
-enum { NR = 32, KC = 256, SPLIT_MIN = 2048, SPLIT_MAX = 64 };
+enum { KC = 256, SPLIT_MIN = 2048, SPLIT_MAX = 64 };
 
 gemm_view gemm_plain(int M, int N, int K, cl_mem a, size_t a_off, int sam, int sak, cl_mem b,
                      size_t b_off, int sbk, cl_mem c, size_t c_off, int scm)
@@ -72,6 +72,7 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     qs = (qs + qc - 1) / qc * qc;
     s = (v->Q + qs - 1) / qs;
     int via = s > 1 || v->transpose_c;
+    int NR = 2 * rt->gemm_vw; /* the tile's columns (gemm.cl) */
     int blocks = (v->N + NR - 1) / NR, nb = 8, want = 4 * (int)rt->compute_units;
     while (nb > 1 && (blocks + nb - 1) / nb * s < want)
         nb /= 2;

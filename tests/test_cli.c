@@ -251,6 +251,21 @@ START_TEST(tune_stores_applies_and_checks_parameters)
 }
 END_TEST
 
+/* The GEMM tiles of AVX2 and SSE devices (this machine's own is AVX-512's): every conv op of both
+ * algorithms validated against the plain-C reference by bench. */
+START_TEST(bench_validates_every_gemm_tile)
+{
+    const char *widths[] = {"8", "4"};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(setenv("CLNET_GEMM_VW", widths[i], 1), 0);
+        int code = run("bench --filter conv --batch 3 --repeat 1");
+        ck_assert_msg(code == 0 && strstr(out, "conv4.bwd-data") && !strstr(out, "FAILED"),
+                      "CLNET_GEMM_VW=%s: exit %d\n%s%s", widths[i], code, out, err);
+    }
+    unsetenv("CLNET_GEMM_VW");
+}
+END_TEST
+
 START_TEST(device_choice_errors)
 {
     expect_error("train --device 99", 1, "--device 99: no such device");
@@ -261,6 +276,9 @@ START_TEST(device_choice_errors)
     ck_assert_int_eq(setenv("CLNET_CONV", "fast", 1), 0);
     expect_error("train", 1, "CLNET_CONV=fast: expected tiled, clblast or auto");
     unsetenv("CLNET_CONV");
+    ck_assert_int_eq(setenv("CLNET_GEMM_VW", "32", 1), 0);
+    expect_error("train", 1, "CLNET_GEMM_VW=32: expected 4, 8 or 16");
+    unsetenv("CLNET_GEMM_VW");
     ck_assert_int_eq(run("devices"), 0);
     ck_assert_msg(strstr(out, "OpenCL C") && strstr(out, "\n0 "), "devices: %s", out);
 }
@@ -629,6 +647,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, bench_json_csv_and_table_agree);
     tcase_add_test(tc, bench_reports_a_broken_kernel_as_failed);
     tcase_add_test(tc, tune_stores_applies_and_checks_parameters);
+    tcase_add_test(tc, bench_validates_every_gemm_tile);
     suite_add_tcase(s, tc);
     return s;
 }
