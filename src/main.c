@@ -39,7 +39,8 @@ static void usage(FILE *out)
             "\n"
             "Device choice: --device INDEX|NAME or $CLNET_DEVICE; default the first GPU, else the\n"
             "first device. Convolutions run on clnet's own GEMM on CPU devices and on CLBlast's\n"
-            "elsewhere; $CLNET_CONV=tiled|clblast chooses (clnet bench times both).\n");
+            "elsewhere; $CLNET_CONV=tiled|clblast chooses (clnet bench times both), and\n"
+            "$CLNET_GEMM_VW=4|8|16 sets clnet's GEMM vector width [the device's preferred].\n");
 }
 
 #define ARCH_FLAG \
