@@ -101,8 +101,8 @@ static int parse_params(const char *text, size_t values[NPARAM], char *err, size
     return 0;
 }
 
-/* The whole of a small text file, or NULL with errno set. */
-static char *read_small(const char *path)
+/* The whole of a text file of at most limit bytes, or NULL with errno set (EFBIG: longer). */
+static char *read_small(const char *path, size_t limit)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -111,6 +111,12 @@ static char *read_small(const char *path)
     char *buf = xmalloc(cap + 1);
     for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
         n += got;
+        if (n > limit) {
+            fclose(f);
+            free(buf);
+            errno = EFBIG;
+            return NULL;
+        }
         if (n == cap) {
             cap *= 2;
             buf = realloc(buf, cap + 1);
@@ -135,7 +141,7 @@ void tune_apply(clrt *rt)
     rt->tuned[0] = '\0';
     if (tune_file(rt, path, sizeof path))
         return;
-    char *text = read_small(path);
+    char *text = read_small(path, 1 << 16);
     if (!text) {
         if (errno != ENOENT)
             die("%s: %s (the parameters of clnet tune; delete the file or run clnet tune again)",
@@ -234,7 +240,7 @@ static int best_result(const char *dir, char *params, size_t len, double *ms, ch
             continue;
         char path[4400], text_params[1024], text_ms[64];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *json = read_small(path);
+        char *json = read_small(path, (size_t)64 << 20);
         size_t values[NPARAM];
         char why[160];
         if (!json || json_string_field(json, "best_parameters", text_params, sizeof text_params) ||

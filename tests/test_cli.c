@@ -234,6 +234,11 @@ START_TEST(tune_stores_applies_and_checks_parameters)
         expect_error(args, 1, bad[i][1]);
         ck_assert_msg(strstr(err, path) && strstr(err, "run clnet tune again"), "%s", err);
     }
+    char *big = xmalloc(100000); /* not read whole into memory, whatever its size */
+    memset(big, '#', 100000);
+    write_file(path, big, 100000, 0);
+    free(big);
+    expect_error(args, 1, "File too large");
     unlink(path);
     fake_tuner("fail");
     expect_error("tune", 1, "failed (status 3)");
