@@ -36,7 +36,11 @@ size_t conv_scratch_floats(const conv_geom *g, int n)
         return 0;
     if (conv_tiled_implicit(g))
         return conv_tiled_scratch(g, n);
-    return gemm_tiled_scratch(g->K, g->C * g->KH * g->KW, n * g->OH * g->OW, 1, 1, 0);
+    int rows = g->C * g->KH * g->KW, cols = n * g->OH * g->OW; /* the three im2col GEMMs */
+    size_t f = gemm_tiled_scratch(g->K, cols, rows, 1, 1, 0),
+           w = gemm_tiled_scratch(g->K, rows, cols, 1, 1, 0),
+           d = gemm_tiled_scratch(rows, cols, g->K, 1, 1, 0);
+    return f > w ? (f > d ? f : d) : (w > d ? w : d);
 }
 
 static void col_args(cl_kernel k, const conv_geom *g, int n)

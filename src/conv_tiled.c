@@ -49,7 +49,9 @@ size_t conv_tiled_floats(const conv_geom *g, int n)
 size_t conv_tiled_scratch(const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
-    return gemm_tiled_scratch(g->C * g->KH * g->KW, g->K, (int)r.plane, 1, 1, 1);
+    return max3(gemm_tiled_scratch(g->K, (int)r.plane, g->C, g->KH, g->KW, 0),
+                gemm_tiled_scratch(g->C * g->KH * g->KW, g->K, (int)r.plane, 1, 1, 1),
+                gemm_tiled_scratch(g->C, (int)r.planeq, g->K, g->KH, g->KW, 0));
 }
 
 static void zero(clrt *rt, cl_mem buf, size_t off, size_t floats)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clnet/data.h"
+#include "clnet/gemm.h"
 #include "clnet/util.h"
 
 static size_t out_floats(const layer *l, int n)
@@ -20,6 +21,10 @@ static void workspace(const net *nt, int n, size_t *col, size_t *ones, size_t *s
     *col = 1, *ones = (size_t)n, *split = 0;
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
+        if (l->kind == LAYER_FC) { /* the forward product may split on clnet's GEMM */
+            size_t p = gemm_tiled_scratch(n, l->out_c, l->fan_in, 1, 1, 0);
+            *split = p > *split ? p : *split;
+        }
         if (l->kind != LAYER_CONV)
             continue;
         size_t c = conv_col_floats(&l->conv, n), o = (size_t)n * l->out_h * l->out_w;
