@@ -234,26 +234,11 @@ static size_t choose_device(const device_ref *devs, size_t n, const char *sel, c
 
 static char *read_text_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die("--kernels: cannot open %s: %s", path, strerror(errno));
-    size_t cap = 1 << 14, len = 0;
-    char *buf = xmalloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len - 1 == 0) {
-            char *bigger = realloc(buf, cap *= 2);
-            if (!bigger)
-                die("out of host memory reading %s", path);
-            buf = bigger;
-        }
-    }
-    if (ferror(f))
-        die("--kernels: cannot read %s", path);
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
+    char *text = read_text(path, (size_t)64 << 20);
+    if (!text)
+        die("--kernels: cannot %s %s: %s", errno == EIO || errno == EFBIG ? "read" : "open", path,
+            strerror(errno));
+    return text;
 }
 
 /* gemm.cl's tile from the device's preferred float vector width (or $CLNET_GEMM_VW): 16 lanes

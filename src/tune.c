@@ -101,47 +101,13 @@ static int parse_params(const char *text, size_t values[NPARAM], char *err, size
     return 0;
 }
 
-/* The whole of a text file of at most limit bytes, or NULL with errno set (EFBIG: longer). */
-static char *read_small(const char *path, size_t limit)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = xmalloc(cap + 1);
-    for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n > limit) {
-            fclose(f);
-            free(buf);
-            errno = EFBIG;
-            return NULL;
-        }
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            if (!buf)
-                die("out of memory reading %s", path);
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 void tune_apply(clrt *rt)
 {
     char path[4352], err[160];
     rt->tuned[0] = '\0';
     if (tune_file(rt, path, sizeof path))
         return;
-    char *text = read_small(path, 1 << 16);
+    char *text = read_text(path, 1 << 16);
     if (!text) {
         if (errno != ENOENT)
             die("%s: %s (the parameters of clnet tune; delete the file or run clnet tune again)",
@@ -240,7 +206,7 @@ static int best_result(const char *dir, char *params, size_t len, double *ms, ch
             continue;
         char path[4400], text_params[1024], text_ms[64];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *json = read_small(path, (size_t)64 << 20);
+        char *json = read_text(path, (size_t)64 << 20);
         size_t values[NPARAM];
         char why[160];
         if (!json || json_string_field(json, "best_parameters", text_params, sizeof text_params) ||
@@ -259,20 +225,6 @@ static int best_result(const char *dir, char *params, size_t len, double *ms, ch
     }
     closedir(d);
     return found ? 0 : errorf(err, errlen, "%s wrote no usable result", TUNER);
-}
-
-static int mkdir_parents(const char *path)
-{
-    char buf[4352];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return 0;
 }
 
 /* Removes the tuner's work folder (its result files and log) once the result is stored. */
@@ -330,7 +282,9 @@ int tune_run(const tune_opts *o)
                      "# clnet tune: CLBlast Xgemm parameters for %s / %s, m = n = k = %d: "
                      "%.3f ms, %.1f GFLOP/s\n%s\n",
                      rt.platform_name, rt.device_name, o->size, ms, gflops, params);
-    if (mkdir_parents(path) || write_file_atomic(path, text, (size_t)n, 1))
+    char folder[sizeof path];
+    snprintf(folder, sizeof folder, "%.*s", (int)(strrchr(path, '/') - path), path);
+    if (mkdir_p(folder) || write_file_atomic(path, text, (size_t)n, 1))
         die("tune: cannot write %s: %s", path, strerror(errno));
     remove_work(dir);
     printf("best: %.3f ms, %.1f GFLOP/s (%.0f s of tuning)\nparameters: %s\nstored in %s;"

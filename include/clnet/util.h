@@ -27,6 +27,13 @@ char *xstrdup(const char *s);
  * file or the new one. Returns 0, or -1 with errno set. */
 int write_file_atomic(const char *path, const void *data, size_t len, int durable);
 
+/* Creates path and every missing folder above it; 0, or -1 with errno set. */
+int mkdir_p(const char *path);
+
+/* The whole of a file as a NUL-terminated string of at most limit bytes (the caller frees it),
+ * or NULL with errno set (EFBIG: longer than limit; EIO: a read error). */
+char *read_text(const char *path, size_t limit);
+
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
 
