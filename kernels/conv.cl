@@ -49,7 +49,7 @@ __kernel void im2col_t(__global const float *in, __global float *colT, int n, in
         }
 }
 
-/* The weight gradient's B for a stride-1 convolution (conv.c): dz (K, n, OH, OW) placed at the
+/* The weight gradient's B for a stride-1 convolution (conv_tiled.c): dz (K, n, OH, OW) placed at the
  * top left of an (n, Hp, Wp) grid, zero elsewhere, transposed to (n*Hp*Wp, K) at out + out_off.
  * One work-item per grid position, writing its K contiguous floats. */
 __kernel void grid_t(__global const float *dz, __global float *out, int out_off, int K, int n,

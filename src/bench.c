@@ -198,8 +198,7 @@ static double time_kernel_ms(bench_ctx *c, enum kernel_id id, size_t global)
 
 static void measure_fma(bench_ctx *c, peaks *p)
 {
-    cl_uint cus;
-    CL_CHECK(clGetDeviceInfo(c->rt.device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus, NULL));
+    cl_uint cus = c->rt.compute_units;
     size_t global = (size_t)16384 * (cus < 4 ? 4 : cus);
     cl_mem out = clrt_buffer(&c->rt, global * sizeof(float), "peak");
     const enum kernel_id ids[4] = {K_peak_fma1, K_peak_fma4, K_peak_fma8, K_peak_fma16};

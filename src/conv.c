@@ -101,19 +101,21 @@ const char *conv_algo_name(enum conv_algo a)
     return a == CONV_TILED ? "tiled" : a == CONV_CLBLAST ? "clblast" : "auto";
 }
 
-enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
+enum conv_algo conv_device_algo(const clrt *rt)
 {
-    if (g->algo != CONV_AUTO)
-        return g->algo;
     if (rt->conv_algo != CONV_AUTO)
         return (enum conv_algo)rt->conv_algo;
     return rt->device_type & CL_DEVICE_TYPE_CPU ? CONV_TILED : CONV_CLBLAST;
 }
 
+enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
+{
+    return g->algo != CONV_AUTO ? g->algo : conv_device_algo(rt);
+}
+
 const char *conv_describe(const clrt *rt, char *buf, size_t len)
 {
-    conv_geom g = conv_make(1, 1, 1, 1, 1, 1, 0, 1);
-    if (conv_algo_of(rt, &g) == CONV_TILED)
+    if (conv_device_algo(rt) == CONV_TILED)
         snprintf(buf, len, "clnet's tiled GEMM%s", rt->conv_algo == CONV_TILED
                  ? " (CLNET_CONV=tiled)" : " (a CPU device; CLNET_CONV=clblast for CLBlast's)");
     else

@@ -6,16 +6,10 @@
 #include "clnet/gemm.h"
 #include "clnet/ops.h"
 
-static int tiled(const clrt *rt)
-{
-    conv_geom g = conv_make(1, 1, 1, 1, 1, 1, 0, 1);
-    return conv_algo_of(rt, &g) == CONV_TILED;
-}
-
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off, int n,
                    int F, int K)
 {
-    if (tiled(rt)) { /* z (n, K) = x (n, F) W (F, K); the bias is per column here */
+    if (conv_device_algo(rt) == CONV_TILED) { /* z (n, K) = x (n, F) W (F, K); the bias is per column here */
         gemm_view v = gemm_plain(n, K, F, x, 0, F, 1, params, w_off, K, z, 0, K);
         gemm_tiled(rt, &v);
     } else {

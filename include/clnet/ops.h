@@ -31,7 +31,9 @@ conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int str
 size_t conv_col_floats(const conv_geom *g, int n);
 /* Floats of GEMM scratch (rt->gemm_scratch) the tiled algorithm needs at batch n. */
 size_t conv_scratch_floats(const conv_geom *g, int n);
-/* The algorithm g runs with on rt's device (resolves CONV_AUTO), and its name. */
+/* The algorithm of rt's device ($CLNET_CONV, else by device type); the one g runs with
+ * (resolves CONV_AUTO); and its name. */
+enum conv_algo conv_device_algo(const clrt *rt);
 enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g);
 const char *conv_algo_name(enum conv_algo a);
 /* One line for the train header: what runs the convolutions on rt's device. */
