@@ -110,7 +110,8 @@ START_TEST(conv_forward_matches_reference)
     check_conv(3, 5, 7, 4, 3, 20);
     check_conv(2, 1, 1, 3, 2, 30);
     check_conv(5, 9, 6, 8, 4, 40);
-    check_conv(4, 14, 14, 5, 2, 45); /* tiled: whole column blocks below each image skipped */
+    check_conv(4, 14, 14, 5, 2, 45);
+    check_conv(2, 70, 66, 3, 1, 46); /* tiled: whole column blocks below each image skipped */
     check_conv(512, 3, 3, 4, 1, 47); /* tiled: k = 512 x 9 split into partial sums, bias after */
     check_conv_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, 50); /* 5x5 same */
     check_conv_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 3, 60); /* stride 2 */
@@ -120,12 +121,12 @@ START_TEST(conv_forward_matches_reference)
 END_TEST
 
 /* conv backward (data, weights, bias) against the element references bench samples with. */
-static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_algo algo)
+static void check_conv_backward_geom(conv_geom g, int n, enum conv_algo algo)
 {
     clrt *rt = test_rt();
-    conv_geom g = conv_make(C, H, W, K, 3, 3, 1, 1);
+    int C = g.C, H = g.H, W = g.W, K = g.K, OH = g.OH, OW = g.OW, taps = g.KH * g.KW;
     g.algo = algo;
-    size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * 9, nz = (size_t)K * n * H * W;
+    size_t nx = (size_t)C * n * H * W, nw = (size_t)K * C * taps, nz = (size_t)K * n * OH * OW;
     float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *dz = xmalloc(nz * 4),
           *dx = xmalloc(nx * 4), *gr = xmalloc((nw + K) * 4), *ones = xmalloc(nz * 4);
     fill_random(x, nx, 51), fill_random(p, nw + K, 52), fill_random(dz, nz, 53);
@@ -137,7 +138,7 @@ static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_alg
     conv_backward(rt, bdx, bg, bdz, bx, bp, 0, nw, col, bones, &g, n);
     dev_read(bdx, dx, nx);
     dev_read(bg, gr, nw + K);
-    double tol_dx = TOL * fmax(1, sqrt(K * 9.0) / 8); /* dx sums K*9 products */
+    double tol_dx = TOL * fmax(1, sqrt(K * (double)taps) / 8); /* dx sums K*taps products */
     for (int c = 0; c < C; c++)
         for (int b = 0; b < n; b++)
             for (int y = 0; y < H; y++)
@@ -147,12 +148,12 @@ static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_alg
                     ck_assert_msg(fabs(got - want) <= tol_dx * fmax(1, fabs(want)), "%s dx %g vs %g",
                                   conv_algo_name(algo), got, want);
                 }
-    double tol = TOL * sqrt((double)n * H * W); /* dW and db are sums of n*H*W products */
+    double tol = TOL * sqrt((double)n * OH * OW); /* dW and db are sums of n*OH*OW products */
     for (int k = 0; k < K; k++) {
         for (int c = 0; c < C; c++)
-            for (int t = 0; t < 9; t++) {
-                double want = ref_conv_dw(dz, x, &g, n, k, c, t / 3, t % 3);
-                float got = gr[((size_t)k * C + c) * 9 + t];
+            for (int t = 0; t < taps; t++) {
+                double want = ref_conv_dw(dz, x, &g, n, k, c, t / g.KW, t % g.KW);
+                float got = gr[((size_t)k * C + c) * taps + t];
                 ck_assert_msg(fabs(got - want) <= tol * fmax(1, fabs(want)), "%s dW %g vs %g",
                               conv_algo_name(algo), got, want);
             }
@@ -166,14 +167,22 @@ static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_alg
     free(x), free(p), free(dz), free(dx), free(gr), free(ones);
 }
 
+static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_algo algo)
+{
+    check_conv_backward_geom(conv_make(C, H, W, K, 3, 3, 1, 1), n, algo);
+}
+
 START_TEST(conv_backward_matches_reference)
 {
     for (int a = CONV_TILED; a <= CONV_CLBLAST; a++) {
         check_conv_backward(1, 5, 7, 4, 1, a);
         check_conv_backward(3, 6, 5, 2, 3, a);
         check_conv_backward(2, 20, 19, 9, 10, a); /* tiled: the weight GEMM's k is split */
-        check_conv_backward(2, 14, 14, 3, 2, a);  /* tiled: skipped column blocks */
+        check_conv_backward(2, 70, 66, 3, 1, a);  /* tiled: skipped column blocks */
         check_conv_backward(4, 3, 3, 512, 1, a);  /* tiled: the data GEMM's k is split */
+        check_conv_backward_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, a); /* 5x5 same */
+        check_conv_backward_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, a);  /* valid */
+        check_conv_backward_geom(conv_make(2, 9, 8, 3, 5, 5, 1, 1), 2, a);  /* 5x5, pad 1 */
     }
 }
 END_TEST
