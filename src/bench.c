@@ -738,9 +738,10 @@ static void conv_rows(bench_ctx *c, const char *f, int i, int index)
         {CONV_TILED, "tiled (pad+gemm+crop)", "tiled (pad+gemm)+row sums", "tiled (pad+gemm+crop)"},
         {CONV_CLBLAST, "im2col+clblast-gemm", "im2col+clblast-gemm+gemv", "clblast-gemm+col2im"},
     };
-    if (!conv_tiled_implicit(g)) /* tiled runs on an im2col matrix */
-        algos[0].fwd = "im2col+tiled", algos[0].bwd_w = "im2col_t+tiled+row sums",
-        algos[0].bwd_d = "tiled+col2im";
+    if (conv_tiled_forward_im2col(g)) /* tiled runs on an im2col matrix */
+        algos[0].fwd = "im2col+tiled";
+    if (!conv_tiled_implicit(g))
+        algos[0].bwd_w = "im2col_t+tiled+row sums", algos[0].bwd_d = "tiled+col2im";
     for (int a = 0; a < 2; a++) {
         int used = algos[a].algo == g->algo;
         c->algo = algos[a].algo;

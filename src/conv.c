@@ -27,18 +27,22 @@ size_t conv_col_floats(const conv_geom *g, int n)
     if (g->algo == CONV_CLBLAST || !conv_tiled_implicit(g))
         return col;
     size_t t = conv_tiled_floats(g, n);
-    return g->algo == CONV_TILED || t > col ? t : col;
+    if (g->algo == CONV_TILED && !conv_tiled_forward_im2col(g))
+        return t;
+    return t > col ? t : col;
 }
 
 size_t conv_scratch_floats(const conv_geom *g, int n)
 {
     if (g->algo == CONV_CLBLAST)
         return 0;
-    if (conv_tiled_implicit(g))
-        return conv_tiled_scratch(g, n);
     int rows = g->C * g->KH * g->KW, cols = n * g->OH * g->OW; /* the three im2col GEMMs */
-    size_t f = gemm_tiled_scratch(g->K, cols, rows, 1, 1, 0),
-           w = gemm_tiled_scratch(g->K, rows, cols, 1, 1, 0),
+    size_t f = gemm_tiled_scratch(g->K, cols, rows, 1, 1, 0);
+    if (conv_tiled_implicit(g)) {
+        size_t t = conv_tiled_scratch(g, n);
+        return conv_tiled_forward_im2col(g) && f > t ? f : t;
+    }
+    size_t w = gemm_tiled_scratch(g->K, rows, cols, 1, 1, 0),
            d = gemm_tiled_scratch(rows, cols, g->K, 1, 1, 0);
     return f > w ? (f > d ? f : d) : (w > d ? w : d);
 }
@@ -135,7 +139,7 @@ void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, siz
                   cl_mem col, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
-    if (tiled(rt, g) && conv_tiled_implicit(g)) {
+    if (tiled(rt, g) && !conv_tiled_forward_im2col(g)) {
         conv_tiled_forward(rt, z, x, params, w_off, b_off, col, g, n);
         return;
     }

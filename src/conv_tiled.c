@@ -40,6 +40,11 @@ int conv_tiled_implicit(const conv_geom *g)
     return g->stride == 1 && g->pad <= g->KH - 1 && g->pad <= g->KW - 1;
 }
 
+int conv_tiled_forward_im2col(const conv_geom *g)
+{
+    return !conv_tiled_implicit(g) || (long)g->C * g->KH * g->KW <= g->K;
+}
+
 static size_t max3(size_t a, size_t b, size_t c)
 {
     size_t m = a > b ? a : b;

@@ -112,6 +112,7 @@ START_TEST(conv_forward_matches_reference)
     check_conv(5, 9, 6, 8, 4, 40);
     check_conv(4, 14, 14, 5, 2, 45);
     check_conv(2, 70, 66, 3, 1, 46); /* tiled: whole column blocks below each image skipped */
+    check_conv(1, 9, 8, 16, 2, 48);  /* tiled: one input channel goes through im2col */
     check_conv(512, 3, 3, 4, 1, 47); /* tiled: k = 512 x 9 split into partial sums, bias after */
     check_conv_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, 50); /* 5x5 same */
     check_conv_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 3, 60); /* stride 2 */

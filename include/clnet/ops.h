@@ -53,6 +53,9 @@ void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_
 /* conv_tiled.c: the CONV_TILED path of stride-1 convolutions (no im2col; gemm.cl on the padded
  * input). ws: conv_tiled_floats(g, n) floats of workspace. */
 int conv_tiled_implicit(const conv_geom *g);
+/* Whether the forward goes through an im2col matrix all the same: where that matrix is no
+ * larger than the output grid the implicit path would write and crop (few input channels). */
+int conv_tiled_forward_im2col(const conv_geom *g);
 size_t conv_tiled_floats(const conv_geom *g, int n);
 size_t conv_tiled_scratch(const conv_geom *g, int n);
 void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off,
