@@ -4,6 +4,7 @@
  * timed), then time repetitions with profiling events on markers around the op. */
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/bench.h"
+#include "clnet/clrt.h" /* before clblast_c.h: it sets the OpenCL version the headers target */
 
 #include <clblast_c.h>
 #include <errno.h>
