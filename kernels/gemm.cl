@@ -1,8 +1,7 @@
 /* gemm.cl: C = A B for CPU devices, register-blocked: each work-item computes whole tiles of C,
- * GEMM_MR x 2*GEMM_VW, with 2*GEMM_MR vector accumulators (on AVX-512 8 x 32 in 16 float16, one
- * zmm register each) and one outer product per step of k: 2*GEMM_MR FMAs on 2 vector loads of B
- * and GEMM_MR broadcasts of A.
- *
+ * GEMM_MR x GEMM_NR (GEMM_NR = GEMM_NV vectors of GEMM_VW floats), in GEMM_MR*GEMM_NV vector
+ * accumulators (on AVX-512 6 x 64 in 24 float16, one zmm register each) and one outer product
+ * per step of k: GEMM_MR*GEMM_NV FMAs on GEMM_NV vector loads of B and GEMM_MR broadcasts of A. *
  * The matrices are views, so neither a transpose nor an im2col needs a copy. The k index runs
  * over (q, ky, kx), q < Q, ky < KH, kx < KW (a plain GEMM has KH = KW = 1), and row m of A over
  * (mc, my, mx), my < mh, mx < mw (plain: mh = mw = 1):
@@ -20,52 +19,69 @@
  * stores element by element. With period > 0, n-blocks that lie wholly in [skip_from, period)
  * of a period of columns are skipped (the grid rows below each image's valid outputs). Launched
  * with work-groups of one work-item (gemm.c). */
-/* The vector width and tile height come from the host (gemm.c, from the device's preferred
- * float vector width): 16 and 8 rows for AVX-512 (16 of its 32 registers accumulate), 8 and 6
- * for AVX2 and 4 and 6 for SSE (12 of their 16). The tile is GEMM_MR x 2*GEMM_VW. */
+/* The tile comes from the host (clrt.c, from the device's preferred float vector width): 6 rows
+ * of 4 float16 for AVX-512 (24 of its 32 registers accumulate; measured faster than 8 x 2, 4 x 4,
+ * 7 x 4 and 8 x 3), 6 rows of 2 float8 for AVX2 and of 2 float4 for SSE (12 of their 16). */
 #ifndef GEMM_VW
 #define GEMM_VW 16
 #endif
 #ifndef GEMM_MR
-#define GEMM_MR 8
+#define GEMM_MR 6
+#endif
+#ifndef GEMM_NV
+#define GEMM_NV 4
 #endif
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define VEC CAT(float, GEMM_VW)
 #define VLOAD CAT(vload, GEMM_VW)
 #define VSTORE CAT(vstore, GEMM_VW)
-#define GEMM_NR (2 * GEMM_VW)
-#if GEMM_MR == 8
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#elif GEMM_MR == 6
+#define GEMM_NR (GEMM_NV * GEMM_VW)
+#if GEMM_NV == 2
+#define VECS(X, r) X(r, 0) X(r, 1)
+#elif GEMM_NV == 4
+#define VECS(X, r) X(r, 0) X(r, 1) X(r, 2) X(r, 3)
+#else
+#error "GEMM_NV must be 2 or 4"
+#endif
+#if GEMM_MR == 6
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#elif GEMM_MR == 8
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #else
 #error "GEMM_MR must be 6 or 8"
 #endif
 
-#define G_DECL(r) VEC c##r##0, c##r##1; __global const float *a##r = A + a_row(min(m0 + r, M - 1), \
+/* Per vector v of row r's accumulators (VECS(X, r) applies X to each). */
+#define DECLV(r, v) VEC c##r##v;
+#define ZEROV(r, v) c##r##v = (VEC)(0.0f);
+#define LOADV(r, v) c##r##v = VLOAD(v, cp + (size_t)r * scm);
+#define LOADTV(r, v) c##r##v = VLOAD(v, t);
+#define BIASV(r, v) c##r##v += bv;
+#define STOREV(r, v) VSTORE(c##r##v, v, cp + (size_t)r * scm);
+#define STORETV(r, v) VSTORE(c##r##v, v, t);
+#define FMAV(r, v) c##r##v = fma(a, b##v, c##r##v);
+#define G_DECL(r) VECS(DECLV, r) __global const float *a##r = A + a_row(min(m0 + r, M - 1), \
                                                                       mh, mw, amc, amy, amx);
-#define G_ZERO(r) c##r##0 = (VEC)(0.0f); c##r##1 = (VEC)(0.0f);
-#define G_LOAD(r) if (m0 + r < M) { c##r##0 = VLOAD(0, cp + (size_t)r * scm); \
-                                    c##r##1 = VLOAD(1, cp + (size_t)r * scm); } else { G_ZERO(r) }
+#define G_ZERO(r) VECS(ZEROV, r)
+#define G_LOAD(r) if (m0 + r < M) { VECS(LOADV, r) } else { G_ZERO(r) }
 #define G_LOAD_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; \
         for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? cp[(size_t)r * scm + i] : 0.0f; \
-        c##r##0 = VLOAD(0, t); c##r##1 = VLOAD(1, t); } else { G_ZERO(r) }
+        VECS(LOADTV, r) } else { G_ZERO(r) }
 #define G_BIAS(r) if (bias && m0 + r < M) { VEC bv = (VEC)(bias[bias_off + m0 + r]); \
-                                            c##r##0 += bv; c##r##1 += bv; }
-#define G_STORE(r) if (m0 + r < M) { VSTORE(c##r##0, 0, cp + (size_t)r * scm); \
-                                     VSTORE(c##r##1, 1, cp + (size_t)r * scm); }
-#define G_STORE_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; VSTORE(c##r##0, 0, t); \
-        VSTORE(c##r##1, 1, t); for (int i = 0; i < nv; i++) cp[(size_t)r * scm + i] = t[i]; }
-#define G_FMA(r) { VEC a = (VEC)(a##r[ao]); \
-                   c##r##0 = fma(a, b0, c##r##0); c##r##1 = fma(a, b1, c##r##1); }
-/* One chunk of k for one tile: LOADB sets b0, b1 from bp + bo. */
+                                            VECS(BIASV, r) }
+#define G_STORE(r) if (m0 + r < M) { VECS(STOREV, r) }
+#define G_STORE_EDGE(r) if (m0 + r < M) { float t[GEMM_NR]; VECS(STORETV, r) \
+        for (int i = 0; i < nv; i++) cp[(size_t)r * scm + i] = t[i]; }
+#define G_FMA(r) { VEC a = (VEC)(a##r[ao]); VECS(FMAV, r) }
+/* One chunk of k for one tile: LOADB sets b0 .. b<GEMM_NV-1> from bp + bo (b2, b3 unused with
+ * two vectors). */
 #define G_CHUNK(LOADB) \
     for (int q = qc; q < qn; q++) \
         for (int ky = 0; ky < KH; ky++) \
             for (int kx = 0; kx < KW; kx++) { \
                 long ao = (long)q * aq + ky * ay + kx * ax, bo = (long)q * bq + ky * by + kx * bx; \
-                VEC b0, b1; \
+                VEC b0, b1, b2, b3; \
                 LOADB \
                 ROWS(G_FMA) \
             }
@@ -73,14 +89,16 @@
 #define G_CHUNK1(LOADB) \
     for (int q = qc; q < qn; q++) { \
         long ao = (long)q * aq, bo = (long)q * bq; \
-        VEC b0, b1; \
+        VEC b0, b1, b2, b3; \
         LOADB \
         ROWS(G_FMA) \
     }
-#define G_LOADB_FULL b0 = VLOAD(0, bp + bo); b1 = VLOAD(1, bp + bo);
+#define LOADBV(r, v) b##v = VLOAD(v, bp + bo);
+#define LOADBTV(r, v) b##v = VLOAD(v, t);
+#define G_LOADB_FULL VECS(LOADBV, 0)
 #define G_LOADB_EDGE { float t[GEMM_NR]; \
         for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? bp[bo + i] : 0.0f; \
-        b0 = VLOAD(0, t); b1 = VLOAD(1, t); }
+        VECS(LOADBTV, 0) }
 
 static long a_row(int m, int mh, int mw, int amc, int amy, int amx)
 {

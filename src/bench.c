@@ -855,9 +855,10 @@ static void print_table(FILE *out, const bench_ctx *c, const peaks *p)
     device_info(c, driver, sizeof driver, version, sizeof version);
     fprintf(out, "device   %s / %s (driver %s, %s)\n", c->rt.platform_name, c->rt.device_name,
             driver, version);
-    fprintf(out, "software CLBlast %s (GEMM parameters: %s); clnet built with %s\n",
-            CLNET_CLBLAST_VERSION, c->rt.tuned[0] ? c->rt.tuned : "CLBlast's own, no clnet tune",
-            CLNET_BUILD_FLAGS);
+    fprintf(out, "software CLBlast %s (GEMM parameters: %s); clnet's GEMM tile %d x %d "
+            "(float%d); clnet built with %s\n", CLNET_CLBLAST_VERSION,
+            c->rt.tuned[0] ? c->rt.tuned : "CLBlast's own, no clnet tune", c->rt.gemm_mr,
+            c->rt.gemm_nv * c->rt.gemm_vw, c->rt.gemm_vw, CLNET_BUILD_FLAGS);
     fprintf(out, "peak     FMA %.1f GFLOP/s (float%d)  read %.1f GB/s  write %.1f GB/s  copy %.1f "
             "GB/s  launch %.1f us\n", p->gflops, p->fma_width, p->read, p->write, p->copy, p->launch_us);
     fprintf(out, "startup  clnet kernels built in %.2f s; first CLBlast GEMM (compiles) %.2f s; "

@@ -241,9 +241,9 @@ static char *read_text_file(const char *path)
     return text;
 }
 
-/* gemm.cl's tile from the device's preferred float vector width (or $CLNET_GEMM_VW): 16 lanes
- * and 8 rows where there are 32 vector registers (AVX-512), 8 or 4 lanes and 6 rows where there
- * are 16 (AVX2, SSE). */
+/* gemm.cl's tile from the device's preferred float vector width (or $CLNET_GEMM_VW): 6 rows of
+ * 4 vectors of 16 lanes where there are 32 vector registers (AVX-512), 6 rows of 2 vectors of 8
+ * or 4 lanes where there are 16 (AVX2, SSE). */
 static void choose_gemm_tile(clrt *rt)
 {
     cl_uint w = 0;
@@ -256,7 +256,8 @@ static void choose_gemm_tile(clrt *rt)
         w = (cl_uint)atoi(env);
     }
     rt->gemm_vw = w >= 16 ? 16 : w >= 8 ? 8 : 4;
-    rt->gemm_mr = rt->gemm_vw == 16 ? 8 : 6;
+    rt->gemm_mr = 6;
+    rt->gemm_nv = rt->gemm_vw == 16 ? 4 : 2;
 }
 
 static cl_program build_program(clrt *rt, const char *name, const char *text)
@@ -266,8 +267,8 @@ static cl_program build_program(clrt *rt, const char *name, const char *text)
     CL_CHECK(st);
     char options[128] = "-cl-std=CL1.2";
     if (!strcmp(name, "gemm"))
-        snprintf(options, sizeof options, "-cl-std=CL1.2 -DGEMM_VW=%d -DGEMM_MR=%d", rt->gemm_vw,
-                 rt->gemm_mr);
+        snprintf(options, sizeof options, "-cl-std=CL1.2 -DGEMM_VW=%d -DGEMM_MR=%d -DGEMM_NV=%d",
+                 rt->gemm_vw, rt->gemm_mr, rt->gemm_nv);
     st = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
     if (st != CL_SUCCESS) {
         size_t len = 0;

@@ -1,4 +1,4 @@
-/* gemm.c: launches kernels/gemm.cl. Work-items of nb 32-column blocks each; a long k (the weight
+/* gemm.c: launches kernels/gemm.cl. Work-items of nb column blocks (a tile wide) each; a long k (the weight
  * gradient's sum over every output position of the batch) is split into partial products,
  * summed by gemm_reduce, so both cores have work when M x N is small. */
 #include "clnet/gemm.h"
@@ -72,7 +72,7 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     qs = (qs + qc - 1) / qc * qc;
     s = (v->Q + qs - 1) / qs;
     int via = s > 1 || v->transpose_c;
-    int NR = 2 * rt->gemm_vw; /* the tile's columns (gemm.cl) */
+    int NR = rt->gemm_nv * rt->gemm_vw; /* the tile's columns (gemm.cl) */
     int blocks = (v->N + NR - 1) / NR, nb = 8, want = 4 * (int)rt->compute_units;
     while (nb > 1 && (blocks + nb - 1) / nb * s < want)
         nb /= 2;

@@ -88,7 +88,8 @@ START_TEST(gemm_tiled_matches_reference)
 {
     check_gemm(1, 1, 1, 0, 0, 0);
     check_gemm(13, 70, 37, 0, 0, 1);   /* partial m-tile and n-block, bias */
-    check_gemm(64, 96, 300, 1, 0, 0);  /* whole tiles, A transposed, two chunks of k */
+    check_gemm(64, 96, 300, 1, 0, 0);  /* A transposed, two chunks of k */
+    check_gemm(60, 128, 300, 0, 0, 1); /* whole tiles (6 x 64, 6 x 16, 6 x 8) */
     check_gemm(9, 33, 4500, 0, 0, 0);  /* k split into partial products */
     check_gemm(17, 40, 5000, 1, 1, 0); /* split, C transposed */
     check_gemm(5, 3, 20, 0, 1, 0);     /* transposed without a split */

@@ -80,7 +80,7 @@ typedef struct clrt {
     cl_ulong max_alloc;
     cl_uint compute_units;
     int conv_algo;        /* $CLNET_CONV: 0 auto, 1 tiled, 2 clblast (enum conv_algo, ops.h) */
-    int gemm_vw, gemm_mr; /* gemm.cl's vector width and tile rows (the tile is mr x 2*vw) */
+    int gemm_vw, gemm_mr, gemm_nv; /* gemm.cl's tile: mr rows of nv vectors of vw floats */
     char tuned[4352];     /* the file of `clnet tune` applied to CLBlast's GEMM, or "" */
     double build_seconds; /* time spent building clnet's programs */
     cl_mem gemm_temp;     /* CLBlast GEMM scratch, grown once to the largest need (blas.c) */
