@@ -75,24 +75,19 @@
         for (int i = 0; i < nv; i++) cp[(size_t)r * scm + i] = t[i]; }
 #define G_FMA(r) { VEC a = (VEC)(a##r[ao]); VECS(FMAV, r) }
 /* One chunk of k for one tile: LOADB sets b0 .. b<GEMM_NV-1> from bp + bo (b2, b3 unused with
- * two vectors). */
+ * two vectors). Taps outside, q inside: the inner loop is as long as the chunk's q range (the
+ * tap loops of 3 inside it cost 10-15 % at 3x3 with B in L1; a plain k has one tap), and LLVM
+ * must not unroll the tap loops (it did, and spilled the accumulators to the stack). */
 #define G_CHUNK(LOADB) \
-    for (int q = qc; q < qn; q++) \
-        for (int ky = 0; ky < KH; ky++) \
-            for (int kx = 0; kx < KW; kx++) { \
-                long ao = (long)q * aq + ky * ay + kx * ax, bo = (long)q * bq + ky * by + kx * bx; \
+    _Pragma("unroll 1") for (int ky = 0; ky < KH; ky++) \
+        _Pragma("unroll 1") for (int kx = 0; kx < KW; kx++) { \
+            long ao = (long)qc * aq + ky * ay + kx * ax, bo = (long)qc * bq + ky * by + kx * bx; \
+            _Pragma("unroll 1") for (int q = qc; q < qn; q++, ao += aq, bo += bq) { \
                 VEC b0, b1, b2, b3; \
                 LOADB \
                 ROWS(G_FMA) \
-            }
-/* The same for a plain k (KH = KW = 1): one loop, no tap loops around every step. */
-#define G_CHUNK1(LOADB) \
-    for (int q = qc; q < qn; q++) { \
-        long ao = (long)q * aq, bo = (long)q * bq; \
-        VEC b0, b1, b2, b3; \
-        LOADB \
-        ROWS(G_FMA) \
-    }
+            } \
+        }
 #define LOADBV(r, v) b##v = VLOAD(v, bp + bo);
 #define LOADBTV(r, v) b##v = VLOAD(v, t);
 #define G_LOADB_FULL VECS(LOADBV, 0)
@@ -113,7 +108,7 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 __global float *C, int c_off, int scm, __global const float *bias, int bias_off,
                 int nb, int qchunk, int qs, int period, int skip_from)
 {
-    int g = get_global_id(0), s = get_global_id(1), taps = KH * KW;
+    int g = get_global_id(0), s = get_global_id(1);
     int q0 = s * qs, q1 = min(Q, q0 + qs);
     A += a_off;
     B += b_off;
@@ -138,9 +133,7 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 } else {
                     ROWS(G_LOAD_EDGE)
                 }
-                if (nv == GEMM_NR && taps == 1) {
-                    G_CHUNK1(G_LOADB_FULL)
-                } else if (nv == GEMM_NR) {
+                if (nv == GEMM_NR) {
                     G_CHUNK(G_LOADB_FULL)
                 } else {
                     G_CHUNK(G_LOADB_EDGE)
