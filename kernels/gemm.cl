@@ -85,9 +85,20 @@
             _Pragma("unroll 1") for (int q = qc; q < qn; q++, ao += aq, bo += bq) { \
                 VEC b0, b1, b2, b3; \
                 LOADB \
+                PREFETCH_NEXT \
                 ROWS(G_FMA) \
             } \
         }
+/* Software prefetch of the next column block's lines of B at this step's row (kx = 0, 1, 2
+ * cover 6 lines: the block's 4 and its taps' overhang), so the first m-tile of the next block
+ * does not wait on memory: +4-11 % on 3x3 convolutions here. Only where the host asks for it
+ * (CPU devices; clang's builtin, which never faults, even past the end of B). */
+#ifdef GEMM_PREFETCH
+#define PREFETCH_NEXT __builtin_prefetch(bp + bo + GEMM_NR + kx * 32); \
+                      __builtin_prefetch(bp + bo + GEMM_NR + kx * 32 + 16);
+#else
+#define PREFETCH_NEXT
+#endif
 #define LOADBV(r, v) b##v = VLOAD(v, bp + bo);
 #define LOADBTV(r, v) b##v = VLOAD(v, t);
 #define G_LOADB_FULL VECS(LOADBV, 0)

@@ -267,8 +267,9 @@ static cl_program build_program(clrt *rt, const char *name, const char *text)
     CL_CHECK(st);
     char options[128] = "-cl-std=CL1.2";
     if (!strcmp(name, "gemm"))
-        snprintf(options, sizeof options, "-cl-std=CL1.2 -DGEMM_VW=%d -DGEMM_MR=%d -DGEMM_NV=%d",
-                 rt->gemm_vw, rt->gemm_mr, rt->gemm_nv);
+        snprintf(options, sizeof options, "-cl-std=CL1.2 -DGEMM_VW=%d -DGEMM_MR=%d -DGEMM_NV=%d%s",
+                 rt->gemm_vw, rt->gemm_mr, rt->gemm_nv,
+                 rt->device_type & CL_DEVICE_TYPE_CPU ? " -DGEMM_PREFETCH" : "");
     st = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
     if (st != CL_SUCCESS) {
         size_t len = 0;
