@@ -57,7 +57,7 @@ typedef struct bench_ctx {
     int B, repeat;
     device_data data;   /* synthetic images for the whole-step row */
     cl_mem nchw_in, nchw_out; /* the NCHW alternatives' input and output */
-    cl_mem col;         /* conv workspace for every algorithm (the net's fits only its own) */
+    cl_mem col;         /* conv workspace for every algorithm (the net's fits only its own), fc's */
     enum conv_algo algo; /* the conv rows' algorithm being timed (CONV_AUTO: the net's) */
     cl_mem scratch;     /* bias / SGD targets, so the network's tensors stay intact */
     cl_mem stats, status;
@@ -456,7 +456,8 @@ static void op_fc_fwd(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
     flatten_forward(&c->rt, l->flat, layer_in(c, i), l->in_c, c->B, l->in_h * l->in_w);
-    dense_forward(&c->rt, l->z, l->flat, c->nt.params, l->w_off, l->b_off, c->B, l->fan_in, l->out_c);
+    dense_forward(&c->rt, l->z, l->flat, c->nt.params, l->w_off, l->b_off, c->col, c->B,
+                  l->fan_in, l->out_c);
 }
 
 /* The fc input as (B, F) rows, from the channel-major (C, B, P) tensor on the device. */
@@ -489,7 +490,7 @@ static void op_fc_bwd(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
     dense_backward(&c->rt, l->dflat, c->nt.grads, l->d, l->flat, c->nt.params, l->w_off, l->b_off,
-                   c->nt.ones, c->B, l->fan_in, l->out_c);
+                   c->nt.ones, c->col, c->B, l->fan_in, l->out_c);
     flatten_backward(&c->rt, L(c, i - 1)->d, l->dflat, l->in_c, c->B, l->in_h * l->in_w);
 }
 
@@ -806,10 +807,12 @@ static void all_rows(bench_ctx *c, const char *f)
         } else if (l->kind == LAYER_FC && l->flatten && i == c->nt.nlayers - 1) {
             double F = l->fan_in, K = l->out_c, B = c->B;
             double bytes = 4 * (2 * B * F + F * K + 2 * B * K);
-            add_row(c, f, "fc.fwd", "flatten+gemm+bias", 1, op_fc_fwd, check_fc_fwd, i,
-                    2 * B * F * K, bytes);
-            add_row(c, f, "fc.bwd", "gemm+gemv+gemm+unflatten", 1, op_fc_bwd, check_fc_bwd, i,
-                    4 * B * F * K, bytes + 4 * 2 * B * F);
+            int own = conv_device_algo(&c->rt) == CONV_TILED; /* dense.c: clnet's GEMM */
+            add_row(c, f, "fc.fwd", own ? "flatten+transpose+gemm" : "flatten+gemm+bias", 1,
+                    op_fc_fwd, check_fc_fwd, i, 2 * B * F * K, bytes);
+            add_row(c, f, "fc.bwd", own ? "gemm+gemm+transpose+gemm+unflatten"
+                    : "gemm+gemv+gemm+unflatten", 1, op_fc_bwd, check_fc_bwd, i, 4 * B * F * K,
+                    bytes + 4 * 2 * B * F);
         }
     }
     double B = c->B, K = CLNET_CLASSES, np = (double)c->nt.nparams;
@@ -1052,14 +1055,19 @@ static void setup(bench_ctx *c, const bench_opts *o)
             big = out_count(c, i) > big ? out_count(c, i) : big;
         }
     size_t col = 1;
-    for (int i = 0; i < c->nt.nlayers; i++)
-        if (L(c, i)->kind == LAYER_CONV) {
-            conv_geom g = L(c, i)->conv;
+    for (int i = 0; i < c->nt.nlayers; i++) {
+        layer *l = L(c, i);
+        size_t need = 0;
+        if (l->kind == LAYER_CONV) {
+            conv_geom g = l->conv;
             g.algo = CONV_AUTO; /* room for both algorithms */
-            size_t need = conv_col_floats(&g, c->B);
-            col = need > col ? need : col;
+            need = conv_col_floats(&g, c->B);
+        } else if (l->kind == LAYER_FC) {
+            need = dense_ws_floats(c->B, l->fan_in, l->out_c);
         }
-    c->col = clrt_buffer(&c->rt, col * sizeof(float), "bench conv workspace");
+        col = need > col ? need : col;
+    }
+    c->col = clrt_buffer(&c->rt, col * sizeof(float), "bench workspace");
     c->nchw_in = clrt_buffer(&c->rt, big * sizeof(float), "bench NCHW input");
     c->nchw_out = clrt_buffer(&c->rt, big * sizeof(float), "bench NCHW output");
     size_t scratch = big > c->nt.nparams ? big : c->nt.nparams;

@@ -15,15 +15,20 @@ static size_t out_floats(const layer *l, int n)
     return (size_t)l->out_c * n * l->out_h * l->out_w;
 }
 
-/* Largest workspace entries: im2col floats, ones and GEMM k-split partials needed at batch n. */
+/* Largest workspace entries at batch n: the conv and fc workspace (im2col matrices, padded
+ * grids, transposed copies), ones, and GEMM k-split partials or transposed products. */
 static void workspace(const net *nt, int n, size_t *col, size_t *ones, size_t *split)
 {
     *col = 1, *ones = (size_t)n, *split = 0;
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
-        if (l->kind == LAYER_FC) { /* the forward product may split on clnet's GEMM */
-            size_t p = gemm_tiled_scratch(n, l->out_c, l->fan_in, 1, 1, 0);
-            *split = p > *split ? p : *split;
+        if (l->kind == LAYER_FC) { /* transposed copies; split or transposed GEMM products */
+            int F = l->fan_in, K = l->out_c;
+            size_t w = dense_ws_floats(n, F, K), f = gemm_tiled_scratch(K, n, F, 1, 1, 1),
+                   b = gemm_tiled_scratch(K, F, n, 1, 1, 1);
+            *col = w > *col ? w : *col;
+            *split = f > *split ? f : *split;
+            *split = b > *split ? b : *split;
         }
         if (l->kind != LAYER_CONV)
             continue;
@@ -254,8 +259,8 @@ void net_forward(clrt *rt, net *nt, int n)
         } else {
             if (l->flatten)
                 flatten_forward(rt, l->flat, in, l->in_c, n, l->in_h * l->in_w);
-            dense_forward(rt, l->z, l->flatten ? l->flat : in, nt->params, l->w_off, l->b_off, n,
-                          l->fan_in, l->out_c);
+            dense_forward(rt, l->z, l->flatten ? l->flat : in, nt->params, l->w_off, l->b_off,
+                          nt->col, n, l->fan_in, l->out_c);
         }
         if (l->relu)
             relu_forward(rt, l->a, l->z, count);
@@ -293,7 +298,7 @@ void net_backward(clrt *rt, net *nt, int n)
         } else {
             cl_mem dx = din && l->flatten ? l->dflat : din;
             dense_backward(rt, dx, nt->grads, l->d, l->flatten ? l->flat : in, nt->params,
-                           l->w_off, l->b_off, nt->ones, n, l->fan_in, l->out_c);
+                           l->w_off, l->b_off, nt->ones, nt->col, n, l->fan_in, l->out_c);
             if (din && l->flatten)
                 flatten_backward(rt, din, l->dflat, l->in_c, n, l->in_h * l->in_w);
         }

@@ -253,28 +253,29 @@ END_TEST
 
 typedef struct {
     int n, F, K;
-    cl_mem x, p, z;
+    cl_mem x, p, z, ws;
     float *r;
 } dense_ctx;
 
 static double dense_loss(void *v)
 {
     dense_ctx *c = v;
-    dense_forward(test_rt(), c->z, c->x, c->p, 0, (size_t)c->F * c->K, c->n, c->F, c->K);
+    dense_forward(test_rt(), c->z, c->x, c->p, 0, (size_t)c->F * c->K, c->ws, c->n, c->F, c->K);
     return project(c->z, c->r, (size_t)c->n * c->K);
 }
 
 START_TEST(dense_gradients)
 {
-    dense_ctx c = {3, 7, 5, 0, 0, 0, 0};
+    dense_ctx c = {3, 7, 5, 0, 0, 0, 0, 0};
     size_t nx = 21, nw = 35, np = 40, nz = 15;
     float *x = xmalloc(nx * 4), *p = xmalloc(np * 4), ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
     c.r = xmalloc(nz * 4);
     fill_random(x, nx, 401), fill_random(p, np, 402), fill_random(c.r, nz, 403);
     c.x = dev_from(x, nx), c.p = dev_from(p, np), c.z = dev_zeros(nz);
+    c.ws = dev_zeros(dense_ws_floats(c.n, c.F, c.K));
     cl_mem dz = dev_from(c.r, nz), dx = dev_zeros(nx), grads = dev_zeros(np),
            dones = dev_from(ones, 8);
-    dense_backward(test_rt(), dx, grads, dz, c.x, c.p, 0, nw, dones, c.n, c.F, c.K);
+    dense_backward(test_rt(), dx, grads, dz, c.x, c.p, 0, nw, dones, c.ws, c.n, c.F, c.K);
     double *num = xmalloc((nx > np ? nx : np) * sizeof(double));
     numeric_grad(dense_loss, &c, c.x, x, nx, 0.05, num);
     double ex = compare(dx, 0, num, nx);
@@ -283,7 +284,7 @@ START_TEST(dense_gradients)
     ck_assert_msg(ex < GRAD_TOL, "dense input gradient error %g", ex);
     ck_assert_msg(ew < GRAD_TOL, "dense weight gradient error %g", ew);
     ck_assert_msg(eb < GRAD_TOL, "dense bias gradient error %g", eb);
-    cl_mem all[] = {c.x, c.p, c.z, dz, dx, grads, dones};
+    cl_mem all[] = {c.x, c.p, c.z, c.ws, dz, dx, grads, dones};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         clReleaseMemObject(all[i]);
     free(x), free(p), free(c.r), free(num);

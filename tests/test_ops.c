@@ -315,27 +315,77 @@ START_TEST(avgpool_and_pad_match_reference)
 }
 END_TEST
 
-static void check_dense(int n, int F, int K)
+/* dense forward and backward (dW, db, dx) against plain C, on clnet's GEMM and on CLBlast's. */
+static void check_dense_algo(int n, int F, int K)
 {
-    size_t nx = (size_t)n * F, nw = (size_t)F * K;
-    float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *z = xmalloc((size_t)n * K * 4),
-          *zr = xmalloc((size_t)n * K * 4);
-    fill_random(x, nx, 7);
-    fill_random(p, nw + K, 8);
-    cl_mem dx = dev_from(x, nx), dp = dev_from(p, nw + K), dz = dev_zeros((size_t)n * K);
-    dense_forward(test_rt(), dz, dx, dp, 0, nw, n, F, K);
-    dev_read(dz, z, (size_t)n * K);
+    size_t nx = (size_t)n * F, nw = (size_t)F * K, nz = (size_t)n * K;
+    float *x = xmalloc(nx * 4), *p = xmalloc((nw + K) * 4), *dz = xmalloc(nz * 4),
+          *z = xmalloc(nz * 4), *zr = xmalloc(nz * 4), *g = xmalloc((nw + K) * 4),
+          *gr = xmalloc((nw + K) * 4), *dx = xmalloc(nx * 4), *dxr = xmalloc(nx * 4),
+          *ones = xmalloc((size_t)n * 4);
+    fill_random(x, nx, 7), fill_random(p, nw + K, 8), fill_random(dz, nz, 9);
+    for (int b = 0; b < n; b++)
+        ones[b] = 1.0f;
+    cl_mem bx = dev_from(x, nx), bp = dev_from(p, nw + K), bz = dev_zeros(nz),
+           bdz = dev_from(dz, nz), bg = dev_zeros(nw + K), bdx = dev_zeros(nx),
+           bones = dev_from(ones, n), ws = dev_zeros(dense_ws_floats(n, F, K));
+    dense_forward(test_rt(), bz, bx, bp, 0, nw, ws, n, F, K);
+    dense_backward(test_rt(), bdx, bg, bdz, bx, bp, 0, nw, bones, ws, n, F, K);
+    dev_read(bz, z, nz), dev_read(bg, g, nw + K), dev_read(bdx, dx, nx);
     ref_dense_forward(zr, x, p, p + nw, n, F, K);
-    ck_assert_msg(max_rel_diff(z, zr, (size_t)n * K) < TOL, "dense n%d F%d K%d", n, F, K);
-    clReleaseMemObject(dx), clReleaseMemObject(dp), clReleaseMemObject(dz);
-    free(x), free(p), free(z), free(zr);
+    for (int f = 0; f < F; f++)
+        for (int k = 0; k < K; k++) {
+            double sum = 0;
+            for (int b = 0; b < n; b++)
+                sum += (double)x[(size_t)b * F + f] * dz[(size_t)b * K + k];
+            gr[(size_t)f * K + k] = (float)sum;
+        }
+    for (int k = 0; k < K; k++) {
+        double sum = 0;
+        for (int b = 0; b < n; b++)
+            sum += dz[(size_t)b * K + k];
+        gr[nw + k] = (float)sum;
+    }
+    for (int b = 0; b < n; b++)
+        for (int f = 0; f < F; f++) {
+            double sum = 0;
+            for (int k = 0; k < K; k++)
+                sum += (double)dz[(size_t)b * K + k] * p[(size_t)f * K + k];
+            dxr[(size_t)b * F + f] = (float)sum;
+        }
+    const char *algo = conv_algo_name(conv_device_algo(test_rt()));
+    /* float sums of F, n and K terms: rounding grows about as their square roots */
+    ck_assert_msg(max_rel_diff(z, zr, nz) < TOL * fmax(1, sqrt(F) / 8), "%s dense n%d F%d K%d z",
+                  algo, n, F, K);
+    ck_assert_msg(max_rel_diff(g, gr, nw + K) < TOL * fmax(1, sqrt(n) / 8),
+                  "%s dense n%d F%d K%d dW/db", algo, n, F, K);
+    ck_assert_msg(max_rel_diff(dx, dxr, nx) < TOL * fmax(1, sqrt(K) / 8), "%s dense n%d F%d K%d dx",
+                  algo, n, F, K);
+    cl_mem all[] = {bx, bp, bz, bdz, bg, bdx, bones, ws};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        clReleaseMemObject(all[i]);
+    free(x), free(p), free(dz), free(z), free(zr), free(g), free(gr), free(dx), free(dxr),
+        free(ones);
 }
 
-START_TEST(dense_forward_matches_reference)
+static void check_dense(int n, int F, int K)
+{
+    clrt *rt = test_rt();
+    int saved = rt->conv_algo;
+    for (int a = CONV_TILED; a <= CONV_CLBLAST; a++) {
+        rt->conv_algo = a;
+        check_dense_algo(n, F, K);
+    }
+    rt->conv_algo = saved;
+}
+
+START_TEST(dense_matches_reference)
 {
     check_dense(1, 7, 5);
     check_dense(3, 13, 10);
     check_dense(5, 1, 1);
+    check_dense(100, 6272, 10); /* ltfn's: the forward's k is split, 36 images in a partial block */
+    check_dense(70, 300, 130);  /* K larger than n: the transposed W is the larger copy */
 }
 END_TEST
 
@@ -506,7 +556,7 @@ Suite *suite_ops(void)
     tcase_add_test(tc, maxpool_forward_matches_reference);
     tcase_add_test(tc, maxpool_ties_and_nans);
     tcase_add_test(tc, avgpool_and_pad_match_reference);
-    tcase_add_test(tc, dense_forward_matches_reference);
+    tcase_add_test(tc, dense_matches_reference);
     tcase_add_test(tc, flatten_orders_features_per_image);
     tcase_add_test(tc, softmax_xent_matches_reference);
     tcase_add_test(tc, optimizers_match_reference);

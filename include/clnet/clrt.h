@@ -32,6 +32,7 @@
     X(pad_forward, "pad")                                                                         \
     X(pad_backward, "pad")                                                                        \
     X(flatten, "dense")                                                                           \
+    X(transpose, "dense")                                                                         \
     X(unflatten, "dense")                                                                         \
     X(softmax_xent, "loss")                                                                       \
     X(loss_reduce, "loss")                                                                        \

@@ -96,11 +96,13 @@ void pad_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, 
 void crop_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, int planes,
                  int H, int W, int IH, int IW, int top, int left);
 
-/* dense.c: z (n, K) = x (n, F) W (F, K) + b. */
-void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off, int n,
-                   int F, int K);
+/* dense.c: z (n, K) = x (n, F) W (F, K) + b. ws: dense_ws_floats(n, F, K) floats of workspace;
+ * ones: at least n ones. */
+size_t dense_ws_floats(int n, int F, int K);
+void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
+                   cl_mem ws, int n, int F, int K);
 void dense_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
-                    size_t w_off, size_t b_off, cl_mem ones, int n, int F, int K);
+                    size_t w_off, size_t b_off, cl_mem ones, cl_mem ws, int n, int F, int K);
 /* (C, n, P) <-> (n, C*P). */
 void flatten_forward(clrt *rt, cl_mem out, cl_mem in, int C, int n, int P);
 void flatten_backward(clrt *rt, cl_mem din, cl_mem dout, int C, int n, int P);
