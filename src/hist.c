@@ -12,12 +12,19 @@ double hist_le0_percent(const hist_stats *s)
     return s->count ? 100.0 * (double)s->le0 / (double)s->count : 0.0;
 }
 
+/* Contiguous shares per work-item on CPUs, interleaved on GPUs (hist.cl). */
+static int chunked(const clrt *rt)
+{
+    return (rt->device_type & CL_DEVICE_TYPE_CPU) != 0;
+}
+
 void hist_alloc(clrt *rt, hist_dev *h, int nslots, int nbins, const int *group)
 {
     if (nbins < 1 || nbins > HIST_MAX_BINS)
         die("internal error: %d histogram bins (1..%d)", nbins, HIST_MAX_BINS);
     h->nslots = nslots;
     h->nbins = nbins;
+    h->chunked = chunked(rt);
     size_t rec = 4 * sizeof(float);
     h->part_f = clrt_buffer(rt, HIST_PARTS * rec, "histogram partials");
     h->part_i = clrt_buffer(rt, HIST_PARTS * rec, "histogram partials");
@@ -57,6 +64,7 @@ void hist_stats_enqueue(clrt *rt, hist_dev *h, int slot, cl_mem x, size_t off, s
     cl_kernel k = tensor_args(rt, K_hist_partial, x, off, n);
     karg_mem(k, 3, h->part_f);
     karg_mem(k, 4, h->part_i);
+    karg_int(k, 5, h->chunked);
     clrt_launch(rt, K_hist_partial, HIST_PARTS, 0);
     k = rt->kernels[K_hist_final];
     karg_mem(k, 0, h->part_f);
@@ -89,7 +97,9 @@ void hist_bins_enqueue(clrt *rt, hist_dev *h, int slot, cl_mem x, size_t off, si
     karg_int(k, 5, h->nbins);
     karg_mem(k, 6, h->bins);
     karg_local(k, 7, (size_t)h->nbins * sizeof(uint32_t));
-    clrt_launch_groups(rt, K_hist_bins, HIST_GROUPS, 256);
+    karg_int(k, 8, h->chunked);
+    /* CPUs: groups of one work-item, which count without atomics */
+    clrt_launch_groups(rt, K_hist_bins, HIST_GROUPS, h->chunked ? 1 : 256);
 }
 
 void hist_read(clrt *rt, hist_dev *h, hist_stats *stats, uint32_t *bins)
@@ -129,5 +139,6 @@ void finite_check(clrt *rt, cl_mem flag, cl_mem status, cl_mem x, size_t off, si
     karg_int(k, 4, tensor);
     karg_mem(k, 5, flag);
     karg_mem(k, 6, status);
+    karg_int(k, 7, chunked(rt));
     clrt_launch(rt, K_finite_check, HIST_PARTS * 4, 0);
 }

@@ -59,7 +59,7 @@ static void check_stats(const hist_stats *d, const hist_stats *r, int t)
                   "reference %.9g", t, d->std, r->std);
 }
 
-static void run_capture(int nbins)
+static void run_capture(int nbins, int interleaved)
 {
     span sp[8];
     int n;
@@ -69,6 +69,8 @@ static void run_capture(int nbins)
     int group[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
     hist_dev h;
     hist_alloc(test_rt(), &h, n, nbins, group);
+    if (interleaved)
+        h.chunked = 0; /* what a GPU runs */
     for (int t = 0; t < n; t++)
         hist_stats_enqueue(test_rt(), &h, t, dx, sp[t].off, sp[t].n);
     hist_range_enqueue(test_rt(), &h);
@@ -102,9 +104,11 @@ static void run_capture(int nbins)
 
 START_TEST(hist_matches_reference)
 {
-    run_capture(64);
-    run_capture(7);
-    run_capture(HIST_MAX_BINS);
+    for (int interleaved = 0; interleaved < 2; interleaved++) {
+        run_capture(64, interleaved);
+        run_capture(7, interleaved);
+        run_capture(HIST_MAX_BINS, interleaved);
+    }
 }
 END_TEST
 

@@ -27,6 +27,7 @@ double hist_le0_percent(const hist_stats *s);
 
 typedef struct {
     int nslots, nbins;
+    int chunked;             /* each work-item a contiguous share (CPUs) or every P-th value */
     cl_mem part_f, part_i;   /* HIST_PARTS partial records */
     cl_mem stats_f, stats_i; /* (nslots, 4) each, see kernels/hist.cl */
     cl_mem group;            /* (nslots) ints: -1 own range, else a shared-range group */
