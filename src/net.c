@@ -152,7 +152,7 @@ void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
     for (int i = 0; i < nt->nlayers; i++)
         alloc_layer(rt, &nt->layers[i], batch);
     workspace(nt, batch, &col, &ones, &split);
-    nt->col = clrt_buffer(rt, col * sizeof(float), "im2col workspace");
+    nt->col = clrt_buffer(rt, col * sizeof(float), "conv and fc workspace");
     nt->ones = clrt_buffer(rt, ones * sizeof(float), "ones");
     float *h = xmalloc(ones * sizeof(float));
     for (size_t i = 0; i < ones; i++)

@@ -61,7 +61,7 @@ typedef struct {
     cl_mem decay;       /* 1 over weights, 0 over biases and padding: where weight decay acts */
     cl_mem x;           /* input (C, N, H, W) */
     cl_mem y;           /* labels (N) uchar */
-    cl_mem col;         /* im2col workspace shared by all conv layers */
+    cl_mem col;         /* workspace shared by the conv and fc layers (im2col, grids, copies) */
     cl_mem ones;        /* ones, for bias gradients */
     cl_mem probs;       /* softmax output (N, classes) */
     cl_mem per;         /* per-example (loss, correct), (N, 2) */
