@@ -16,7 +16,7 @@
 
 /* Item p's share: indices first, first + step, ... below end. */
 #define SHARE(p, P, n)                                                                         \
-    int step_ = chunked ? 1 : (P), per_ = ((n) + (P) - 1) / (P);                               \
+    int step_ = chunked ? 1 : (P), per_ = (n) / (P) + ((n) % (P) != 0);                        \
     int first_ = chunked ? (p) * per_ : (p), end_ = chunked ? min((n), first_ + per_) : (n);
 
 /* Writes one record (the layout above) at index i. */

@@ -5,9 +5,12 @@
  * the workspace (dense_ws_floats): x for the forward product, W for the data gradient.
  * ltfn's fc at batch 100 (clnet bench, with the row-wise flatten): forward 4.4 -> 1.5 ms,
  * backward 7.2 -> 0.9 ms (CLBlast's products, which GPUs keep: 4.3 and 4.5 ms). */
+#include <limits.h>
+
 #include "clnet/blas.h"
 #include "clnet/gemm.h"
 #include "clnet/ops.h"
+#include "clnet/util.h"
 
 size_t dense_ws_floats(int n, int F, int K)
 {
@@ -22,6 +25,8 @@ static int tiled(const clrt *rt)
 /* out (C, R) = in (R, C), in_off floats into in. */
 static void transpose(clrt *rt, cl_mem out, cl_mem in, size_t in_off, int R, int C)
 {
+    if (in_off > INT_MAX)
+        die("dense: parameter offset %zu does not fit the transpose kernel's int", in_off);
     cl_kernel k = rt->kernels[K_transpose];
     karg_mem(k, 0, in);
     karg_int(k, 1, (int)in_off);
