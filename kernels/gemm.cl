@@ -1,7 +1,8 @@
 /* gemm.cl: C = A B for CPU devices, register-blocked: each work-item computes whole tiles of C,
  * GEMM_MR x GEMM_NR (GEMM_NR = GEMM_NV vectors of GEMM_VW floats), in GEMM_MR*GEMM_NV vector
  * accumulators (on AVX-512 6 x 64 in 24 float16, one zmm register each) and one outer product
- * per step of k: GEMM_MR*GEMM_NV FMAs on GEMM_NV vector loads of B and GEMM_MR broadcasts of A. *
+ * per step of k: GEMM_MR*GEMM_NV FMAs on GEMM_NV vector loads of B and GEMM_MR broadcasts of A.
+ *
  * The matrices are views, so neither a transpose nor an im2col needs a copy. The k index runs
  * over (q, ky, kx), q < Q, ky < KH, kx < KW (a plain GEMM has KH = KW = 1), and row m of A over
  * (mc, my, mx), my < mh, mx < mw (plain: mh = mw = 1):
@@ -89,10 +90,11 @@
                 ROWS(G_FMA) \
             } \
         }
-/* Software prefetch of the next column block's lines of B at this step's row (kx = 0, 1, 2
- * cover 6 lines: the block's 4 and its taps' overhang), so the first m-tile of the next block
- * does not wait on memory: +4-11 % on 3x3 convolutions here. Only where the host asks for it
- * (CPU devices; clang's builtin, which never faults, even past the end of B). */
+/* Software prefetch of the next column block's lines of B at this step's row (at 3x3 with 64
+ * columns, kx = 0, 1, 2 cover 6 lines: the block's 4 and its taps' overhang), so the first
+ * m-tile of the next block does not wait on memory: +4-11 % on 3x3 convolutions here. Only where
+ * the host asks for it (CPU devices; clang's builtin, which never faults, even past the end of
+ * B). */
 #ifdef GEMM_PREFETCH
 #define PREFETCH_NEXT __builtin_prefetch(bp + bo + GEMM_NR + kx * 32); \
                       __builtin_prefetch(bp + bo + GEMM_NR + kx * 32 + 16);
