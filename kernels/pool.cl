@@ -66,44 +66,66 @@ __kernel void maxpool_backward(__global const float *dout, __global const int *a
 #define POOL2_TAKE(v, iv) { int4 t_ = isgreater(v, m) | (isnan(v) & ~isnan(m)); \
                             m = select(m, v, t_); best = select(best, iv, t_); }
 
+/* Four windows from output column ox on. */
+void max4(__global const float *in, __global float *out, __global int *arg, int base, int W,
+          int ox)
+{
+    float8 r0 = vload8(0, in + base + 2 * ox), r1 = vload8(0, in + base + W + 2 * ox);
+    int4 i = base + 2 * ox + (int4)(0, 2, 4, 6), best = i;
+    float4 m = r0.even;
+    POOL2_TAKE(r0.odd, i + 1)
+    POOL2_TAKE(r1.even, i + W)
+    POOL2_TAKE(r1.odd, i + W + 1)
+    vstore4(m, 0, out + ox);
+    vstore4(best, 0, arg + ox);
+}
+
+/* A row's last OW % 4 windows are the last four again (overlapping, the same values written
+ * twice): at 14x14 the scalar tail had cost two thirds of the pool. */
 __kernel void maxpool2_forward(__global const float *in, __global float *out, __global int *arg,
                                int H, int W, int OH, int OW)
 {
     int r = get_global_id(0), oy = r % OH, plane = r / OH;
     int base = (plane * H + 2 * oy) * W, ox = 0;
-    for (; ox + 4 <= OW; ox += 4) {
-        float8 r0 = vload8(0, in + base + 2 * ox), r1 = vload8(0, in + base + W + 2 * ox);
-        int4 i = base + 2 * ox + (int4)(0, 2, 4, 6), best = i;
-        float4 m = r0.even;
-        POOL2_TAKE(r0.odd, i + 1)
-        POOL2_TAKE(r1.even, i + W)
-        POOL2_TAKE(r1.odd, i + W + 1)
-        vstore4(m, 0, out + r * OW + ox);
-        vstore4(best, 0, arg + r * OW + ox);
-    }
-    max_row(in, out + r * OW + ox, arg + r * OW + ox, base + 2 * ox, W, 2, 2, OW - ox);
+    out += r * OW, arg += r * OW;
+    for (; ox + 4 <= OW; ox += 4)
+        max4(in, out, arg, base, W, ox);
+    if (ox < OW && OW >= 4)
+        max4(in, out, arg, base, W, OW - 4);
+    else if (ox < OW)
+        max_row(in, out + ox, arg + ox, base + 2 * ox, W, 2, 2, OW - ox);
 }
 
 /* The adjoint: each input element is in exactly one window, so din is that window's dout where
  * the element was its maximum and 0 elsewhere; one work-item writes the two input rows of one
  * output row. */
+/* The gradients of four windows from output column ox on. */
+void unpool4(__global const float *dout, __global const int *arg, __global float *din, int base,
+             int W, int ox)
+{
+    int4 a = vload4(0, arg + ox), i = base + 2 * ox + (int4)(0, 2, 4, 6);
+    float4 g = vload4(0, dout + ox), z = (float4)(0.0f);
+    float4 e0 = select(z, g, a == i), o0 = select(z, g, a == i + 1);
+    float4 e1 = select(z, g, a == i + W), o1 = select(z, g, a == i + W + 1);
+    vstore8((float8)(e0.x, o0.x, e0.y, o0.y, e0.z, o0.z, e0.w, o0.w), 0, din + base + 2 * ox);
+    vstore8((float8)(e1.x, o1.x, e1.y, o1.y, e1.z, o1.z, e1.w, o1.w), 0, din + base + W + 2 * ox);
+}
+
 __kernel void maxpool2_backward(__global const float *dout, __global const int *arg,
                                 __global float *din, int H, int W, int OH, int OW)
 {
     int r = get_global_id(0), oy = r % OH, plane = r / OH;
     int base = (plane * H + 2 * oy) * W, ox = 0;
-    for (; ox + 4 <= OW; ox += 4) {
-        int4 a = vload4(0, arg + r * OW + ox), i = base + 2 * ox + (int4)(0, 2, 4, 6);
-        float4 g = vload4(0, dout + r * OW + ox), z = (float4)(0.0f);
-        float4 e0 = select(z, g, a == i), o0 = select(z, g, a == i + 1);
-        float4 e1 = select(z, g, a == i + W), o1 = select(z, g, a == i + W + 1);
-        vstore8((float8)(e0.x, o0.x, e0.y, o0.y, e0.z, o0.z, e0.w, o0.w), 0, din + base + 2 * ox);
-        vstore8((float8)(e1.x, o1.x, e1.y, o1.y, e1.z, o1.z, e1.w, o1.w), 0,
-                din + base + W + 2 * ox);
+    dout += r * OW, arg += r * OW;
+    for (; ox + 4 <= OW; ox += 4)
+        unpool4(dout, arg, din, base, W, ox);
+    if (ox < OW && OW >= 4) {
+        unpool4(dout, arg, din, base, W, OW - 4);
+        return;
     }
     for (; ox < OW; ox++) {
-        int a = arg[r * OW + ox], i = base + 2 * ox;
-        float g = dout[r * OW + ox];
+        int a = arg[ox], i = base + 2 * ox;
+        float g = dout[ox];
         din[i] = a == i ? g : 0.0f;
         din[i + 1] = a == i + 1 ? g : 0.0f;
         din[i + W] = a == i + W ? g : 0.0f;

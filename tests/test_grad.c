@@ -187,6 +187,7 @@ START_TEST(pool_gradients)
     for (int avg = 0; avg < 2; avg++) {
         check_pool_gradients(pool_make(2, 5, 6, 2, 2), 2, avg);
         check_pool_gradients(pool_make(2, 4, 10, 2, 2), 2, avg); /* exact 2x2/2 tiling */
+        check_pool_gradients(pool_make(1, 2, 6, 2, 2), 2, avg);  /* exact, rows of 3 windows */
         check_pool_gradients(pool_make(2, 7, 6, 3, 2), 2, avg); /* overlapping windows */
         check_pool_gradients(pool_make(1, 7, 7, 2, 3), 2, avg); /* gaps between windows */
     }

@@ -239,7 +239,8 @@ START_TEST(maxpool_forward_matches_reference)
     check_pool(3, 6, 8, 1);
     check_pool(2, 7, 5, 3); /* odd sizes: the last row and column belong to no window */
     check_pool(1, 2, 2, 2);
-    check_pool(2, 4, 14, 3); /* 2x2/2 vector kernel: 4 windows at a time and a tail of 3 */
+    check_pool(2, 4, 14, 3); /* 2x2/2 vector kernel: 4 windows at a time, the last 4 again */
+    check_pool(1, 4, 6, 2);  /* 2x2/2 with rows of 3 windows: no vector of 4 fits */
     check_pool_geom(pool_make(2, 9, 8, 3, 2), 2); /* overlapping windows */
     check_pool_geom(pool_make(2, 9, 8, 2, 3), 2); /* gaps between windows */
 }
