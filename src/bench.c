@@ -729,7 +729,7 @@ static void conv_rows(bench_ctx *c, const char *f, int i, int index)
 {
     layer *l = L(c, i);
     const conv_geom *g = &l->conv;
-    double B = c->B, P = (double)g->OH * g->OW, rows = (double)g->C * 9, K = g->K;
+    double B = c->B, P = (double)g->OH * g->OW, rows = (double)g->C * g->KH * g->KW, K = g->K;
     double x = 4 * B * g->C * g->H * g->W, z = 4 * B * K * P, w = 4 * (K * rows + K);
     double gemm = 2 * K * rows * B * P;
     char name[32];
