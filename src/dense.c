@@ -17,6 +17,13 @@ size_t dense_ws_floats(int n, int F, int K)
     return (size_t)F * (n > K ? n : K);
 }
 
+size_t dense_scratch_floats(int n, int F, int K)
+{
+    /* the transposed products of the forward (z^T, k = F) and the weight gradient (dW^T, k = n) */
+    size_t f = gemm_tiled_scratch(K, n, F, 1, 1, 1), w = gemm_tiled_scratch(K, F, n, 1, 1, 1);
+    return f > w ? f : w;
+}
+
 static int tiled(const clrt *rt)
 {
     return conv_device_algo(rt) == CONV_TILED;

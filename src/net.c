@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "clnet/data.h"
-#include "clnet/gemm.h"
 #include "clnet/util.h"
 
 static size_t out_floats(const layer *l, int n)
@@ -22,13 +21,11 @@ static void workspace(const net *nt, int n, size_t *col, size_t *ones, size_t *s
     *col = 1, *ones = (size_t)n, *split = 0;
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
-        if (l->kind == LAYER_FC) { /* transposed copies; split or transposed GEMM products */
-            int F = l->fan_in, K = l->out_c;
-            size_t w = dense_ws_floats(n, F, K), f = gemm_tiled_scratch(K, n, F, 1, 1, 1),
-                   b = gemm_tiled_scratch(K, F, n, 1, 1, 1);
+        if (l->kind == LAYER_FC) { /* transposed copies; transposed GEMM products */
+            size_t w = dense_ws_floats(n, l->fan_in, l->out_c),
+                   p = dense_scratch_floats(n, l->fan_in, l->out_c);
             *col = w > *col ? w : *col;
-            *split = f > *split ? f : *split;
-            *split = b > *split ? b : *split;
+            *split = p > *split ? p : *split;
         }
         if (l->kind != LAYER_CONV)
             continue;

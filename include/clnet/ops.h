@@ -99,6 +99,8 @@ void crop_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off,
 /* dense.c: z (n, K) = x (n, F) W (F, K) + b. ws: dense_ws_floats(n, F, K) floats of workspace;
  * ones: at least n ones. */
 size_t dense_ws_floats(int n, int F, int K);
+/* Floats of GEMM scratch (rt->gemm_scratch) the products on clnet's GEMM need. */
+size_t dense_scratch_floats(int n, int F, int K);
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
                    cl_mem ws, int n, int F, int K);
 void dense_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
