@@ -47,10 +47,8 @@
 #endif
 #if GEMM_MR == 6
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#elif GEMM_MR == 8
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #else
-#error "GEMM_MR must be 6 or 8"
+#error "GEMM_MR must be 6"
 #endif
 
 /* Per vector v of row r's accumulators (VECS(X, r) applies X to each). */

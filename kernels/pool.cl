@@ -96,9 +96,6 @@ __kernel void maxpool2_forward(__global const float *in, __global float *out, __
         max_row(in, out + ox, arg + ox, base + 2 * ox, W, 2, 2, OW - ox);
 }
 
-/* The adjoint: each input element is in exactly one window, so din is that window's dout where
- * the element was its maximum and 0 elsewhere; one work-item writes the two input rows of one
- * output row. */
 /* The gradients of four windows from output column ox on. */
 void unpool4(__global const float *dout, __global const int *arg, __global float *din, int base,
              int W, int ox)
@@ -111,6 +108,9 @@ void unpool4(__global const float *dout, __global const int *arg, __global float
     vstore8((float8)(e1.x, o1.x, e1.y, o1.y, e1.z, o1.z, e1.w, o1.w), 0, din + base + W + 2 * ox);
 }
 
+/* The adjoint: each input element is in exactly one window, so din is that window's dout where
+ * the element was its maximum and 0 elsewhere; one work-item writes the two input rows of one
+ * output row. */
 __kernel void maxpool2_backward(__global const float *dout, __global const int *arg,
                                 __global float *din, int H, int W, int OH, int OW)
 {

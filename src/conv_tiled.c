@@ -54,9 +54,11 @@ static size_t max3(size_t a, size_t b, size_t c)
 size_t conv_tiled_floats(const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
-    size_t in = (size_t)g->C * r.plane + r.slack;
-    return max3(in + (size_t)g->K * r.plane, in + r.plane * g->K,
-                (size_t)g->K * r.planeq + r.slackq + (size_t)g->C * r.planeq);
+    /* forward and weight gradient: the padded input, then the output grid or dz transposed
+     * (K floats per grid position either way); data gradient: padded dz, then the dx grid */
+    size_t fw = (size_t)g->C * r.plane + r.slack + (size_t)g->K * r.plane,
+           data = (size_t)g->K * r.planeq + r.slackq + (size_t)g->C * r.planeq;
+    return fw > data ? fw : data;
 }
 
 size_t conv_tiled_scratch(const conv_geom *g, int n)

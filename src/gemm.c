@@ -1,6 +1,6 @@
-/* gemm.c: launches kernels/gemm.cl. Work-items of nb column blocks (a tile wide) each; a long k (the weight
- * gradient's sum over every output position of the batch) is split into partial products,
- * summed by gemm_reduce, so both cores have work when M x N is small. */
+/* gemm.c: launches kernels/gemm.cl. Work-items of nb column blocks (a tile wide) each; a long
+ * k (the weight gradient's sum over every output position of the batch) is split into partial
+ * products, summed by gemm_reduce, so both cores have work when M x N is small. */
 #include "clnet/gemm.h"
 
 #include <limits.h>
