@@ -105,11 +105,11 @@ fuzz: deps
 	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
 	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec
 	@$(MAKE) --no-print-directory $(B)/kernels.c
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx fuzz/fuzz_idx.c src/data.c src/util.c -lz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint fuzz/fuzz_checkpoint.c src/checkpoint.c src/util.c -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx fuzz/fuzz_idx.c src/data.c src/files.c src/util.c -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint fuzz/fuzz_checkpoint.c src/checkpoint.c src/files.c src/util.c -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_spec \
 	    fuzz/fuzz_spec.c $(SRC) $(B)/kernels.c $(LIBS)
-	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/util.c -lz
+	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/files.c src/util.c -lz
 	build-fuzz/seeds-maker build-fuzz/seeds
 	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    corpus-idx seeds/idx ../tests/fuzz-regressions/idx

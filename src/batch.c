@@ -15,6 +15,10 @@ void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
     dd->count = d->count;
     dd->pixels = d->rows * d->cols;
     size_t bytes = (size_t)d->count * dd->pixels;
+    if (bytes > rt->max_alloc)
+        die("the %s (%zu MiB of pixels) is larger than the device's largest allocation (%llu MiB): "
+            "use a data set with fewer images, or a device with more memory", what,
+            bytes >> 20, (unsigned long long)(rt->max_alloc >> 20));
     dd->images = clrt_buffer(rt, bytes, what);
     dd->labels = clrt_buffer(rt, (size_t)d->count, what);
     dd->order = clrt_buffer(rt, (size_t)d->count * sizeof(int), what);

@@ -19,9 +19,11 @@
 #include "clnet/capture.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
+#include "clnet/files.h"
 #include "clnet/init.h"
 #include "clnet/net.h"
 #include "clnet/ref.h"
+#include "clnet/stop.h"
 #include "clnet/util.h"
 
 #ifndef CLNET_CLBLAST_VERSION
@@ -160,6 +162,7 @@ static void time_op(bench_ctx *c, op_fn op, int i, row *r)
 {
     double *ms = xmalloc((size_t)c->repeat * sizeof(double));
     for (int k = 0; k < c->repeat; k++) {
+        stop_poll("during bench: nothing was written");
         cl_event a, b;
         CL_CHECK(clEnqueueMarkerWithWaitList(c->rt.queue, 0, NULL, &a));
         op(c, i);
@@ -182,6 +185,7 @@ static double time_kernel_ms(bench_ctx *c, enum kernel_id id, size_t global)
     CL_CHECK(clGetKernelWorkGroupInfo(c->rt.kernels[id], c->rt.device,
                                       CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof fixed, fixed, NULL));
     for (int k = 0; k < 3; k++) {
+        stop_poll("during bench: nothing was written");
         cl_event e;
         CL_CHECK(clEnqueueNDRangeKernel(c->rt.queue, c->rt.kernels[id], 1, NULL, &global,
                                         fixed[0] ? fixed : NULL, 0, NULL, &e));
@@ -1003,6 +1007,31 @@ static void write_csv(FILE *f, const bench_ctx *c, const peaks *p)
     }
 }
 
+#define JSON_HEAD "{\n  \"device\": "
+#define CSV_HEAD "op,variant,used,status,"
+
+static int json_is_own(const uint8_t *head, size_t n)
+{
+    return n >= strlen(JSON_HEAD) && !memcmp(head, JSON_HEAD, strlen(JSON_HEAD));
+}
+
+static int csv_is_own(const uint8_t *head, size_t n)
+{
+    return n >= strlen(CSV_HEAD) && !memcmp(head, CSV_HEAD, strlen(CSV_HEAD));
+}
+
+/* --json and --csv, before any timing: files bench may replace, with room beside them. */
+static void check_outputs(const bench_opts *o)
+{
+    char why[MSG_BUF];
+    if (o->json_path && strcmp(o->json_path, "-") &&
+        check_output_file(o->json_path, json_is_own, "JSON file of clnet bench", why, sizeof why))
+        die("--json %s: %s", o->json_path, why);
+    if (o->csv_path && strcmp(o->csv_path, "-") &&
+        check_output_file(o->csv_path, csv_is_own, "CSV file of clnet bench", why, sizeof why))
+        die("--csv %s: %s", o->csv_path, why);
+}
+
 /* Writes through a temporary file renamed into place, so a failed run leaves no partial file. */
 static void write_output(const char *path, const char *flag,
                          void (*fn)(FILE *, const bench_ctx *, const peaks *), const bench_ctx *c,
@@ -1012,22 +1041,17 @@ static void write_output(const char *path, const char *flag,
         fn(stdout, c, p);
         return;
     }
-    size_t n = strlen(path) + 16;
-    char *tmp = xmalloc(n);
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
     if (!f)
-        die("%s %s: cannot write: %s", flag, path, strerror(errno));
+        die("out of host memory writing %s", path);
     fn(f, c, p);
-    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) {
-        remove(tmp);
-        die("%s %s: write failed (disk full?)", flag, path);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
+    fclose(f);
+    int rc = write_file_atomic(path, buf, len, 0);
+    free(buf);
+    if (rc)
         die("%s %s: cannot write: %s", flag, path, strerror(errno));
-    }
-    free(tmp);
 }
 
 /* ---- set-up ---- */
@@ -1041,7 +1065,9 @@ static void setup(bench_ctx *c, const bench_opts *o)
     net_alloc(&c->rt, &c->nt, o->batch, batch_device_bytes(pool_images, 784));
     net_init_params(&c->rt, &c->nt, INIT_HE, 0, 1);
     /* synthetic images: a batch to gather for the whole step */
-    dataset d = {pool_images, 28, 28, xmalloc((size_t)pool_images * 784), xmalloc((size_t)pool_images)};
+    dataset d = {.count = pool_images, .rows = 28, .cols = 28,
+                 .pixels = xmalloc((size_t)pool_images * 784),
+                 .labels = xmalloc((size_t)pool_images)};
     for (size_t i = 0; i < (size_t)pool_images * 784; i++)
         d.pixels[i] = (uint8_t)rng_below(&c->rng, 256);
     for (int i = 0; i < pool_images; i++)
@@ -1093,6 +1119,7 @@ int bench_run(const bench_opts *o)
 {
     bench_ctx *c = xcalloc(1, sizeof *c);
     c->B = o->batch, c->repeat = o->repeat;
+    check_outputs(o);
     rng_seed(&c->rng, 12345);
     clrt_open(&c->rt, o->device, o->kernel_dir);
     fprintf(stderr, "bench: %s, measuring the device's limits...\n", c->rt.device_name);

@@ -4,13 +4,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "clnet/data.h"
+#include "clnet/files.h"
 #include "clnet/util.h"
 
 #define MAGIC "CLNETCKP"
@@ -42,7 +45,8 @@ static void put_floats(wbuf *b, const float *f, uint64_t n)
 static uint8_t *encode(const checkpoint *c, size_t *out_len)
 {
     size_t spec = strlen(c->spec);
-    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 4 * 8 + 8 + 8 + 4 * c->nparams + 8 + 4 * c->nstate;
+    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 4 * 8 + 8 + 8 + 4 * c->nparams + 8 +
+                     4 * c->nstate;
     wbuf b = {xmalloc(HEADER + payload), 0};
     memcpy(b.p, MAGIC, 8);
     b.len = 8;
@@ -58,6 +62,8 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
     put(&b, c->seed, 8);
     put(&b, c->step, 8);
     put(&b, c->train_count, 8);
+    put(&b, c->pixels_crc, 4);
+    put(&b, c->labels_crc, 4);
     for (int i = 0; i < 4; i++)
         put(&b, c->epoch_rng.s[i], 8);
     uint64_t lr;
@@ -85,6 +91,11 @@ int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen)
         return errorf(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, "
                     "is unchanged)", path, strerror(e));
     return 0;
+}
+
+int ckpt_is_own(const uint8_t *head, size_t n)
+{
+    return n >= 8 && !memcmp(head, MAGIC, 8);
 }
 
 /* ---- decoding ---- */
@@ -118,37 +129,54 @@ static int get_floats(rbuf *b, float **out, uint64_t n)
     return 0;
 }
 
-static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
+/* The header of a file of len bytes: magic, version, and a payload length that matches. */
+static int check_header(const uint8_t *buf, size_t len, uint32_t *version, uint32_t *crc,
+                        char *err, size_t errlen)
 {
     if (len < HEADER)
         return errorf(err, errlen, "truncated (%zu bytes; the header alone is %d)", len, HEADER);
     if (memcmp(buf, MAGIC, 8))
         return errorf(err, errlen, "not a clnet checkpoint (wrong magic number)");
-    rbuf b = {buf, len, 8};
-    uint64_t version, crc, payload;
-    get(&b, &version, 4), get(&b, &crc, 4), get(&b, &payload, 8);
-    if (version > CKPT_VERSION)
+    rbuf b = {buf, HEADER, 8};
+    uint64_t v, c, payload;
+    get(&b, &v, 4), get(&b, &c, 4), get(&b, &payload, 8);
+    if (v > CKPT_VERSION)
         return errorf(err, errlen, "format version %llu is newer than this clnet's (%d): use a newer "
-                    "clnet", (unsigned long long)version, CKPT_VERSION);
-    if (version == 0)
+                    "clnet", (unsigned long long)v, CKPT_VERSION);
+    if (v == 0)
         return errorf(err, errlen, "format version 0 does not exist");
     if (payload != len - HEADER)
         return errorf(err, errlen, "%s (%zu payload bytes, the header says %llu)",
                     payload > len - HEADER ? "truncated" : "trailing data", len - HEADER,
                     (unsigned long long)payload);
+    *version = (uint32_t)v, *crc = (uint32_t)c;
+    return 0;
+}
+
+static int check_crc(const uint8_t *buf, size_t len, uint32_t crc, char *err, size_t errlen)
+{
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* let the fuzzer past the checksum */
-    if ((uint32_t)crc32(0L, buf + HEADER, (uInt)(len - HEADER)) != (uint32_t)crc)
+    if ((uint32_t)crc32(0L, buf + HEADER, (uInt)(len - HEADER)) != crc)
         return errorf(err, errlen, "checksum mismatch: the file is corrupt");
 #else
-    (void)crc;
+    (void)buf, (void)len, (void)crc, (void)err, (void)errlen;
 #endif
     return 0;
 }
 
-static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
+/* Index of the first non-finite value of f[0..n), or n. */
+static uint64_t first_nonfinite(const float *f, uint64_t n)
+{
+    uint64_t i = 0;
+    while (i < n && isfinite(f[i]))
+        i++;
+    return i;
+}
+
+static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t errlen)
 {
     uint64_t v[7], spec;
-    if (get(b, &spec, 4) || spec == 0 || spec >= CKPT_MAX_SPEC || spec > b->len - b->at)
+    if (get(b, &spec, 4) || spec == 0 || spec > CLNET_SPEC_MAX || spec > b->len - b->at)
         return errorf(err, errlen, "bad network spec length");
     memcpy(c->spec, b->p + b->at, spec);
     c->spec[spec] = '\0';
@@ -168,6 +196,11 @@ static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
     uint64_t lr;
     if (get(b, &c->seed, 8) || get(b, &c->step, 8) || get(b, &c->train_count, 8))
         return errorf(err, errlen, "truncated settings");
+    c->has_data_crc = version >= 2;
+    uint64_t pc = 0, lc = 0;
+    if (c->has_data_crc && (get(b, &pc, 4) || get(b, &lc, 4)))
+        return errorf(err, errlen, "truncated settings");
+    c->pixels_crc = (uint32_t)pc, c->labels_crc = (uint32_t)lc;
     for (int i = 0; i < 4; i++)
         if (get(b, &c->epoch_rng.s[i], 8))
             return errorf(err, errlen, "truncated settings");
@@ -182,40 +215,80 @@ static int decode(rbuf *b, checkpoint *c, char *err, size_t errlen)
         return errorf(err, errlen, "truncated optimizer state");
     if (b->at != b->len)
         return errorf(err, errlen, "%zu bytes after the optimizer state", b->len - b->at);
+    uint64_t bad = first_nonfinite(c->params, c->nparams);
+    if (bad < c->nparams)
+        return errorf(err, errlen, "parameter %llu of %llu is %g: the weights are not usable",
+                      (unsigned long long)bad, (unsigned long long)c->nparams, c->params[bad]);
+    if ((bad = first_nonfinite(c->state, c->nstate)) < c->nstate)
+        return errorf(err, errlen, "optimizer value %llu of %llu is %g: the state is not usable",
+                      (unsigned long long)bad, (unsigned long long)c->nstate, c->state[bad]);
     return 0;
 }
 
 int ckpt_parse(const uint8_t *buf, size_t len, checkpoint *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    if (check_header(buf, len, err, errlen))
+    uint32_t version, crc;
+    if (check_header(buf, len, &version, &crc, err, errlen) || check_crc(buf, len, crc, err, errlen))
         return -1;
     rbuf b = {buf, len, HEADER};
-    if (decode(&b, c, err, errlen)) {
+    if (decode(&b, version, c, err, errlen)) {
         ckpt_free(c);
         return -1;
     }
     return 0;
 }
 
+/* Reads exactly n bytes at the descriptor's position; 0, or -1 with errno set (EIO: the file
+ * ended early). */
+static int read_exact(int fd, uint8_t *p, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            errno = r == 0 ? EIO : errno;
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* The header first: a file that is not a checkpoint, or whose length disagrees with it, is
+ * refused before the rest is read. */
+static int load_fd(int fd, checkpoint *c, char *why, size_t len)
+{
+    struct stat st;
+    if (fstat(fd, &st))
+        return errorf(why, len, "cannot read: %s", strerror(errno));
+    size_t n = (size_t)st.st_size, head = n < HEADER ? n : HEADER;
+    uint8_t *buf = xmalloc(HEADER);
+    uint32_t version, crc;
+    int rc = read_exact(fd, buf, head) ? errorf(why, len, "cannot read: %s", strerror(errno))
+             : check_header(buf, n, &version, &crc, why, len);
+    if (rc == 0) {
+        buf = realloc(buf, n);
+        if (!buf)
+            die("out of host memory for a checkpoint of %zu bytes", n);
+        rc = read_exact(fd, buf + HEADER, n - HEADER)
+                 ? errorf(why, len, "cannot read: %s", strerror(errno))
+                 : ckpt_parse(buf, n, c, why, len);
+    }
+    free(buf);
+    return rc;
+}
+
 int ckpt_load(const char *path, checkpoint *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     char why[512];
-    struct stat st;
-    if (stat(path, &st))
-        return errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return errorf(err, errlen, "%s: not a regular file", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = xmalloc(n ? n : 1);
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    int rc = got != n ? errorf(why, sizeof why, "cannot read") : ckpt_parse(buf, n, c, why, sizeof why);
-    free(buf);
+    int fd = open_regular(path, why, sizeof why);
+    if (fd < 0)
+        return errorf(err, errlen, "%s: %s", path, why);
+    int rc = load_fd(fd, c, why, sizeof why);
+    close(fd);
     if (rc)
         errorf(err, errlen, "checkpoint %s: %s", path, why);
     return rc;

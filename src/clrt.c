@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clnet/files.h"
+#include "clnet/stop.h"
 #include "clnet/tune.h"
 #include "clnet/util.h"
 
@@ -136,6 +138,10 @@ static size_t all_devices(device_ref **out)
         free(ids);
     }
     free(plats);
+    const char *limit = getenv("POCL_DEVICES");
+    if (n == 0 && limit)
+        die("OpenCL platforms exist but none has a device: POCL_DEVICES=%s hides PoCL's\n"
+            "HINT: unset POCL_DEVICES, or set it to a device type PoCL has (e.g. cpu)", limit);
     if (n == 0)
         die("OpenCL platforms exist but none has a device\nHINT: for a CPU device: "
             "apt-get install pocl-opencl-icd (or `make deps`)");
@@ -234,10 +240,10 @@ static size_t choose_device(const device_ref *devs, size_t n, const char *sel, c
 
 static char *read_text_file(const char *path)
 {
-    char *text = read_text(path, (size_t)64 << 20);
+    char why[512];
+    char *text = read_text(path, (size_t)64 << 20, why, sizeof why);
     if (!text)
-        die("--kernels: cannot %s %s: %s", errno == EIO || errno == EFBIG ? "read" : "open", path,
-            strerror(errno));
+        die("--kernels: %s: %s", path, why);
     return text;
 }
 
@@ -309,12 +315,15 @@ static const char *kernel_name(enum kernel_id id)
 static void build_all(clrt *rt, const char *kernel_dir)
 {
     double t0 = now_seconds();
+    char why[256];
+    if (kernel_dir && check_folder(kernel_dir, why, sizeof why))
+        die("--kernels %s: %s", kernel_dir, why);
     rt->nprograms = clnet_kernel_source_count;
     rt->programs = xcalloc(rt->nprograms, sizeof *rt->programs);
     for (size_t i = 0; i < rt->nprograms; i++) {
         const char *name = clnet_kernel_sources[i].name;
         if (kernel_dir) {
-            char path[4096];
+            char path[PATH_BUF];
             snprintf(path, sizeof path, "%s/%s.cl", kernel_dir, name);
             char *text = read_text_file(path);
             rt->programs[i] = build_program(rt, name, text);
@@ -322,6 +331,7 @@ static void build_all(clrt *rt, const char *kernel_dir)
         } else {
             rt->programs[i] = build_program(rt, name, clnet_kernel_sources[i].text);
         }
+        stop_poll("while building the kernels");
     }
     for (int k = 0; k < K_COUNT; k++) {
         size_t i = 0;
@@ -340,7 +350,7 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
 {
     memset(rt, 0, sizeof *rt);
     const char *origin = "--device";
-    if (!selector && getenv("CLNET_DEVICE")) {
+    if (!selector && getenv("CLNET_DEVICE") && *getenv("CLNET_DEVICE")) { /* empty: unset */
         selector = getenv("CLNET_DEVICE");
         origin = "CLNET_DEVICE";
     }

@@ -1,5 +1,5 @@
 /* data.c: IDX reader (raw or .gz through zlib) with validation of every field. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include "clnet/data.h"
 
 #include <errno.h>
@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "clnet/files.h"
 #include "clnet/util.h"
 
 #define MAX_IDX_BYTES ((uint64_t)4 << 30) /* 4 GiB of payload */
@@ -121,52 +123,60 @@ static int check_dims(const char *path, int rank, const uint32_t dims[3], uint64
     return 0;
 }
 
-int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t len)
+/* An IDX file whose header has been read and checked; the payload is still to read. */
+typedef struct {
+    gzFile f;
+    uint32_t dims[3];
+    uint64_t payload;
+} idx_file;
+
+static int idx_open(const char *path, int rank, idx_file *x, char *err, size_t len)
 {
-    struct stat st;
-    *data = NULL;
-    if (stat(path, &st) != 0)
-        return fail(err, len, path, "cannot open: %s", strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return fail(err, len, path, "is a directory, expected an IDX file");
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        return fail(err, len, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
+    char why[256];
+    memset(x, 0, sizeof *x);
+    int fd = open_regular(path, why, sizeof why);
+    if (fd < 0)
+        return fail(err, len, path, "%s", why);
+    if (!(x->f = gzdopen(fd, "rb"))) {
+        close(fd);
+        return fail(err, len, path, "cannot open: out of memory");
+    }
     uint8_t head[16];
     size_t head_len = 4 + 4 * (size_t)rank;
-    int64_t got = read_full(f, path, head, head_len, err, len);
+    int64_t got = read_full(x->f, path, head, head_len, err, len);
     int rc = -1;
-    uint64_t payload = 0;
-    if (got < 0)
-        goto out;
-    if (got < (int64_t)head_len) {
+    if (got >= 0 && got < (int64_t)head_len)
         fail(err, len, path, "%s (%lld bytes, the IDX header needs %zu)",
              got == 0 ? "empty file" : "too short for an IDX header", (long long)got, head_len);
-        goto out;
+    else if (got >= 0 && !check_header(path, head, rank, err, len)) {
+        for (int i = 0; i < rank; i++)
+            x->dims[i] = be32(head + 4 + 4 * i);
+        rc = check_dims(path, rank, x->dims, &x->payload, err, len);
     }
-    if (check_header(path, head, rank, err, len))
-        goto out;
-    for (int i = 0; i < rank; i++)
-        dims[i] = be32(head + 4 + 4 * i);
-    if (check_dims(path, rank, dims, &payload, err, len))
-        goto out;
-    got = read_payload(f, path, payload + 1, data, err, len);
-    if (got < 0)
-        goto out;
-    if ((uint64_t)got < payload) {
+    if (rc) {
+        gzclose(x->f);
+        x->f = NULL;
+    }
+    return rc;
+}
+
+/* Reads the payload of an opened IDX file and closes it. */
+static int idx_payload(idx_file *x, const char *path, uint8_t **data, char *err, size_t len)
+{
+    *data = NULL;
+    int64_t got = read_payload(x->f, path, x->payload + 1, data, err, len);
+    int rc = -1;
+    if (got >= 0 && (uint64_t)got < x->payload)
         fail(err, len, path, "truncated: the header promises %llu bytes of data, the file has %lld",
-             (unsigned long long)payload, (long long)got);
-        goto out;
-    }
-    if ((uint64_t)got > payload) {
+             (unsigned long long)x->payload, (long long)got);
+    else if (got >= 0 && (uint64_t)got > x->payload)
         fail(err, len, path, "has data after the %llu bytes its header promises",
-             (unsigned long long)payload);
-        goto out;
-    }
-    rc = 0;
-out:
-    if (gzclose(f) != Z_OK && rc == 0)
+             (unsigned long long)x->payload);
+    else if (got >= 0)
+        rc = 0;
+    if (gzclose(x->f) != Z_OK && rc == 0)
         rc = fail(err, len, path, "corrupt or truncated gzip data");
+    x->f = NULL;
     if (rc != 0) {
         free(*data);
         *data = NULL;
@@ -174,18 +184,41 @@ out:
     return rc;
 }
 
-/* Finds <dir>/<name>.gz or <dir>/<name>. */
+int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t len)
+{
+    idx_file x;
+    *data = NULL;
+    if (idx_open(path, rank, &x, err, len))
+        return -1;
+    memcpy(dims, x.dims, sizeof x.dims);
+    return idx_payload(&x, path, data, err, len);
+}
+
+/* Finds <dir>/<name>.gz or <dir>/<name> (one of them: both is ambiguous). */
 static int find_file(const char *dir, const char *name, char *path, size_t plen, char *err,
                      size_t len)
 {
+    char raw[PATH_BUF], gz[PATH_BUF];
+    snprintf(raw, sizeof raw, "%s/%s", dir, name);
+    snprintf(gz, sizeof gz, "%s/%s.gz", dir, name);
     struct stat st;
-    snprintf(path, plen, "%s/%s.gz", dir, name);
-    if (stat(path, &st) == 0)
-        return 0;
-    snprintf(path, plen, "%s/%s", dir, name);
-    if (stat(path, &st) == 0)
-        return 0;
-    return fail(err, len, dir, "missing %s[.gz]", name);
+    int has_gz = lstat(gz, &st) == 0, has_raw = lstat(raw, &st) == 0;
+    if (has_gz && has_raw)
+        return fail(err, len, dir, "both %s and %s.gz exist; remove one (clnet does not guess "
+                    "which is meant)", name, name);
+    if (!has_gz && !has_raw)
+        return fail(err, len, dir, "missing %s[.gz]", name);
+    snprintf(path, plen, "%s", has_gz ? gz : raw);
+    if (stat(path, &st) != 0)
+        return fail(err, len, path, "%s", errno == ENOENT ? "is a symbolic link to a missing file"
+                    : strerror(errno));
+    return 0;
+}
+
+static void close_idx(idx_file *a, idx_file *b)
+{
+    gzclose(a->f);
+    gzclose(b->f);
 }
 
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t len)
@@ -196,41 +229,87 @@ int dataset_load(const char *dir, const char *split, dataset *out, char *err, si
         return fail(err, len, dir, "data folder: %s", strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return fail(err, len, dir, "is not a folder (--data wants a folder in the MNIST layout)");
-    char ipath[4096], lpath[4096], name[64];
-    uint32_t idims[3], ldims[3];
+    char *ipath = out->images_path, *lpath = out->labels_path, name[64];
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", split);
-    if (find_file(dir, name, ipath, sizeof ipath, err, len))
+    if (find_file(dir, name, ipath, PATH_BUF, err, len))
         return -1;
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte", split);
-    if (find_file(dir, name, lpath, sizeof lpath, err, len))
+    if (find_file(dir, name, lpath, PATH_BUF, err, len))
         return -1;
-    if (idx_read(ipath, 3, idims, &out->pixels, err, len))
+    /* both headers before either payload: a count that disagrees costs no inflating */
+    idx_file im, lb;
+    if (idx_open(ipath, 3, &im, err, len))
         return -1;
-    if (idx_read(lpath, 1, ldims, &out->labels, err, len)) {
+    if (idx_open(lpath, 1, &lb, err, len)) {
+        gzclose(im.f);
+        return -1;
+    }
+    if (im.dims[0] != lb.dims[0]) {
+        close_idx(&im, &lb);
+        return fail(err, len, lpath, "has %u labels but %s has %u images", lb.dims[0], ipath,
+                    im.dims[0]);
+    }
+    if (idx_payload(&im, ipath, &out->pixels, err, len)) {
+        gzclose(lb.f);
+        return -1;
+    }
+    if (idx_payload(&lb, lpath, &out->labels, err, len)) {
         dataset_free(out);
         return -1;
     }
-    if (idims[0] != ldims[0]) {
-        dataset_free(out);
-        return fail(err, len, lpath, "has %u labels but %s has %u images", ldims[0], ipath, idims[0]);
-    }
-    for (uint32_t i = 0; i < ldims[0]; i++)
+    for (uint32_t i = 0; i < lb.dims[0]; i++)
         if (out->labels[i] >= CLNET_CLASSES) {
             int bad = out->labels[i];
             dataset_free(out);
             return fail(err, len, lpath, "label %u is %d, outside 0..%d", i, bad, CLNET_CLASSES - 1);
         }
-    out->count = (int)idims[0];
-    out->rows = (int)idims[1];
-    out->cols = (int)idims[2];
+    out->count = (int)im.dims[0];
+    out->rows = (int)im.dims[1];
+    out->cols = (int)im.dims[2];
     return 0;
+}
+
+const char *dataset_file_of(const char *dir, const char *path)
+{
+    static const char *const names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    static char found[64];
+    for (int i = 0; i < 4; i++)
+        for (int gz = 0; gz < 2; gz++) {
+            char p[PATH_BUF];
+            snprintf(p, sizeof p, "%s/%s%s", dir, names[i], gz ? ".gz" : "");
+            if (same_file(p, path)) {
+                snprintf(found, sizeof found, "%s%s", names[i], gz ? ".gz" : "");
+                return found;
+            }
+        }
+    return NULL;
+}
+
+/* CRC-32 of n bytes, fed to zlib in pieces it can take. */
+static uint32_t crc_of(const uint8_t *p, size_t n)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t at = 0; at < n;) {
+        uInt chunk = n - at > (1u << 30) ? (1u << 30) : (uInt)(n - at);
+        crc = crc32(crc, p + at, chunk);
+        at += chunk;
+    }
+    return (uint32_t)crc;
+}
+
+void dataset_checksums(const dataset *d, uint32_t *pixels, uint32_t *labels)
+{
+    *pixels = crc_of(d->pixels, (size_t)d->count * d->rows * d->cols);
+    *labels = crc_of(d->labels, (size_t)d->count);
 }
 
 void dataset_free(dataset *d)
 {
     free(d->pixels);
     free(d->labels);
-    memset(d, 0, sizeof *d);
+    d->pixels = d->labels = NULL;
+    d->count = d->rows = d->cols = 0;
 }
 
 void dataset_to_float(const dataset *d, int first, int count, float *out)

@@ -1,6 +1,8 @@
 /* main.c: subcommand dispatch and flag parsing. */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "clnet/clrt.h"
 #include "clnet/hist.h"
 #include "clnet/net.h"
+#include "clnet/stop.h"
 #include "clnet/study.h"
 #include "clnet/train.h"
 #include "clnet/tune.h"
@@ -111,18 +114,21 @@ static void train_usage(FILE *out)
             "\n"
             "checkpoints:\n"
             "  --save FILE       write the weights, step and batch order there every --save-every\n"
-            "                    steps, at the end, and on SIGINT/SIGTERM (atomically: a crash\n"
-            "                    leaves the previous checkpoint or the new one)\n"
+            "                    steps, at the end, and on SIGINT/SIGTERM/SIGHUP (atomically: a\n"
+            "                    crash leaves the previous checkpoint or the new one); FILE must be\n"
+            "                    new, empty or a clnet checkpoint, outside --out; FILE.lock keeps\n"
+            "                    a second run off it\n"
             "  --save-every N    [500]\n"
             "  --resume FILE     continue a checkpoint exactly (same network, data, --batch,\n"
             "                    --seed and shuffling) up to --steps/--epochs in all\n"
             "  --help            show this text\n"
             "\n"
-            "SIGINT/SIGTERM finish the current step, save (with --save) and exit 130/143.\n"
+            "SIGINT/SIGTERM/SIGHUP finish the current step (or batch of the test pass), save (with\n"
+            "--save), say what the checkpoint holds and exit 130/143/129; a second one ends at once.\n"
             "Exit status: 0 done, 1 bad input, device failure or an output file that could not be\n"
             "written (the results are still printed), 2 usage error, 3 the cost or (with\n"
             "--check-finite) any tensor became non-finite: training stopped, the first non-finite\n"
-            "tensor is named and that step's histograms are written.\n");
+            "tensor is named and that step's histograms are written; 128 + the signal.\n");
 }
 
 static const char *need_value(int argc, char **argv, int *i)
@@ -137,37 +143,68 @@ static long parse_long(const char *flag, const char *s, long min, long max)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end || errno)
+    if (end == s || *end || (errno && errno != ERANGE))
         die_status(EXIT_USAGE, "%s '%s': not an integer", flag, s);
-    if (v < min || v > max)
+    if (errno == ERANGE || v < min || v > max)
         die_status(EXIT_USAGE, "%s %s: must be between %ld and %ld", flag, s, min, max);
     return v;
 }
 
-static double parse_positive(const char *flag, const char *s, double max)
+static double parse_number(const char *flag, const char *s)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE)
+    if (end == s || *end)
         die_status(EXIT_USAGE, "%s '%s': not a number", flag, s);
+    if (errno == ERANGE)
+        die_status(EXIT_USAGE, "%s %s: out of range (%s for a number)", flag, s,
+                   fabs(v) < 1 ? "too close to 0" : "too large");
+    return v;
+}
+
+/* The device computes in 32-bit floats: a value that passes as a double but not as the float it
+ * becomes (0.99999999999 is 1.0, 1e-50 is 0) is refused. */
+static void check_float(const char *flag, const char *s, double v, double hi, int hi_in)
+{
+    float f = (float)v;
+    if (v > 0 && f < FLT_MIN)
+        die_status(EXIT_USAGE, "%s %s: too small for the 32-bit floats the device computes in "
+                   "(the smallest is %g)", flag, s, FLT_MIN);
+    if (!hi_in && f >= hi)
+        die_status(EXIT_USAGE, "%s %s: must be below %g, and as the 32-bit float the device "
+                   "computes with it is %.9g", flag, s, hi, f);
+}
+
+static double parse_positive(const char *flag, const char *s, double max)
+{
+    double v = parse_number(flag, s);
     if (!isfinite(v) || v <= 0 || v > max)
         die_status(EXIT_USAGE, "%s %s: must be a number above 0 and at most %g", flag, s, max);
+    check_float(flag, s, v, max, 1);
     return v;
 }
 
 /* A number in [lo, hi) (or [lo, hi] when hi_in), NaN and infinities refused. */
 static double parse_range(const char *flag, const char *s, double lo, double hi, int hi_in)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE)
-        die_status(EXIT_USAGE, "%s '%s': not a number", flag, s);
+    double v = parse_number(flag, s);
     if (!isfinite(v) || v < lo || v > hi || (!hi_in && v == hi))
         die_status(EXIT_USAGE, "%s %s: must be at least %g and %s %g", flag, s, lo,
                    hi_in ? "at most" : "below", hi);
+    check_float(flag, s, v, hi, hi_in);
     return v;
+}
+
+/* A path flag's value: a name (kind: "folder" or "file") of at most CLNET_PATH_MAX characters. */
+static const char *parse_path(const char *flag, const char *s, const char *kind)
+{
+    if (!*s)
+        die_status(EXIT_USAGE, "%s: empty %s name", flag, kind);
+    if (strlen(s) > CLNET_PATH_MAX)
+        die_status(EXIT_USAGE, "%s: a %s name of %zu characters; at most %d", flag, kind,
+                   strlen(s), CLNET_PATH_MAX);
+    return s;
 }
 
 /* --optimizer and its settings, and the learning-rate schedule. Returns 0 if not one of them. */
@@ -211,7 +248,7 @@ static uint64_t parse_seed(const char *s)
 {
     char *end;
     errno = 0;
-    if (*s == '-' || *s == '+')
+    if (!isdigit((unsigned char)*s)) /* strtoull would skip blanks and take " -1" as 2^64 - 1 */
         die_status(EXIT_USAGE, "--seed '%s': must be an integer from 0 to %llu", s,
                    (unsigned long long)UINT64_MAX);
     unsigned long long v = strtoull(s, &end, 10);
@@ -241,9 +278,7 @@ static int parse_output_flag(int argc, char **argv, int *i, train_opts *o)
 {
     const char *a = argv[*i];
     if (!strcmp(a, "--out")) {
-        o->out_dir = need_value(argc, argv, i);
-        if (!*o->out_dir)
-            die_status(EXIT_USAGE, "--out: empty folder name");
+        o->out_dir = parse_path(a, need_value(argc, argv, i), "folder");
     } else if (!strcmp(a, "--no-output")) {
         o->no_output = 1;
     } else if (!strcmp(a, "--hist-every")) {
@@ -281,7 +316,7 @@ static int cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--arch")) {
             o.spec = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--data")) {
-            o.data_dir = need_value(argc, argv, &i);
+            o.data_dir = parse_path(a, need_value(argc, argv, &i), "folder");
         } else if (!strcmp(a, "--steps")) {
             o.steps = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
         } else if (!strcmp(a, "--epochs")) {
@@ -305,19 +340,21 @@ static int cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--device")) {
             o.device = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--kernels")) {
-            o.kernel_dir = need_value(argc, argv, &i);
+            o.kernel_dir = parse_path(a, need_value(argc, argv, &i), "folder");
         } else if (!strcmp(a, "--save")) {
-            o.save_path = need_value(argc, argv, &i);
+            o.save_path = parse_path(a, need_value(argc, argv, &i), "file");
         } else if (!strcmp(a, "--save-every")) {
             o.save_every = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
         } else if (!strcmp(a, "--resume")) {
-            o.resume_path = need_value(argc, argv, &i);
+            o.resume_path = parse_path(a, need_value(argc, argv, &i), "file");
         } else if (!parse_output_flag(argc, argv, &i, &o) && !parse_optim_flag(argc, argv, &i, &o)) {
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet train --help)", a);
         }
     }
     if (o.steps && o.epochs)
         die_status(EXIT_USAGE, "give --steps or --epochs, not both");
+    if (o.no_output && o.out_dir)
+        die_status(EXIT_USAGE, "give --out or --no-output, not both");
     int st = train_run(&o, NULL);
     free((char *)o.command);
     return st;
@@ -361,13 +398,13 @@ static int cmd_bench(int argc, char **argv)
         } else if (!strcmp(a, "--filter")) {
             o.filter = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--json")) {
-            o.json_path = need_value(argc, argv, &i);
+            o.json_path = parse_path(a, need_value(argc, argv, &i), "file");
         } else if (!strcmp(a, "--csv")) {
-            o.csv_path = need_value(argc, argv, &i);
+            o.csv_path = parse_path(a, need_value(argc, argv, &i), "file");
         } else if (!strcmp(a, "--device")) {
             o.device = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--kernels")) {
-            o.kernel_dir = need_value(argc, argv, &i);
+            o.kernel_dir = parse_path(a, need_value(argc, argv, &i), "folder");
         } else {
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet bench --help)", a);
         }
@@ -390,7 +427,7 @@ static void tune_usage(FILE *out)
             "first stage alone tries 578 kernels (about 6 min at --size 256 on 2 cores).\n"
             "\n"
             "flags (default in brackets):\n"
-            "  --size N          the tuner's matrices, N x N x N [512]\n"
+            "  --size N          the tuner's matrices, N x N x N, N a multiple of 64 [512]\n"
             "  --fraction F      share of the random search stages the tuner tries [its own]\n"
             "  --device D        as for clnet train\n"
             "  --path            print the file for the device and exit\n"
@@ -407,7 +444,10 @@ static int cmd_tune(int argc, char **argv)
             tune_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--size")) {
-            o.size = (int)parse_long(a, need_value(argc, argv, &i), 16, 8192);
+            const char *v = need_value(argc, argv, &i);
+            o.size = (int)parse_long(a, v, 64, 8192);
+            if (o.size % 64) /* the tuner's kernels tile the matrices by up to 64 */
+                die_status(EXIT_USAGE, "%s %s: must be a multiple of 64 (64 to 8192)", a, v);
         } else if (!strcmp(a, "--fraction")) {
             o.fraction = parse_positive(a, need_value(argc, argv, &i), 1);
         } else if (!strcmp(a, "--device")) {
@@ -421,7 +461,7 @@ static int cmd_tune(int argc, char **argv)
     if (!path_only)
         return tune_run(&o);
     clrt rt;
-    char path[4352];
+    char path[sizeof rt.tuned];
     clrt_open(&rt, o.device, NULL);
     if (tune_file(&rt, path, sizeof path))
         die("no folder for tuned parameters: set CLNET_CACHE_DIR (or HOME)");
@@ -456,9 +496,9 @@ static int cmd_eval(int argc, char **argv)
             eval_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--model")) {
-            o.model = need_value(argc, argv, &i);
+            o.model = parse_path(a, need_value(argc, argv, &i), "file");
         } else if (!strcmp(a, "--data")) {
-            o.data_dir = need_value(argc, argv, &i);
+            o.data_dir = parse_path(a, need_value(argc, argv, &i), "folder");
         } else if (!strcmp(a, "--batch")) {
             o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
         } else if (!strcmp(a, "--test-images")) {
@@ -466,7 +506,7 @@ static int cmd_eval(int argc, char **argv)
         } else if (!strcmp(a, "--device")) {
             o.device = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--kernels")) {
-            o.kernel_dir = need_value(argc, argv, &i);
+            o.kernel_dir = parse_path(a, need_value(argc, argv, &i), "folder");
         } else {
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet eval --help)", a);
         }
@@ -534,8 +574,7 @@ static void study_optim_usage(FILE *out)
 static void parse_inits(const char *v, study_opts *s)
 {
     s->ninits = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", v);
+    char *buf = xstrdup(v);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (s->ninits == STUDY_MAX_RUNS)
             die_status(EXIT_USAGE, "--inits '%s': at most %d", v, STUDY_MAX_RUNS);
@@ -546,6 +585,7 @@ static void parse_inits(const char *v, study_opts *s)
                 die_status(EXIT_USAGE, "--inits '%s': '%s' twice", v, tok);
         s->ninits++;
     }
+    free(buf);
     if (!s->ninits)
         die_status(EXIT_USAGE, "--inits '%s': no initialisation given", v);
 }
@@ -554,8 +594,7 @@ static void parse_inits(const char *v, study_opts *s)
 static void parse_optims(const char *v, study_opts *s)
 {
     s->noptims = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", v);
+    char *buf = xstrdup(v);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (s->noptims == STUDY_MAX_RUNS)
             die_status(EXIT_USAGE, "--optimizers '%s': at most %d", v, STUDY_MAX_RUNS);
@@ -572,6 +611,7 @@ static void parse_optims(const char *v, study_opts *s)
                 die_status(EXIT_USAGE, "--optimizers '%s': %s at the same rate twice", v, tok);
         s->noptims++;
     }
+    free(buf);
     if (!s->noptims)
         die_status(EXIT_USAGE, "--optimizers '%s': no optimizer given", v);
 }
@@ -592,13 +632,13 @@ static int parse_study_flag(int argc, char **argv, int *i, study_opts *s)
     else if (!strcmp(a, "--batch"))
         s->batch = (int)parse_long(a, need_value(argc, argv, i), 1, 65536);
     else if (!strcmp(a, "--data"))
-        s->base.data_dir = need_value(argc, argv, i);
+        s->base.data_dir = parse_path(a, need_value(argc, argv, i), "folder");
     else if (!strcmp(a, "--seed"))
         s->base.seed = parse_seed(need_value(argc, argv, i));
     else if (!strcmp(a, "--device"))
         s->base.device = need_value(argc, argv, i);
     else if (!strcmp(a, "--kernels"))
-        s->base.kernel_dir = need_value(argc, argv, i);
+        s->base.kernel_dir = parse_path(a, need_value(argc, argv, i), "folder");
     else
         return parse_output_flag(argc, argv, i, &s->base);
     return 1;
@@ -660,17 +700,15 @@ static int cmd_study(int argc, char **argv)
             die_status(EXIT_USAGE, "unknown flag '%s' (see clnet study %s --help)", a, kind);
         }
     }
+    if (s.base.no_output && s.base.out_dir)
+        die_status(EXIT_USAGE, "give --out or --no-output, not both");
     int st = optim ? study_optim_run(&s) : study_init_run(&s);
     free((char *)s.base.command);
     return st;
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train"))
         return cmd_train(argc, argv);
@@ -697,4 +735,29 @@ int main(int argc, char **argv)
         return 0;
     }
     die_status(EXIT_USAGE, "unknown command '%s' (see clnet help)", cmd);
+}
+
+/* A full disk or a closed pipe behind stdout must not pass for success. */
+static int finish_stdout(int status)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad)
+        bad = 1, e = errno;
+    if (!bad)
+        return status;
+    fprintf(stderr, "clnet: cannot write to standard output: %s\n",
+            e ? strerror(e) : "an earlier write failed (output was lost)");
+    return status ? status : EXIT_INPUT;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    stop_catch();
+    return finish_stdout(run_command(argc, argv));
 }

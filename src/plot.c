@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clnet/files.h"
 #include "clnet/util.h"
 
 #include <zlib.h>

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clnet/files.h"
 #include "clnet/plot.h"
 #include "clnet/util.h"
 
@@ -25,6 +26,9 @@ static const rgb BAR = {70, 110, 180};
 
 /* ---- the folder ---- */
 
+#define LOCK_NAME ".clnet.lock"
+
+/* Whether a folder holds nothing (but its lock, of this run or a killed one). */
 static int dir_is_empty(const char *path)
 {
     DIR *d = opendir(path);
@@ -33,7 +37,7 @@ static int dir_is_empty(const char *path)
     struct dirent *e;
     int empty = 1;
     while (empty && (e = readdir(d)))
-        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, LOCK_NAME);
     closedir(d);
     return empty;
 }
@@ -53,7 +57,7 @@ static char *fresh_run_dir(char *err, size_t errlen)
             snprintf(path, sizeof path, "runs/%s", stamp);
         else
             snprintf(path, sizeof path, "runs/%s-%d", stamp, k);
-        if (mkdir(path, 0777) == 0)
+        if (mkdir_new(path) == 0)
             return xstrdup(path);
         if (errno != EEXIST) {
             snprintf(err, errlen, "--out: cannot create folder %s: %s", path, strerror(errno));
@@ -68,9 +72,9 @@ static int make_subdirs(const char *dir, char *err, size_t errlen)
 {
     const char *subs[] = {"hist", "time"};
     for (int i = 0; i < 2; i++) {
-        char p[4200];
+        char p[PATH_BUF];
         snprintf(p, sizeof p, "%s/%s", dir, subs[i]);
-        if (mkdir(p, 0777) && errno != EEXIST) {
+        if (mkdir_p(p)) {
             snprintf(err, errlen, "--out %s: cannot create %s: %s", dir, p, strerror(errno));
             return -1;
         }
@@ -78,35 +82,60 @@ static int make_subdirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-char *output_dir(const char *dir, char *err, size_t errlen)
+int output_dir_check(const char *dir, char *err, size_t errlen)
 {
-    if (!dir)
-        return fresh_run_dir(err, errlen);
     struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "--out %s: exists and is not a folder", dir);
+    if (!dir || stat(dir, &st) != 0)
+        return 0;
+    char lock[PATH_BUF];
+    snprintf(lock, sizeof lock, "%s/" LOCK_NAME, dir);
+    long pid = S_ISDIR(st.st_mode) ? lock_holder(lock) : 0;
+    if (!S_ISDIR(st.st_mode))
+        return errorf(err, errlen, "--out %s: exists and is not a folder", dir);
+    if (pid)
+        return errorf(err, errlen, "--out %s: in use by another clnet run (pid %ld)", dir, pid);
+    if (!dir_is_empty(dir))
+        return errorf(err, errlen, "--out %s: folder is not empty (clnet does not overwrite "
+                      "earlier outputs); choose a new folder", dir);
+    return 0;
+}
+
+char *output_dir(const char *dir, int *lock_fd, char *err, size_t errlen)
+{
+    char *path = NULL;
+    if (!dir)
+        path = fresh_run_dir(err, errlen);
+    else if (output_dir_check(dir, err, errlen) == 0) {
+        if (mkdir_p(dir))
+            snprintf(err, errlen, "--out %s: cannot create folder: %s", dir, strerror(errno));
+        else
+            path = xstrdup(dir);
+    }
+    if (!path)
+        return NULL;
+    char lock[PATH_BUF], why[MSG_BUF];
+    snprintf(lock, sizeof lock, "%s/" LOCK_NAME, path);
+    /* the lock, then the check again: of two runs racing for one folder, one gets it */
+    if ((*lock_fd = lock_take(lock, why, sizeof why)) < 0 || !dir_is_empty(path)) {
+        if (*lock_fd < 0)
+            snprintf(err, errlen, "--out %s: %s", path, why);
+        else
+            output_dir_check(path, err, errlen), lock_drop(*lock_fd, lock);
+        free(path);
         return NULL;
     }
-    if (stat(dir, &st) == 0 && !dir_is_empty(dir)) {
-        snprintf(err, errlen, "--out %s: folder is not empty (clnet does not overwrite "
-                 "earlier outputs); choose a new folder", dir);
-        return NULL;
-    }
-    if (mkdir_p(dir)) {
-        snprintf(err, errlen, "--out %s: cannot create folder: %s", dir, strerror(errno));
-        return NULL;
-    }
-    return xstrdup(dir);
+    return path;
 }
 
 int report_open(report *r, const char *dir, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    if (!(r->dir = output_dir(dir, err, errlen)))
+    r->lock = -1;
+    if (!(r->dir = output_dir(dir, &r->lock, err, errlen)))
         return -1;
     if (make_subdirs(r->dir, err, errlen))
         return -1;
-    char path[4200];
+    char path[PATH_BUF];
     snprintf(path, sizeof path, "%s/.write-test", r->dir);
     if (write_file_atomic(path, "clnet\n", 6, 0)) {
         snprintf(err, errlen, "--out %s: cannot write there: %s", r->dir, strerror(errno));
@@ -114,6 +143,14 @@ int report_open(report *r, const char *dir, char *err, size_t errlen)
     }
     remove(path);
     return 0;
+}
+
+/* The folder's lock, given up when the run is over. */
+void output_dir_release(const char *dir, int lock_fd)
+{
+    char lock[PATH_BUF];
+    snprintf(lock, sizeof lock, "%s/" LOCK_NAME, dir);
+    lock_drop(lock_fd, lock);
 }
 
 void report_close(report *r)
@@ -128,15 +165,20 @@ void report_close(report *r)
     free(r->cost);
     free(r->acc);
     free(r->ips);
+    free(r->settings);
+    free(r->results);
+    if (r->dir)
+        output_dir_release(r->dir, r->lock);
     free(r->dir);
     memset(r, 0, sizeof *r);
+    r->lock = -1;
 }
 
 int report_write(report *r, const char *name, const void *data, size_t len)
 {
     if (!r->dir || r->failed)
         return -1;
-    char path[4200];
+    char path[PATH_BUF];
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     if (write_file_atomic(path, data, len, 0) == 0)
         return 0;
@@ -159,33 +201,54 @@ static void write_png(report *r, const char *name, const canvas *c)
 
 /* ---- settings, tensors, metrics ---- */
 
-static void append(char *buf, size_t room, const char *fmt, va_list ap)
+/* Appends printf output to the growing string *s. */
+static void appendv(char **s, const char *fmt, va_list ap)
 {
-    size_t n = strlen(buf);
-    if (n < room)
-        vsnprintf(buf + n, room - n, fmt, ap);
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    size_t old = *s ? strlen(*s) : 0;
+    char *p = realloc(*s, old + (size_t)(n > 0 ? n : 0) + 1);
+    if (!p)
+        die("out of host memory for the report");
+    p[old] = '\0';
+    if (n > 0)
+        vsnprintf(p + old, (size_t)n + 1, fmt, ap);
+    *s = p;
+}
+
+static void append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(char **s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    appendv(s, fmt, ap);
+    va_end(ap);
 }
 
 void report_setting(report *r, const char *key, const char *fmt, ...)
 {
-    size_t n = strlen(r->settings);
-    snprintf(r->settings + n, sizeof r->settings - n, "%s\t", key);
+    char *value = NULL;
     va_list ap;
     va_start(ap, fmt);
-    append(r->settings, sizeof r->settings, fmt, ap);
+    appendv(&value, fmt, ap);
     va_end(ap);
-    n = strlen(r->settings);
-    snprintf(r->settings + n, sizeof r->settings - n, "\n");
+    append(&r->settings, "%s\t", key);
+    /* a tab or newline of the value (a folder's name can hold one) would end its row */
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+        append(&r->settings, *c < 0x20 || *c == 0x7f ? "\\x%02x" : "%c", *c);
+    append(&r->settings, "\n");
+    free(value);
 }
 
 void report_result(report *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    append(r->results, sizeof r->results, fmt, ap);
+    appendv(&r->results, fmt, ap);
     va_end(ap);
-    size_t n = strlen(r->results);
-    snprintf(r->results + n, sizeof r->results - n, "\n");
+    append(&r->results, "\n");
 }
 
 void report_tensors(report *r, char (*names)[32], int ntensors, int nbins, int log_counts,
@@ -329,7 +392,7 @@ const char *report_finish(report *r)
     write_over_time(r);
     write_metrics_csv(r);
     report_write_html(r);
-    static char path[4200];
+    static char path[PATH_BUF];
     snprintf(path, sizeof path, "%s/index.html", r->dir);
     return r->failed ? NULL : path;
 }

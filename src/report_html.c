@@ -12,17 +12,22 @@
 #define PLOT_H 220
 #define PLOT_POINTS 1500
 
-void html_escape(FILE *f, const char *s)
+void html_escape_n(FILE *f, const char *s, size_t n)
 {
-    for (; *s; s++) {
-        switch (*s) {
+    for (size_t i = 0; i < n && s[i]; i++) {
+        switch (s[i]) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+        default: fputc(s[i], f);
         }
     }
+}
+
+void html_escape(FILE *f, const char *s)
+{
+    html_escape_n(f, s, strlen(s));
 }
 
 static const char *STYLE =
@@ -35,18 +40,15 @@ static const char *STYLE =
 static void settings_table(FILE *f, const report *r)
 {
     fputs("<table>\n", f);
-    const char *p = r->settings;
+    const char *p = r->settings ? r->settings : "";
     while (*p) {
         const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
         if (!tab || !nl || tab > nl)
             break;
-        char key[256], val[2048];
-        snprintf(key, sizeof key, "%.*s", (int)(tab - p), p);
-        snprintf(val, sizeof val, "%.*s", (int)(nl - tab - 1), tab + 1);
         fputs("<tr><th class=l>", f);
-        html_escape(f, key);
+        html_escape_n(f, p, (size_t)(tab - p));
         fputs("</th><td class=l>", f);
-        html_escape(f, val);
+        html_escape_n(f, tab + 1, (size_t)(nl - tab - 1));
         fputs("</td></tr>\n", f);
         p = nl + 1;
     }
@@ -123,7 +125,7 @@ void report_write_html(report *r)
     fputs("</h1>\n<h2>Settings</h2>\n", f);
     settings_table(f, r);
     fputs("<h2>Results</h2>\n<pre>", f);
-    html_escape(f, r->results);
+    html_escape(f, r->results ? r->results : "");
     fputs("</pre>\n<h2>Training batch cost and accuracy per step</h2>\n", f);
     svg_plot(f, "cost (training batch)", r->cost, r->nsteps, 1);
     svg_plot(f, "accuracy % (training batch)", r->acc, r->nsteps, 100);

@@ -80,18 +80,23 @@ static int token_err(const token *t, const char *fmt, ...)
 }
 
 /* The options of a conv or pool token: ":AxA" window, ":sN" stride, ":valid" / ":same"
- * (conv only). Unset values stay as the caller set them. */
+ * (conv only), each at most once. Unset values stay as the caller set them. */
 static int parse_options(token *t, int conv, int *size, int *stride, int *valid)
 {
-    char *save = NULL;
-    for (char *o = t->opts ? strtok_r(t->opts, ":", &save) : NULL; o;
-         o = strtok_r(NULL, ":", &save)) {
+    int seen[3] = {0, 0, 0}; /* window, stride, padding */
+    for (char *o = t->opts, *next; o; o = next) {
+        next = strchr(o, ':');
+        if (next)
+            *next++ = '\0';
         char *x = strchr(o, 'x');
         long a, b;
+        int kind;
+        if (!*o)
+            return token_err(t, "an empty option (':' with nothing after it)");
         if (conv && (!strcmp(o, "valid") || !strcmp(o, "same"))) {
-            *valid = o[0] == 'v';
+            *valid = o[0] == 'v', kind = 2;
         } else if (o[0] == 's' && (a = number(o + 1, MAX_SIDE)) > 0) {
-            *stride = (int)a;
+            *stride = (int)a, kind = 1;
         } else if (x) {
             *x = '\0';
             a = number(o, MAX_SIDE), b = number(x + 1, MAX_SIDE);
@@ -101,11 +106,14 @@ static int parse_options(token *t, int conv, int *size, int *stride, int *valid)
                                  MAX_SIDE);
             if (a != b)
                 return token_err(t, "'%s': windows are square (e.g. %ldx%ld)", o, a, a);
-            *size = (int)a;
+            *size = (int)a, kind = 0;
         } else {
             return token_err(t, "unknown option '%s': expected AxA (window), sN (stride)%s", o,
                              conv ? ", valid or same" : "");
         }
+        if (seen[kind]++)
+            return token_err(t, "'%s': a %s is given twice", o,
+                             (const char *[]){"window", "stride", "padding"}[kind]);
     }
     return 0;
 }
@@ -254,6 +262,9 @@ int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t
 {
     memset(out, 0, sizeof *out);
     spec = net_expand(spec);
+    if (strlen(spec) > CLNET_SPEC_MAX)
+        return errorf(err, errlen, "%zu characters long; a network spec has at most %d",
+                      strlen(spec), CLNET_SPEC_MAX);
     int count = 1;
     for (const char *p = spec; *p; p++)
         count += *p == ',';

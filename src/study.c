@@ -2,15 +2,18 @@
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/study.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clnet/data.h"
+#include "clnet/files.h"
 #include "clnet/net.h"
 #include "clnet/plot.h"
 #include "clnet/report.h"
+#include "clnet/stop.h"
 #include "clnet/util.h"
 
 #define FIG_W 420
@@ -28,8 +31,9 @@ typedef struct {
     train_result r[STUDY_MAX_RUNS];
     char name[STUDY_MAX_RUNS][NAME_LEN];   /* folder and row name */
     char label[STUDY_MAX_RUNS][NAME_LEN];  /* image titles */
-    char sub[STUDY_MAX_RUNS][4200];        /* each run's folder */
+    char sub[STUDY_MAX_RUNS][PATH_BUF];    /* each run's folder */
     char *dir;                             /* the study's folder, NULL without output */
+    int lock;                              /* its lock (report.h's output_dir) */
 } study;
 
 static int has_conv(const char *spec)
@@ -116,7 +120,10 @@ static void study_free(study *st)
 {
     for (int i = 0; i < st->n; i++)
         train_result_free(&st->r[i]);
+    if (st->dir)
+        output_dir_release(st->dir, st->lock);
     free(st->dir);
+    st->dir = NULL;
 }
 
 /* Runs every run in turn; returns the study's exit status (an interrupt stops it, and then the
@@ -125,6 +132,14 @@ static int run_all(study *st, const char *kind)
 {
     int status = 0;
     for (int i = 0; i < st->n; i++) {
+        if (i && stop_requested()) {
+            fflush(stdout);
+            fprintf(stderr, "clnet: %s after run %d of the study (its report is complete)\n",
+                    stop_what(stop_requested()), i);
+            st->n = i;
+            study_free(st);
+            return 128 + stop_requested();
+        }
         printf("==== study %s: run %d of %d: %s (%s), lr %g ====\n", kind, i + 1, st->n,
                st->name[i], optim_name(st->o[i].optim.kind), st->o[i].lr);
         fflush(stdout);
@@ -140,13 +155,14 @@ static int run_all(study *st, const char *kind)
     return status;
 }
 
-/* A bad --arch is refused before the study's folder exists (the runs check everything else
- * before they write anything). The test set gives the image size. */
+/* A bad --arch is refused before the study's folder exists. The runs check everything else
+ * before they write anything; if the first refuses, the folder, still empty, is removed at exit
+ * (files.h). The test set gives the image size. */
 static void check_arch(const study_opts *s)
 {
     dataset d;
     net nt;
-    char err[4200];
+    char err[MSG_BUF];
     if (dataset_load(s->base.data_dir, "t10k", &d, err, sizeof err))
         die("%s", err);
     if (net_parse(s->base.spec, 1, d.rows, d.cols, &nt, err, sizeof err))
@@ -159,15 +175,15 @@ static void open_study(study *st, const study_opts *s, int n)
 {
     check_arch(s);
     memset(st, 0, sizeof *st);
-    st->s = s, st->n = n;
-    char err[4200];
-    if (!s->base.no_output && !(st->dir = output_dir(s->base.out_dir, err, sizeof err)))
+    st->s = s, st->n = n, st->lock = -1;
+    char err[MSG_BUF];
+    if (!s->base.no_output && !(st->dir = output_dir(s->base.out_dir, &st->lock, err, sizeof err)))
         die("%s", err);
 }
 
 static void print_network(FILE *f, const char *spec)
 {
-    char buf[4200];
+    char buf[CLNET_SPEC_MAX + 64];
     fprintf(f, "network %s\n", net_describe(spec, buf, sizeof buf));
 }
 
@@ -242,8 +258,18 @@ static void print_init_tables(FILE *f, const study *st)
     print_ranges(f, st);
 }
 
+/* Writes the figure c to path; 0, or -1 after saying why. */
+static int write_figure(const canvas *c, const char *path)
+{
+    if (canvas_write_png(c, path) == 0)
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "clnet: cannot write %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
 /* Rows = inits, columns = the step-0 tensors, one x range per column. */
-static void init_figure(const study *st, const char *path)
+static int init_figure(const study *st, const char *path)
 {
     const train_result *r = st->r;
     int cols = r[0].ntensors, rows = st->n;
@@ -263,14 +289,15 @@ static void init_figure(const study *st, const char *path)
             draw_hist_panel(&c, t * FIG_W, i * FIG_H, FIG_W, FIG_H, &p);
         }
     }
-    if (canvas_write_png(&c, path))
-        fprintf(stderr, "clnet: cannot write %s\n", path);
+    int rc = write_figure(&c, path);
     canvas_free(&c);
+    return rc;
 }
 
-/* DIR/index.html: the table, the figure and a link to every run's report. */
-static void write_index(const study *st, const char *title, const char *table, const char *img,
-                        const char *caption)
+/* DIR/index.html: the table, the figure (img NULL: it could not be written) and a link to every
+ * run's report. 0, or -1 after saying why. */
+static int write_index(const study *st, const char *title, const char *table, const char *img,
+                       const char *caption)
 {
     char *buf;
     size_t len;
@@ -282,20 +309,27 @@ static void write_index(const study *st, const char *title, const char *table, c
             "img{max-width:100%%;border:1px solid #ddd}</style></head><body>\n"
             "<h1>%s</h1>\n<pre>", title, title);
     html_escape(f, table);
-    fprintf(f, "</pre>\n<h2>%s</h2>\n<img src=\"%s\" alt=\"study figure\">\n<h2>Runs</h2>\n<ul>\n",
-            caption, img);
+    if (img)
+        fprintf(f, "</pre>\n<h2>%s</h2>\n<img src=\"%s\" alt=\"study figure\">\n", caption, img);
+    else
+        fprintf(f, "</pre>\n<h2>%s</h2>\n<p>The figure could not be written.</p>\n", caption);
+    fputs("<h2>Runs</h2>\n<ul>\n", f);
     for (int i = 0; i < st->n; i++)
         if (st->r[i].report)
             fprintf(f, "<li><a href=\"%s/index.html\">%s</a></li>\n", st->name[i], st->label[i]);
     fputs("</ul>\n</body></html>\n", f);
     fclose(f);
-    char path[4200];
+    char path[PATH_BUF];
     snprintf(path, sizeof path, "%s/index.html", st->dir);
-    if (write_file_atomic(path, buf, len, 0))
-        fprintf(stderr, "clnet: cannot write %s\n", path);
-    else
+    int rc = write_file_atomic(path, buf, len, 0);
+    if (rc) {
+        fflush(stdout);
+        fprintf(stderr, "clnet: cannot write %s: %s\n", path, strerror(errno));
+    } else {
         printf("report: %s\n", path);
+    }
     free(buf);
+    return rc;
 }
 
 /* Prints the table print writes, and returns it (caller frees). */
@@ -326,11 +360,12 @@ int study_init_run(const study_opts *s)
     for (int i = 0; i < st.n; i++)
         all = all && st.r[i].stats0;
     if (st.dir && all) {
-        char path[4200];
+        char path[PATH_BUF];
         snprintf(path, sizeof path, "%s/study-init.png", st.dir);
-        init_figure(&st, path);
-        write_index(&st, "clnet study init", table, "study-init.png",
-                    "Step 0, one x range per column (log counts)");
+        int fig = init_figure(&st, path);
+        if (write_index(&st, "clnet study init", table, fig ? NULL : "study-init.png",
+                        "Step 0, one x range per column (log counts)") || fig)
+            status = status ? status : EXIT_INPUT;
     }
     free(table);
     study_free(&st);
@@ -396,7 +431,7 @@ static float *smoothed(const study *st, long *window, long *len)
     return y;
 }
 
-static void optim_figure(const study *st, const char *path)
+static int optim_figure(const study *st, const char *path)
 {
     static const rgb colors[] = {{200, 60, 50}, {60, 110, 190}, {50, 150, 70}, {150, 80, 170},
                                  {220, 140, 30}, {40, 160, 170}, {120, 120, 120}, {0, 0, 0}};
@@ -419,10 +454,10 @@ static void optim_figure(const study *st, const char *path)
         snprintf(cap, sizeof cap, "step   (each point: that step's batch cost)");
     canvas c = canvas_new(900, 480);
     draw_curves(&c, 0, 0, 900, 480, title, cap, cv, st->n, lo > 0 && hi / lo > 30);
-    if (canvas_write_png(&c, path))
-        fprintf(stderr, "clnet: cannot write %s\n", path);
+    int rc = write_figure(&c, path);
     canvas_free(&c);
     free(y);
+    return rc;
 }
 
 int study_optim_run(const study_opts *s)
@@ -436,11 +471,12 @@ int study_optim_run(const study_opts *s)
         return status;
     char *table = table_text(&st, print_optim_table);
     if (st.dir) {
-        char path[4200];
+        char path[PATH_BUF];
         snprintf(path, sizeof path, "%s/study-optim.png", st.dir);
-        optim_figure(&st, path);
-        write_index(&st, "clnet study optim", table, "study-optim.png",
-                    "Training cost over steps");
+        int fig = optim_figure(&st, path);
+        if (write_index(&st, "clnet study optim", table, fig ? NULL : "study-optim.png",
+                        "Training cost over steps") || fig)
+            status = status ? status : EXIT_INPUT;
     }
     free(table);
     study_free(&st);

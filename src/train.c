@@ -5,7 +5,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,10 @@
 #include "clnet/checkpoint.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
+#include "clnet/files.h"
 #include "clnet/net.h"
 #include "clnet/report.h"
+#include "clnet/stop.h"
 #include "clnet/util.h"
 
 /* Images in evaluation batch b of count images: full batches, then the remainder. */
@@ -28,19 +29,39 @@ static int eval_batch_size(int count, int batch, int b)
     return left < batch ? left : batch;
 }
 
-/* Mean cost and accuracy over the first count images of a data set, forward only; one host
- * wait at the end. */
-static void evaluate(clrt *rt, net *nt, const device_data *dd, int count, double *cost,
-                     double *acc)
+/* Waits for what was enqueued before the previous call: the host stays one batch ahead of the
+ * device, so a signal is answered within a batch. */
+static void pace_queue(clrt *rt, cl_event *inflight)
+{
+    cl_event done;
+    CL_CHECK(clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, &done));
+    CL_CHECK(clFlush(rt->queue));
+    if (*inflight) {
+        CL_CHECK(clWaitForEvents(1, inflight));
+        clReleaseEvent(*inflight);
+    }
+    *inflight = done;
+}
+
+/* Mean cost and accuracy over the first count images of a data set, forward only. Returns 0, or
+ * the signal that stopped it (stop.h) before the end. */
+static int evaluate(clrt *rt, net *nt, const device_data *dd, int count, double *cost,
+                    double *acc)
 {
     int nb = (count + nt->batch - 1) / nt->batch;
     cl_mem stats = clrt_buffer(rt, (size_t)nb * 2 * sizeof(float), "evaluation statistics");
-    for (int b = 0; b < nb; b++) {
+    cl_event inflight = NULL;
+    for (int b = 0; b < nb && !stop_requested(); b++) {
         int n = eval_batch_size(count, nt->batch, b);
         batch_gather(rt, nt, dd, b * nt->batch, n);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
+        pace_queue(rt, &inflight);
     }
+    clrt_finish(rt);
+    if (inflight)
+        clReleaseEvent(inflight);
+    int sig = stop_requested();
     float *h = xmalloc((size_t)nb * 2 * sizeof(float));
     clrt_download(rt, stats, 0, (size_t)nb * 2 * sizeof(float), h);
     double sum = 0, correct = 0;
@@ -52,6 +73,7 @@ static void evaluate(clrt *rt, net *nt, const device_data *dd, int count, double
     clReleaseMemObject(stats);
     *cost = sum / count;
     *acc = correct / count;
+    return sig;
 }
 
 #define RING_MAX 4096 /* the host reads the step costs at least this often */
@@ -156,7 +178,7 @@ static void progress_read(clrt *rt, progress *p, cl_mem buf, size_t bytes, void 
 
 static void load_data(const char *dir, dataset *train, dataset *test)
 {
-    char err[1024];
+    char err[MSG_BUF];
     if (dataset_load(dir, "train", train, err, sizeof err) ||
         dataset_load(dir, "t10k", test, err, sizeof err))
         die("%s", err);
@@ -197,7 +219,7 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            rt->build_seconds);
     printf("data: %s: %d training and %d test images of %dx%d\n", o->data_dir, train->count,
            test->count, train->rows, train->cols);
-    char spec[CKPT_MAX_SPEC + 16];
+    char spec[CLNET_SPEC_MAX + 64];
     printf("network: %s\n", net_describe(o->spec, spec, sizeof spec));
     char conv[4608];
     printf("convolutions: %s\n", conv_describe(rt, conv, sizeof conv));
@@ -233,25 +255,14 @@ typedef struct {
     int hflag[2];
     long start;          /* first step to run (after --resume) */
     cl_event inflight;   /* end of the previous step: the host runs at most one step ahead */
+    /* --save */
+    int save_lock;       /* save_path.lock, held for the run (files.h); -1 without --save */
+    char save_lock_path[PATH_BUF];
+    long saved_step;     /* the step the file at save_path holds from this run, -1: none yet */
+    long resumed_step;   /* the step of --resume when it is save_path too, else -1 */
+    int save_failures;   /* checkpoints that could not be written (the first is reported) */
+    uint32_t pixels_crc, labels_crc; /* of the training set, with --save or --resume */
 } run;
-
-/* SIGINT / SIGTERM: finish the current step, save, exit 128 + signal. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
-
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* The learning rate of step (0-based) out of steps. */
 static double lr_at(const train_opts *o, long step, long steps, long spe)
@@ -304,7 +315,7 @@ static void run_label(const train_opts *o, char *buf, size_t len)
 static void open_output(run *r)
 {
     const train_opts *o = r->o;
-    char err[4200];
+    char err[MSG_BUF];
     if (!o->no_output && report_open(&r->rep, o->out_dir, err, sizeof err))
         die("%s", err);
     r->rep.steps_per_epoch = r->spe;
@@ -312,7 +323,7 @@ static void open_output(run *r)
     report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
     report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d)", o->data_dir,
                    r->train.count, r->test.count, r->train.rows, r->train.cols);
-    char spec[CKPT_MAX_SPEC + 16];
+    char spec[CLNET_SPEC_MAX + 64];
     report_setting(&r->rep, "network", "%s (%zu parameters)",
                    net_describe(o->spec, spec, sizeof spec), r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
@@ -352,8 +363,9 @@ static void open_captures(run *r)
     clrt_upload(&r->rt, r->flag, 0, sizeof none, none);
 }
 
-/* Writes the state after `next` steps to --save. */
-static void save_checkpoint(run *r, long next)
+/* Writes the state after `next` steps to --save; 0, or -1 when it could not be written (the
+ * first failure is reported, later ones are counted). */
+static int save_checkpoint(run *r, long next)
 {
     const train_opts *o = r->o;
     checkpoint c;
@@ -363,6 +375,7 @@ static void save_checkpoint(run *r, long next)
     c.batch = (uint32_t)o->batch, c.shuffle = (uint32_t)o->shuffle, c.init = (uint32_t)o->init;
     c.optim = (uint32_t)o->optim.kind;
     c.seed = o->seed, c.step = (uint64_t)next, c.train_count = (uint64_t)r->train.count;
+    c.pixels_crc = r->pixels_crc, c.labels_crc = r->labels_crc;
     c.epoch_rng = next % r->spe == 0 ? r->eo.rng : r->eo.start;
     c.lr = o->lr;
     c.nparams = r->nt.nparams;
@@ -374,13 +387,30 @@ static void save_checkpoint(run *r, long next)
     for (int k = 0; k < r->nt.nstate; k++)
         clrt_download(&r->rt, state[k], 0, r->nt.nparams * sizeof(float),
                       c.state + (size_t)k * r->nt.nparams);
-    char err[4400];
-    if (ckpt_save(o->save_path, &c, err, sizeof err)) {
-        fflush(stdout);
-        fprintf(stderr, "clnet: %s\n", err);
-        r->rep.failed = 1; /* exit 1 at the end, after the results */
-    }
+    char err[MSG_BUF];
+    int rc = ckpt_save(o->save_path, &c, err, sizeof err);
     ckpt_free(&c);
+    if (rc == 0) {
+        r->saved_step = next;
+        return 0;
+    }
+    if (r->save_failures++ == 0) {
+        fflush(stdout);
+        fprintf(stderr, "clnet: %s; training goes on (later failures are not reported again)\n",
+                err);
+    }
+    return -1;
+}
+
+/* What the file at --save holds now, for the last message of a run. */
+static void saved_text(const run *r, char *buf, size_t len)
+{
+    long held = r->saved_step >= 0 ? r->saved_step : r->resumed_step;
+    if (held >= 0)
+        snprintf(buf, len, "%s holds the state after %ld step%s", r->o->save_path, held,
+                 held == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "no checkpoint was written by this run");
 }
 
 /* A checkpoint must be of this network, data and batch order to continue it exactly. */
@@ -397,6 +427,11 @@ static void check_resume(const run *r, const checkpoint *c)
     if ((int)c->train_count != r->train.count)
         die("checkpoint %s: made with %llu training images, %s has %d", p,
             (unsigned long long)c->train_count, o->data_dir, r->train.count);
+    if (c->has_data_crc && (c->pixels_crc != r->pixels_crc || c->labels_crc != r->labels_crc))
+        die("checkpoint %s: made with other training %s than those in %s (checksum %08x, "
+            "these %08x)", p, c->pixels_crc != r->pixels_crc ? "images" : "labels", o->data_dir,
+            c->pixels_crc != r->pixels_crc ? c->pixels_crc : c->labels_crc,
+            c->pixels_crc != r->pixels_crc ? r->pixels_crc : r->labels_crc);
     if ((int)c->batch != o->batch || c->seed != o->seed || (int)c->shuffle != o->shuffle)
         die("checkpoint %s: made with --batch %u --seed %llu%s; give the same to continue it", p,
             c->batch, (unsigned long long)c->seed, c->shuffle ? "" : " --no-shuffle");
@@ -407,57 +442,109 @@ static void check_resume(const run *r, const checkpoint *c)
         die("checkpoint %s: %llu parameters and %llu optimizer values, this network and "
             "optimizer have %zu and %zu", p, (unsigned long long)c->nparams,
             (unsigned long long)c->nstate, r->nt.nparams, (size_t)r->nt.nstate * r->nt.nparams);
+    if (!c->has_data_crc)
+        printf("note: checkpoint %s is of format 1, which has no checksum of its data set: "
+               "check that %s holds the images it was trained on\n", p, o->data_dir);
 }
 
-/* --resume: the weights, the step and the batch order of the checkpoint. */
-static void resume(run *r)
+/* --resume, on the host: the checkpoint read and checked against the run. */
+static void load_resume(run *r, checkpoint *c)
 {
-    checkpoint c;
-    char err[4400];
-    if (ckpt_load(r->o->resume_path, &c, err, sizeof err))
+    char err[MSG_BUF];
+    if (ckpt_load(r->o->resume_path, c, err, sizeof err))
         die("%s", err);
-    check_resume(r, &c);
-    clrt_upload(&r->rt, r->nt.params, 0, c.nparams * sizeof(float), c.params);
+    check_resume(r, c);
+    if (r->o->save_path && same_file(r->o->resume_path, r->o->save_path))
+        r->resumed_step = (long)c->step;
+}
+
+/* --resume, on the device: the weights, the step and the batch order of the checkpoint. */
+static void resume(run *r, checkpoint *c)
+{
+    clrt_upload(&r->rt, r->nt.params, 0, c->nparams * sizeof(float), c->params);
     cl_mem state[2] = {r->nt.m, r->nt.v};
     for (int k = 0; k < r->nt.nstate; k++)
-        clrt_upload(&r->rt, state[k], 0, c.nparams * sizeof(float), c.state + (size_t)k * c.nparams);
-    r->start = (long)c.step < r->steps ? (long)c.step : r->steps;
-    r->eo.rng = c.epoch_rng;
+        clrt_upload(&r->rt, state[k], 0, c->nparams * sizeof(float),
+                    c->state + (size_t)k * c->nparams);
+    r->start = (long)c->step < r->steps ? (long)c->step : r->steps;
+    r->eo.rng = c->epoch_rng;
     if (r->o->shuffle && r->start % r->spe != 0 && r->start < r->steps)
         order_next_epoch(&r->rt, &r->eo, &r->dtrain, r->start / r->spe);
-    printf("resumed from %s at step %llu%s\n", r->o->resume_path, (unsigned long long)c.step,
-           (long)c.step >= r->steps ? " (nothing left to train)" : "");
-    ckpt_free(&c);
+    printf("resumed from %s at step %llu%s\n", r->o->resume_path, (unsigned long long)c->step,
+           (long)c->step >= r->steps ? " (nothing left to train)" : "");
 }
 
-static void run_open(run *r, const train_opts *o)
+/* --save, before any work: a file clnet may replace (absent, empty or a checkpoint; not an
+ * input, not inside --out), room beside it, and its lock. */
+static void check_save(run *r)
 {
-    memset(r, 0, sizeof *r);
-    r->o = o;
+    const train_opts *o = r->o;
+    r->save_lock = -1, r->saved_step = r->resumed_step = -1;
+    if (!o->save_path)
+        return;
+    char why[MSG_BUF];
+    const char *input = dataset_file_of(o->data_dir, o->save_path);
+    if (input)
+        die("--save %s: is %s of --data %s; clnet does not write over its inputs", o->save_path,
+            input, o->data_dir);
+    if (o->out_dir && !o->no_output && path_inside(o->save_path, o->out_dir))
+        die("--save %s: inside --out %s, where the report writes; save it elsewhere",
+            o->save_path, o->out_dir);
+    if (check_output_file(o->save_path, ckpt_is_own, "clnet checkpoint", why, sizeof why))
+        die("--save %s: %s", o->save_path, why);
+    snprintf(r->save_lock_path, sizeof r->save_lock_path, "%s.lock", o->save_path);
+    if ((r->save_lock = lock_take(r->save_lock_path, why, sizeof why)) < 0)
+        die("--save %s: %s", o->save_path, why);
+}
+
+/* The training set's checksums, which a checkpoint stores and --resume compares. */
+static void data_checksums(run *r)
+{
+    if (r->o->save_path || r->o->resume_path)
+        dataset_checksums(&r->train, &r->pixels_crc, &r->labels_crc);
+}
+
+/* Everything that can refuse the run, before anything is created: the outputs, the data, the
+ * network, the checkpoint to resume, the device and its memory. */
+static void run_check(run *r, checkpoint *ck)
+{
+    const train_opts *o = r->o;
+    char err[MSG_BUF];
+    if (!o->no_output && output_dir_check(o->out_dir, err, sizeof err))
+        die("%s", err);
+    check_save(r);
     load_data(o->data_dir, &r->train, &r->test);
     if (o->batch > r->train.count)
         die("--batch %d is larger than the training set (%d images in %s)", o->batch,
             r->train.count, o->data_dir);
     r->spe = r->train.count / o->batch;
     r->steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * r->spe;
+    if (net_parse(o->spec, 1, r->train.rows, r->train.cols, &r->nt, err, sizeof err))
+        die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
+    r->nt.nstate = optim_state_arenas(o->optim.kind);
+    data_checksums(r);
+    if (o->resume_path)
+        load_resume(r, ck);
+    stop_poll("before training: nothing was written");
+}
+
+static void run_open(run *r, const train_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    run_check(r, &ck);
     /* read at least once per epoch, so a diverged step's batch order is still at hand */
     r->ring_len = o->log_every < r->steps ? o->log_every : r->steps;
     r->ring_len = r->ring_len < r->spe ? r->ring_len : r->spe;
     r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
-    char err[512];
-    if (net_parse(o->spec, 1, r->train.rows, r->train.cols, &r->nt, err, sizeof err))
-        die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     clrt_open(&r->rt, o->device, o->kernel_dir);
     print_header(&r->rt, o, &r->train, &r->test, r->steps, r->spe);
-    r->nt.nstate = optim_state_arenas(o->optim.kind);
     int pixels = r->train.rows * r->train.cols;
     net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, pixels) +
                                             batch_device_bytes(r->test.count, pixels));
     net_print(&r->nt, stdout);
-    open_output(r); /* after every input check: a refused run leaves no folder behind */
-    if (r->rep.dir)
-        printf("output: %s\n", r->rep.dir);
-    open_captures(r);
     batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
     batch_upload(&r->rt, &r->dtest, &r->test, "test set");
     net_init_params(&r->rt, &r->nt, o->init, o->init_scale, o->seed);
@@ -465,7 +552,14 @@ static void run_open(run *r, const train_opts *o)
         r->eo.host[k] = xmalloc((size_t)r->train.count * sizeof(int));
     rng_seed(&r->eo.rng, o->seed ^ 0x5eed0f0da7a0ull);
     if (o->resume_path)
-        resume(r);
+        resume(r, &ck);
+    ckpt_free(&ck);
+    clrt_finish(&r->rt);
+    stop_poll("before training: nothing was written");
+    open_output(r); /* after every check: a refused run leaves nothing behind */
+    if (r->rep.dir)
+        printf("output: %s\n", r->rep.dir);
+    open_captures(r);
     r->ring = clrt_buffer(&r->rt, (size_t)r->ring_len * 2 * sizeof(float), "step statistics");
     r->status = clrt_buffer(&r->rt, sizeof(int), "status");
     clrt_fill_zero(&r->rt, r->status, sizeof(int));
@@ -563,20 +657,6 @@ static long read_back(run *r, long checked, long step, double *bad_cost)
     return bad;
 }
 
-/* Keeps the host at most one step ahead of the device, so an interrupt is answered after the
- * current step rather than after every step enqueued up to the next log line. */
-static void pace(run *r)
-{
-    cl_event done;
-    CL_CHECK(clEnqueueMarkerWithWaitList(r->rt.queue, 0, NULL, &done));
-    CL_CHECK(clFlush(r->rt.queue));
-    if (r->inflight) {
-        CL_CHECK(clWaitForEvents(1, &r->inflight));
-        clReleaseEvent(r->inflight);
-    }
-    r->inflight = done;
-}
-
 static void log_line(run *r, long step, double *t_log, long *prev_log)
 {
     const train_opts *o = r->o;
@@ -595,16 +675,20 @@ static void log_line(run *r, long step, double *t_log, long *prev_log)
     *prev_log = step;
 }
 
-/* After a signal: save (with --save), say where, return 128 + the signal. */
+/* After a signal: save (with --save), say what the file holds, return 128 + the signal. */
 static int interrupted(run *r, long step)
 {
-    int sig = stop_signal;
-    if (r->o->save_path)
-        save_checkpoint(r, step + 1);
+    int sig = stop_requested();
+    char what[MSG_BUF] = "no checkpoint (no --save given)";
+    if (r->o->save_path && save_checkpoint(r, step + 1) == 0) {
+        snprintf(what, sizeof what, "checkpoint written to %s", r->o->save_path);
+    } else if (r->o->save_path) {
+        char held[PATH_BUF + 64];
+        saved_text(r, held, sizeof held);
+        snprintf(what, sizeof what, "the checkpoint could not be written; %s", held);
+    }
     fflush(stdout);
-    fprintf(stderr, "clnet: %s after step %ld: %s%s\n", sig == SIGINT ? "interrupted (SIGINT)"
-            : "terminated (SIGTERM)", step, r->o->save_path ? "checkpoint written to " :
-            "no checkpoint (no --save given)", r->o->save_path ? r->o->save_path : "");
+    fprintf(stderr, "clnet: %s after step %ld: %s\n", stop_what(sig), step, what);
     report_result(&r->rep, "stopped by signal %d after step %ld", sig, step);
     return 128 + sig;
 }
@@ -619,12 +703,12 @@ static int run_loop(run *r)
     for (long step = r->start; step < r->steps; step++) {
         enqueue_step(r, step);
         progress_mark(&r->rt, &r->pg, step);
-        pace(r);
+        pace_queue(&r->rt, &r->inflight); /* a signal is answered after this step */
         int last = step == r->steps - 1;
         int log = step % o->log_every == 0 || last;
         int hist = o->hist_every && (step % o->hist_every == 0 || last);
         int save = o->save_path && ((step + 1) % o->save_every == 0 || last);
-        if (!log && !hist && !save && !stop_signal && step - checked < r->ring_len)
+        if (!log && !hist && !save && !stop_requested() && step - checked < r->ring_len)
             continue;
         double bad_cost;
         long bad = read_back(r, checked, step, &bad_cost);
@@ -635,7 +719,7 @@ static int run_loop(run *r)
             log_line(r, step, &t_log, &prev_log);
         if (hist) /* its time counts in the next log interval: it is part of training */
             capture_step(r, step);
-        if (stop_signal)
+        if (stop_requested())
             return interrupted(r, step);
         if (save)
             save_checkpoint(r, step + 1);
@@ -670,6 +754,8 @@ static void run_close(run *r)
     clrt_close(&r->rt);
     dataset_free(&r->train);
     dataset_free(&r->test);
+    if (r->save_lock >= 0)
+        lock_drop(r->save_lock, r->save_lock_path);
 }
 
 /* Copies what clnet study needs out of the run. */
@@ -730,11 +816,52 @@ train_opts train_defaults(void)
     return o;
 }
 
+/* The test pass after training: prints and records the test cost and accuracy. Returns 0,
+ * EXIT_DIVERGED when the cost is not finite, or 128 + the signal that stopped it. */
+static int test_pass(run *r, double *cost, double *acc)
+{
+    const train_opts *o = r->o;
+    int count = o->test_images && o->test_images < r->test.count ? (int)o->test_images
+                                                                : r->test.count;
+    int sig = evaluate(&r->rt, &r->nt, &r->dtest, count, cost, acc);
+    if (sig) {
+        char held[PATH_BUF + 64] = "";
+        if (o->save_path)
+            saved_text(r, held, sizeof held);
+        fflush(stdout);
+        fprintf(stderr, "clnet: %s during the test pass: training was done%s%s\n",
+                stop_what(sig), o->save_path ? "; " : "", held);
+        report_result(&r->rep, "stopped by signal %d during the test pass", sig);
+        *cost = *acc = NAN;
+        return 128 + sig;
+    }
+    printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", *cost, 100.0 * *acc, count);
+    report_result(&r->rep, "test cost %.4f  test accuracy %.2f%% (%d images)", *cost,
+                  100.0 * *acc, count);
+    if (isfinite(*cost))
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "clnet: the test cost is %g: the trained weights overflow on the test set "
+            "(try a smaller --lr or another --init)\n", *cost);
+    return EXIT_DIVERGED;
+}
+
+/* After a run whose checkpoints could not all be written: say so, last. */
+static void report_save_failures(const run *r)
+{
+    if (!r->save_failures)
+        return;
+    char held[PATH_BUF + 64];
+    saved_text(r, held, sizeof held);
+    fflush(stdout);
+    fprintf(stderr, "clnet: --save %s: %d checkpoint%s could not be written; %s\n",
+            r->o->save_path, r->save_failures, r->save_failures == 1 ? "" : "s", held);
+}
+
 int train_run(const train_opts *o, train_result *res)
 {
     double t_start = now_seconds();
     run *r = xmalloc(sizeof *r);
-    catch_signals();
     run_open(r, o);
     int status = run_loop(r);
     double cost = NAN, acc = NAN, ips = NAN;
@@ -745,19 +872,16 @@ int train_run(const train_opts *o, train_result *res)
                    r->start + 1, r->steps - 1);
             report_result(&r->rep, "train throughput %.1f images/s", ips);
         }
-        int count = o->test_images && o->test_images < r->test.count ? (int)o->test_images
-                                                                    : r->test.count;
-        evaluate(&r->rt, &r->nt, &r->dtest, count, &cost, &acc);
-        printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", cost, 100.0 * acc, count);
-        report_result(&r->rep, "test cost %.4f  test accuracy %.2f%% (%d images)", cost,
-                      100.0 * acc, count);
+        fflush(stdout); /* what is done shows before the test pass */
+        status = test_pass(r, &cost, &acc);
     }
     printf("total time %.1f s\n", now_seconds() - t_start);
     report_result(&r->rep, "total time %.1f s", now_seconds() - t_start);
     const char *index = report_finish(&r->rep);
     if (index)
         printf("report: %s\n", index);
-    if (r->rep.failed && status == 0)
+    report_save_failures(r);
+    if ((r->rep.failed || r->save_failures) && status == 0)
         status = EXIT_INPUT;
     if (res)
         fill_result(r, res, status, cost, acc, ips, index);
@@ -767,24 +891,31 @@ int train_run(const train_opts *o, train_result *res)
     return status;
 }
 
+/* clnet eval's checkpoint, checked against the test set and parsed into its network. */
+static void eval_model(const eval_opts *o, const dataset *test, checkpoint *c, net *nt)
+{
+    char err[MSG_BUF];
+    if (ckpt_load(o->model, c, err, sizeof err))
+        die("%s", err);
+    if (test->rows != (int)c->H || test->cols != (int)c->W || c->C != 1)
+        die("%s: test images are %dx%d but the checkpoint %s was made for %ux%ux%u", o->data_dir,
+            test->rows, test->cols, o->model, c->H, c->W, c->C);
+    if (net_parse(c->spec, (int)c->C, (int)c->H, (int)c->W, nt, err, sizeof err))
+        die("checkpoint %s: network spec: %s", o->model, err);
+    if (c->nparams != nt->nparams)
+        die("checkpoint %s: %llu parameters, its network %s has %zu", o->model,
+            (unsigned long long)c->nparams, c->spec, nt->nparams);
+}
+
 int eval_run(const eval_opts *o)
 {
     checkpoint c;
-    char err[4400];
-    if (ckpt_load(o->model, &c, err, sizeof err))
-        die("%s", err);
+    char err[MSG_BUF];
     dataset test;
     if (dataset_load(o->data_dir, "t10k", &test, err, sizeof err))
         die("%s", err);
-    if (test.rows != (int)c.H || test.cols != (int)c.W || c.C != 1)
-        die("%s: test images are %dx%d but the checkpoint %s was made for %ux%ux%u", o->data_dir,
-            test.rows, test.cols, o->model, c.H, c.W, c.C);
     net nt;
-    if (net_parse(c.spec, (int)c.C, (int)c.H, (int)c.W, &nt, err, sizeof err))
-        die("checkpoint %s: network spec: %s", o->model, err);
-    if (c.nparams != nt.nparams)
-        die("checkpoint %s: %llu parameters, its network %s has %zu", o->model,
-            (unsigned long long)c.nparams, c.spec, nt.nparams);
+    eval_model(o, &test, &c, &nt);
     int count = o->test_images && o->test_images < test.count ? (int)o->test_images : test.count;
     int batch = o->batch ? o->batch : (int)c.batch;
     batch = batch < count ? batch : count;
@@ -794,9 +925,12 @@ int eval_run(const eval_opts *o)
     clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
     device_data dd;
     batch_upload(&rt, &dd, &test, "test set");
-    double cost, acc;
-    evaluate(&rt, &nt, &dd, count, &cost, &acc);
     printf("model %s: %s, trained %llu steps\n", o->model, c.spec, (unsigned long long)c.step);
+    fflush(stdout);
+    stop_poll("before the test pass");
+    double cost, acc;
+    if (evaluate(&rt, &nt, &dd, count, &cost, &acc))
+        stop_poll("during the test pass");
     printf("test cost %.4f  test accuracy %.2f%% (%d images of %s)\n", cost, 100.0 * acc, count,
            o->data_dir);
     batch_release(&dd);
@@ -804,5 +938,10 @@ int eval_run(const eval_opts *o)
     clrt_close(&rt);
     dataset_free(&test);
     ckpt_free(&c);
-    return 0;
+    if (isfinite(cost))
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "clnet: the test cost of %s is %g: its weights overflow on this data\n",
+            o->model, cost);
+    return EXIT_DIVERGED;
 }

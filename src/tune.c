@@ -2,7 +2,7 @@
  * the device and keeps its best Xgemm parameters in a file per device; clrt_open applies them at
  * every later start with CLBlastOverrideParameters. They matter where convolutions and the fully
  * connected layer run on CLBlast's GEMM: GPUs by default (CPUs use clnet's own GEMM, conv.c). */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include "clnet/tune.h"
 
 #include <clblast_c.h>
@@ -15,11 +15,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clnet/files.h"
+#include "clnet/stop.h"
 #include "clnet/util.h"
 
 #define TUNER "clblast_tuner_xgemm"
+#define TUNE_HEAD "# clnet tune" /* the first words of every file it writes */
 
 /* CLBlast's Xgemm parameters (doc/tuning.md), in the order they are passed. */
 static const char *const XGEMM[] = {"GEMMK", "KREG", "KWG",  "KWI",  "MDIMA", "MDIMC",
@@ -45,15 +49,19 @@ int tune_file(const clrt *rt, char *path, size_t len)
 {
     const char *dir = getenv("CLNET_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
                *home = getenv("HOME");
-    char base[4096];
+    char base[PATH_BUF];
+    const char *var = dir && *dir ? "CLNET_CACHE_DIR" : xdg && *xdg ? "XDG_CACHE_HOME"
+                      : home && *home ? "HOME" : NULL;
+    if (!var)
+        return -1;
+    if (strlen(getenv(var)) > CLNET_PATH_MAX)
+        die("$%s is longer than %d characters", var, CLNET_PATH_MAX);
     if (dir && *dir)
         snprintf(base, sizeof base, "%s", dir);
     else if (xdg && *xdg)
         snprintf(base, sizeof base, "%s/clnet", xdg);
-    else if (home && *home)
-        snprintf(base, sizeof base, "%s/.cache/clnet", home);
     else
-        return -1;
+        snprintf(base, sizeof base, "%s/.cache/clnet", home);
     char driver[256], version[256];
     device_info(rt->device, CL_DRIVER_VERSION, driver, sizeof driver);
     device_info(rt->device, CL_DEVICE_VERSION, version, sizeof version);
@@ -101,23 +109,30 @@ static int parse_params(const char *text, size_t values[NPARAM], char *err, size
     return 0;
 }
 
+int tune_is_own(const uint8_t *head, size_t n)
+{
+    size_t k = strlen(TUNE_HEAD);
+    return n >= k && !memcmp(head, TUNE_HEAD, k);
+}
+
 void tune_apply(clrt *rt)
 {
-    char path[4352], err[160];
+    char path[sizeof rt->tuned], err[512];
     rt->tuned[0] = '\0';
     if (tune_file(rt, path, sizeof path))
         return;
-    char *text = read_text(path, 1 << 16);
-    if (!text) {
-        if (errno != ENOENT)
-            die("%s: %s (the parameters of clnet tune; delete the file or run clnet tune again)",
-                path, strerror(errno));
-        return;
-    }
+    struct stat st;
+    if (lstat(path, &st) && (errno == ENOENT || errno == ENOTDIR))
+        return; /* never tuned */
+    char *text = read_text(path, 1 << 16, err, sizeof err);
+    const char *again = text && !tune_is_own((const uint8_t *)text, strlen(text))
+                            ? "it was not written by clnet tune: delete it"
+                            : "delete the file or run clnet tune again";
+    if (!text)
+        die("%s: %s (the parameters of clnet tune; %s)", path, err, again);
     size_t values[NPARAM];
     if (parse_params(text, values, err, sizeof err))
-        die("%s: %s (the parameters of clnet tune; delete the file or run clnet tune again)",
-            path, err);
+        die("%s: %s (the parameters of clnet tune; %s)", path, err, again);
     free(text);
     CLB_CHECK(CLBlastOverrideParameters(rt->device, "Xgemm", CLBlastPrecisionSingle, NPARAM,
                                         (const char **)XGEMM, values));
@@ -151,10 +166,62 @@ static void device_indices(const clrt *rt, int *platform, int *device)
         die("internal error: the chosen device is not in the platform's device list");
 }
 
+/* Removes the tuner's work folder (its result files and log). */
+static void remove_work(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char path[PATH_BUF + 256];
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Stops the tuner: SIGTERM, and SIGKILL if it is still there 5 s later. */
+static void end_tuner(pid_t pid)
+{
+    int st;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Waits for the tuner; on SIGINT / SIGTERM / SIGHUP it is stopped, the work folder removed and
+ * clnet exits 128 + the signal. */
+static int wait_tuner(pid_t pid, const char *dir)
+{
+    int st;
+    for (;;) {
+        pid_t got = waitpid(pid, &st, WNOHANG);
+        if (got < 0 && errno != EINTR)
+            die("tune: waiting for %s: %s", TUNER, strerror(errno));
+        if (stop_requested()) { /* a terminal's Ctrl-C has reached the tuner too */
+            if (got != pid)
+                end_tuner(pid);
+            remove_work(dir);
+            stop_poll("while tuning: the tuner was stopped, nothing was stored");
+        }
+        if (got == pid)
+            return st;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+}
+
 /* Runs the tuner in dir with its output in dir/tuner.log; returns its exit status. */
 static int run_tuner(const char *dir, char *const argv[])
 {
-    char log[4200];
+    char log[PATH_BUF + 64];
     snprintf(log, sizeof log, "%s/tuner.log", dir);
     fflush(NULL);
     pid_t pid = fork();
@@ -167,10 +234,7 @@ static int run_tuner(const char *dir, char *const argv[])
         execvp(argv[0], argv);
         _exit(127);
     }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            die("tune: waiting for %s: %s", TUNER, strerror(errno));
+    int st = wait_tuner(pid, dir);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
@@ -204,11 +268,11 @@ static int best_result(const char *dir, char *params, size_t len, double *ms, ch
         size_t n = strlen(e->d_name);
         if (strncmp(e->d_name, "clblast_xgemm_", 14) || n < 8 || strcmp(e->d_name + n - 8, "_32.json"))
             continue;
-        char path[4400], text_params[1024], text_ms[64];
+        char path[PATH_BUF + 256], text_params[1024], text_ms[64];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *json = read_text(path, (size_t)64 << 20);
+        char why[512];
+        char *json = read_text(path, (size_t)64 << 20, why, sizeof why);
         size_t values[NPARAM];
-        char why[160];
         if (!json || json_string_field(json, "best_parameters", text_params, sizeof text_params) ||
             json_string_field(json, "best_time", text_ms, sizeof text_ms) ||
             parse_params(text_params, values, why, sizeof why)) {
@@ -227,31 +291,40 @@ static int best_result(const char *dir, char *params, size_t len, double *ms, ch
     return found ? 0 : errorf(err, errlen, "%s wrote no usable result", TUNER);
 }
 
-/* Removes the tuner's work folder (its result files and log) once the result is stored. */
-static void remove_work(const char *dir)
+/* Where the parameters go, checked before the tuner runs: the folder made, the file absent or
+ * written by clnet tune, room to write. */
+static void check_store(const char *path)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    char path[4400];
-    for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
+    char folder[PATH_BUF], why[MSG_BUF];
+    snprintf(folder, sizeof folder, "%.*s", (int)(strrchr(path, '/') - path), path);
+    if (mkdir_p(folder))
+        die("tune: cannot create %s: %s", folder, strerror(errno));
+    if (check_output_file(path, tune_is_own, "file of clnet tune", why, sizeof why))
+        die("tune: %s: %s", path, why);
+}
+
+/* A work folder for the tuner's files in $TMPDIR (else /tmp). */
+static void make_work(char *dir, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if (strlen(tmp) > CLNET_PATH_MAX)
+        die("tune: $TMPDIR is longer than %d characters", CLNET_PATH_MAX);
+    snprintf(dir, len, "%s/clnet-tune-XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        die("tune: cannot make a work folder in %s: %s", tmp, strerror(errno));
 }
 
 int tune_run(const tune_opts *o)
 {
     clrt rt;
     clrt_open(&rt, o->device, NULL);
-    char path[4352], dir[] = "/tmp/clnet-tune-XXXXXX", err[256];
+    char path[sizeof rt.tuned], dir[PATH_BUF], err[256];
     if (tune_file(&rt, path, sizeof path))
         die("tune: no folder for the results: set CLNET_CACHE_DIR (or HOME)");
-    if (!mkdtemp(dir))
-        die("tune: cannot make a work folder in /tmp: %s", strerror(errno));
+    check_store(path);
+    make_work(dir, sizeof dir);
     int platform, device;
     device_indices(&rt, &platform, &device);
     char sp[16], sd[16], sm[16], sf[32];
@@ -279,12 +352,10 @@ int tune_run(const tune_opts *o)
     double gflops = 2.0 * o->size * o->size * o->size / (ms * 1e6);
     char text[2048];
     int n = snprintf(text, sizeof text,
-                     "# clnet tune: CLBlast Xgemm parameters for %s / %s, m = n = k = %d: "
+                     TUNE_HEAD ": CLBlast Xgemm parameters for %s / %s, m = n = k = %d: "
                      "%.3f ms, %.1f GFLOP/s\n%s\n",
                      rt.platform_name, rt.device_name, o->size, ms, gflops, params);
-    char folder[sizeof path];
-    snprintf(folder, sizeof folder, "%.*s", (int)(strrchr(path, '/') - path), path);
-    if (mkdir_p(folder) || write_file_atomic(path, text, (size_t)n, 1))
+    if (write_file_atomic(path, text, (size_t)n, 1))
         die("tune: cannot write %s: %s", path, strerror(errno));
     remove_work(dir);
     printf("best: %.3f ms, %.1f GFLOP/s (%.0f s of tuning)\nparameters: %s\nstored in %s;"

@@ -5,7 +5,9 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "idxfile.h"
 
@@ -39,15 +41,86 @@ void slurp(const char *path, char *buf, size_t len)
 
 int run(const char *args)
 {
-    char cmd[8192], path[4096];
-    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout 2>%s/stderr </dev/null", cli_bin(), args, dir, dir);
+    return run_limited(0, args);
+}
+
+int run_limited(int seconds, const char *args)
+{
+    char cmd[16384], path[4096], limit[64] = "";
+    if (seconds)
+        snprintf(limit, sizeof limit, "timeout -s KILL %d ", seconds);
+    snprintf(cmd, sizeof cmd, "%s%s %s >%s/run.stdout 2>%s/run.stderr </dev/null", limit,
+             cli_bin(), args, dir, dir);
     int st = system(cmd);
-    snprintf(path, sizeof path, "%s/stdout", dir);
+    snprintf(path, sizeof path, "%s/run.stdout", dir);
     slurp(path, out, sizeof out);
-    snprintf(path, sizeof path, "%s/stderr", dir);
+    snprintf(path, sizeof path, "%s/run.stderr", dir);
     slurp(path, err, sizeof err);
     ck_assert_msg(WIFEXITED(st), "'%s' did not exit normally", args);
     int code = WEXITSTATUS(st);
     ck_assert_msg(code < 128, "'%s' was killed by a signal (status %d): %s", args, code, err);
     return code;
+}
+
+/* Starts clnet in the background; its exit status lands in dir/status. */
+void spawn(const char *args)
+{
+    spawn_with("", args);
+}
+
+void spawn_with(const char *env, const char *args)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "%s/pid", dir);
+    remove(cmd);
+    snprintf(cmd, sizeof cmd, "%s/status", dir);
+    remove(cmd);
+    snprintf(cmd, sizeof cmd, "sh -c '%s %s %s >%s/stdout 2>%s/stderr </dev/null & echo $! >%s/pid; "
+             "wait $!; echo $? >%s/status' >/dev/null 2>&1 &", env, cli_bin(), args, dir, dir, dir,
+             dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Expects exit status want and exactly one line "clnet: ...needle..." on stderr. */
+void expect_error(const char *args, int want, const char *needle)
+{
+    int code = run(args);
+    ck_assert_msg(code == want, "'%s': exit %d, expected %d; stderr: %s", args, code, want, err);
+    size_t n = strlen(err);
+    ck_assert_msg(n > 0 && err[n - 1] == '\n' && strchr(err, '\n') == err + n - 1,
+                  "'%s': stderr is not one line: [%s]", args, err);
+    ck_assert_msg(strncmp(err, "clnet: ", 7) == 0, "'%s': %s", args, err);
+    ck_assert_msg(strstr(err, needle) != NULL, "'%s': expected '%s' in: %s", args, needle, err);
+}
+
+long read_long(const char *name, int wait_s)
+{
+    char path[4096], buf[64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    for (int i = 0; i < wait_s * 20; i++) {
+        slurp(path, buf, sizeof buf);
+        if (strchr(buf, '\n'))
+            return strtol(buf, NULL, 10);
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_abort_msg("no %s after %d s", name, wait_s);
+    return -1;
+}
+
+void wait_for_text(const char *name, const char *needle, int wait_s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    for (int i = 0; i < wait_s * 20; i++) {
+        slurp(path, out, sizeof out);
+        if (strstr(out, needle))
+            return;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_abort_msg("no '%s' in %s after %d s: %s", needle, name, wait_s, out);
+}
+
+void wait_for_output(const char *needle, int wait_s)
+{
+    wait_for_text("stdout", needle, wait_s);
 }

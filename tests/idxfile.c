@@ -82,8 +82,8 @@ void write_data_folder(const char *dir, int ntrain, int ntest, int rows, int col
     write_split(dir, "train", ntrain, rows, cols, gz, src);
     dataset rest = {0};
     if (src) {
-        rest = (dataset){real.count - ntrain, 28, 28, real.pixels + (size_t)ntrain * 784,
-                         real.labels + ntrain};
+        rest = (dataset){.count = real.count - ntrain, .rows = 28, .cols = 28,
+                         .pixels = real.pixels + (size_t)ntrain * 784, .labels = real.labels + ntrain};
         src = &rest;
     }
     write_split(dir, "t10k", ntest, rows, cols, gz, src);

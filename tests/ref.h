@@ -34,5 +34,6 @@ Suite *suite_train(void);
 Suite *suite_cli(void);
 Suite *suite_hist(void);
 Suite *suite_ckpt(void);
+Suite *suite_faults(void);
 
 #endif

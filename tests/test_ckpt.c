@@ -159,42 +159,6 @@ START_TEST(bad_checkpoints_are_refused)
 }
 END_TEST
 
-/* Starts clnet in the background; its exit status lands in dir/status. */
-static void spawn(const char *args)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "sh -c '%s %s >%s/stdout 2>%s/stderr </dev/null & echo $! >%s/pid; "
-             "wait $!; echo $? >%s/status' >/dev/null 2>&1 &", cli_bin(), args, dir, dir, dir, dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static long read_long(const char *name, int wait_s)
-{
-    char path[4096], buf[64];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    for (int i = 0; i < wait_s * 20; i++) {
-        slurp(path, buf, sizeof buf);
-        if (strchr(buf, '\n'))
-            return strtol(buf, NULL, 10);
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-    }
-    ck_abort_msg("no %s after %d s", name, wait_s);
-    return -1;
-}
-
-static void wait_for_output(const char *needle, int wait_s)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/stdout", dir);
-    for (int i = 0; i < wait_s * 20; i++) {
-        slurp(path, out, sizeof out);
-        if (strstr(out, needle))
-            return;
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-    }
-    ck_abort_msg("no '%s' after %d s: %s", needle, wait_s, out);
-}
-
 START_TEST(sigterm_saves_and_exits_143)
 {
     write_data_folder(dir, 200, 100, 28, 28, 1);

@@ -156,7 +156,7 @@ START_TEST(missing_files_and_directories)
     ck_assert_int_eq(idx_read(path, 3, dims, &data, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
     ck_assert_int_eq(idx_read(dir, 3, dims, &data, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "is a directory") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "is a folder, not a regular file") != NULL, "%s", err);
 
     dataset d;
     ck_assert_int_eq(dataset_load(path, "train", &d, err, sizeof err), -1);
@@ -168,7 +168,7 @@ START_TEST(missing_files_and_directories)
     unlink(path);
     mkdir(path, 0700); /* a directory where a file should be */
     ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "is a directory") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "is a folder, not a regular file") != NULL, "%s", err);
 }
 END_TEST
 

@@ -20,6 +20,7 @@ int main(void)
     srunner_add_suite(sr, suite_train());
     srunner_add_suite(sr, suite_cli());
     srunner_add_suite(sr, suite_ckpt());
+    srunner_add_suite(sr, suite_faults());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

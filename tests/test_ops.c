@@ -514,7 +514,8 @@ START_TEST(gather_batch_matches_reference)
 {
     clrt *rt = test_rt();
     enum { COUNT = 9, ROWS = 3, COLS = 5, N = 4, FIRST = 3 };
-    dataset d = {COUNT, ROWS, COLS, xmalloc(COUNT * ROWS * COLS), xmalloc(COUNT)};
+    dataset d = {.count = COUNT, .rows = ROWS, .cols = COLS, .pixels = xmalloc(COUNT * ROWS * COLS),
+                 .labels = xmalloc(COUNT)};
     for (int i = 0; i < COUNT * ROWS * COLS; i++)
         d.pixels[i] = (uint8_t)(i * 37 % 256);
     for (int i = 0; i < COUNT; i++)

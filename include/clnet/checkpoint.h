@@ -2,10 +2,13 @@
  *
  * Layout (little-endian): "CLNETCKP", u32 version, u32 CRC32 of the payload, u64 payload bytes,
  * then the payload: u32 spec length + spec, u32 C H W batch shuffle init optimizer, u64 seed step
- * train_count, the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate +
- * nstate f32 (optimizer state: none for SGD, momentum's m, Adam's m then v). Written to a temporary file in the same
- * folder, flushed, fsync'd and renamed over the old one (then the folder is fsync'd): a crash
- * at any moment leaves the previous checkpoint or the new one, never a broken file. */
+ * train_count, (from version 2) u32 CRC-32 of the training pixels and of the training labels,
+ * the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate + nstate f32
+ * (optimizer state: none for SGD, momentum's m, Adam's m then v). Version 1 files (no data
+ * checksums) still load. Written to a temporary file in the same folder, flushed, fsync'd and
+ * renamed over the old one (then the folder is fsync'd): a crash at any moment leaves the
+ * previous checkpoint or the new one, never a broken file. A file whose parameters or optimizer
+ * state are not all finite is refused. */
 #ifndef CLNET_CHECKPOINT_H
 #define CLNET_CHECKPOINT_H
 
@@ -13,17 +16,19 @@
 #include <stdint.h>
 
 #include "clnet/init.h"
+#include "clnet/util.h"
 
-#define CKPT_VERSION 1
-#define CKPT_MAX_SPEC 1024
+#define CKPT_VERSION 2
 
 typedef struct {
-    char spec[CKPT_MAX_SPEC];
+    char spec[CLNET_SPEC_MAX + 1];
     uint32_t C, H, W;
     uint32_t batch, shuffle, init, optim;
     uint64_t seed;
     uint64_t step;        /* steps done: the next one to run */
     uint64_t train_count; /* training images of the run */
+    int has_data_crc;     /* version >= 2: the two checksums below are known */
+    uint32_t pixels_crc, labels_crc; /* of the training set (dataset_checksums) */
     rng_t epoch_rng;      /* the batch-order RNG, as it was before the current epoch's shuffle */
     double lr;
     uint64_t nparams, nstate;
@@ -33,6 +38,8 @@ typedef struct {
 /* Returns 0, or -1 with a one-line reason naming path in err. */
 int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen);
 int ckpt_load(const char *path, checkpoint *c, char *err, size_t errlen);
+/* 1 if the first n bytes of a file are a checkpoint's magic number (files.h's own_kind). */
+int ckpt_is_own(const uint8_t *head, size_t n);
 /* Checks and decodes a whole checkpoint held in memory (the fuzzing entry point). */
 int ckpt_parse(const uint8_t *buf, size_t len, checkpoint *c, char *err, size_t errlen);
 void ckpt_free(checkpoint *c);

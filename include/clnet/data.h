@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clnet/util.h"
+
 #define CLNET_CLASSES 10     /* labels must be 0..9 */
 #define CLNET_MAX_SIDE 1024  /* largest image side accepted */
 
@@ -12,6 +14,7 @@ typedef struct {
     int count, rows, cols;
     uint8_t *pixels; /* count * rows * cols, row-major per image */
     uint8_t *labels; /* count, each < CLNET_CLASSES */
+    char images_path[PATH_BUF], labels_path[PATH_BUF]; /* the files read (dataset_load) */
 } dataset;
 
 /* Reads an IDX file of unsigned bytes with the given rank (3: images, 1: labels).
@@ -20,10 +23,15 @@ typedef struct {
 int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t errlen);
 
 /* Loads <dir>/<split>-images-idx3-ubyte[.gz] and <dir>/<split>-labels-idx1-ubyte[.gz]
- * (split: "train" or "t10k"), checking that they agree and that every label is a class.
+ * (split: "train" or "t10k"; a file in both forms is refused as ambiguous), checking that they
+ * agree (both headers before either payload) and that every label is a class.
  * Returns 0, or -1 with a one-line reason in err. */
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t errlen);
 void dataset_free(dataset *d);
+/* The name of the data set file in dir that path is (the same file, by any name), or NULL. */
+const char *dataset_file_of(const char *dir, const char *path);
+/* CRC-32 of the pixels and of the labels: checkpoints store them to know their data set. */
+void dataset_checksums(const dataset *d, uint32_t *pixels, uint32_t *labels);
 
 /* Pixels as floats in [0,1]: out[i] = pixels[i] / 255. */
 void dataset_to_float(const dataset *d, int first, int count, float *out);

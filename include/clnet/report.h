@@ -29,17 +29,24 @@ typedef struct {
     long steps_room, steps_per_epoch;
     float *cost, *acc;     /* training batch cost and accuracy (fraction) per step */
     double *ips;           /* images/s of the log interval ending at this step, else NaN */
-    char settings[4096];   /* "key\tvalue\n" lines for the report */
-    char results[1024];    /* the run's outcome, one or more lines */
+    char *settings;        /* "key\tvalue\n" lines (control characters of a value escaped) */
+    char *results;         /* the run's outcome, one or more lines */
+    int lock;              /* the folder's lock (files.h), -1 without one */
 } report;
 
 /* dir NULL: runs/<date-time> (a new folder); otherwise dir is created if missing and must be
- * empty if it exists, so nothing already there is overwritten. Returns 0, or -1 with a one-line
- * reason in err. */
+ * empty if it exists, so nothing already there is overwritten. The run holds the folder's lock
+ * (dir/.clnet.lock) until report_close: a second run on it is refused naming the first's pid.
+ * Returns 0, or -1 with a one-line reason in err. */
 int report_open(report *r, const char *dir, char *err, size_t errlen);
-/* The folder part of report_open: creates it (or runs/<date-time>); returns its path (caller
- * frees), or NULL with a one-line reason in err. */
-char *output_dir(const char *dir, char *err, size_t errlen);
+/* What output_dir would refuse, checked without creating anything (dir NULL: nothing to check):
+ * 0, or -1 with a one-line reason in err. */
+int output_dir_check(const char *dir, char *err, size_t errlen);
+/* The folder part of report_open: creates it (or runs/<date-time>) and takes its lock into
+ * *lock_fd; returns its path (caller frees), or NULL with a one-line reason in err. */
+char *output_dir(const char *dir, int *lock_fd, char *err, size_t errlen);
+/* Gives up the lock output_dir took. */
+void output_dir_release(const char *dir, int lock_fd);
 void report_close(report *r);
 void report_setting(report *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -56,8 +63,9 @@ const char *report_finish(report *r);
 
 /* report_html.c: index.html from everything recorded (called by report_finish). */
 void report_write_html(report *r);
-/* Writes s into f with <, >, & and " escaped. */
+/* Writes s (or its first n bytes) into f with <, >, & and " escaped. */
 void html_escape(FILE *f, const char *s);
+void html_escape_n(FILE *f, const char *s, size_t n);
 
 /* The terminal table of one capture, one row per tensor in network order. */
 void print_capture_table(FILE *out, char (*names)[32], const hist_stats *s, int n);

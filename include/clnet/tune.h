@@ -3,6 +3,9 @@
 #ifndef CLNET_TUNE_H
 #define CLNET_TUNE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "clnet/clrt.h"
 
 typedef struct {
@@ -20,7 +23,12 @@ int tune_file(const clrt *rt, char *path, size_t len);
  * and records the file in rt->tuned. A damaged file is an error naming it. */
 void tune_apply(clrt *rt);
 
-/* clnet tune: runs clblast_tuner_xgemm and stores its best parameters. */
+/* 1 if a file begins as clnet tune's do (files.h's own_kind). */
+int tune_is_own(const uint8_t *head, size_t n);
+
+/* clnet tune: runs clblast_tuner_xgemm and stores its best parameters. The file is checked
+ * before the tuner runs (clnet replaces only a file of its own); SIGINT / SIGTERM stop the tuner
+ * and remove its work folder (in $TMPDIR, else /tmp). */
 int tune_run(const tune_opts *o);
 
 #endif

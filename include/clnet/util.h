@@ -8,11 +8,17 @@
 /* Exit statuses: 1 bad input or runtime failure, 2 usage error, 3 training diverged. */
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_DIVERGED = 3 };
 
-/* Prints "clnet: <message>" on stderr and exits with status 1. */
+/* Prints "clnet: <message>" on stderr and exits with status 1 (128 + the signal once SIGINT,
+ * SIGTERM or SIGHUP has arrived: stop.h). */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, with an explicit exit status. */
 _Noreturn void die_status(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The first SIGINT, SIGTERM or SIGHUP received (stop.h installs the handlers), or 0. */
+int stop_requested(void);
+/* Records sig if it is the first (the handler's part; async-signal-safe). */
+void stop_note(int sig);
 
 /* Formats a one-line reason into err; returns -1, for "return errorf(...)" in readers. */
 int errorf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -21,18 +27,13 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 char *xstrdup(const char *s);
 
-/* Writes len bytes to path through a temporary file in the same folder renamed over it, so a
- * reader never sees a partial file and a failure leaves no file behind. durable: the file is
- * fsync'd before the rename and the folder after it, so a crash at any moment leaves the old
- * file or the new one. Returns 0, or -1 with errno set. */
-int write_file_atomic(const char *path, const void *data, size_t len, int durable);
-
-/* Creates path and every missing folder above it; 0, or -1 with errno set. */
-int mkdir_p(const char *path);
-
-/* The whole of a file as a NUL-terminated string of at most limit bytes (the caller frees it),
- * or NULL with errno set (EFBIG: longer than limit; EIO: a read error). */
-char *read_text(const char *path, size_t limit);
+/* Length limits, each enforced once where the value comes in (flags at parse time), so nothing
+ * is cut short later. */
+#define CLNET_SPEC_MAX 1023 /* --arch after a preset is expanded (checkpoints store it) */
+#define CLNET_PATH_MAX 3840 /* a path from a flag or the environment: with a file name of up to
+                               255 characters below it, it still fits a PATH_BUF */
+#define PATH_BUF 4096       /* a path clnet builds (PATH_MAX) */
+#define MSG_BUF 9216        /* a one-line reason that names up to two paths */
 
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
