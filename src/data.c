@@ -203,6 +203,8 @@ static int find_file(const char *dir, const char *name, char *path, size_t plen,
     snprintf(gz, sizeof gz, "%s/%s.gz", dir, name);
     struct stat st;
     int has_gz = lstat(gz, &st) == 0, has_raw = lstat(raw, &st) == 0;
+    if (!has_gz && !has_raw && errno != ENOENT) /* a folder that cannot be searched, say */
+        return fail(err, len, raw, "%s", strerror(errno));
     if (has_gz && has_raw)
         return fail(err, len, dir, "both %s and %s.gz exist; remove one (clnet does not guess "
                     "which is meant)", name, name);

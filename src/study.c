@@ -134,8 +134,9 @@ static int run_all(study *st, const char *kind)
     for (int i = 0; i < st->n; i++) {
         if (i && stop_requested()) {
             fflush(stdout);
-            fprintf(stderr, "clnet: %s after run %d of the study (its report is complete)\n",
-                    stop_what(stop_requested()), i);
+            fprintf(stderr, "clnet: %s after run %d of %d of the study: the runs done have "
+                    "their reports; the study's table and figure are not written\n",
+                    stop_what(stop_requested()), i, st->n);
             st->n = i;
             study_free(st);
             return 128 + stop_requested();

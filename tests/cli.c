@@ -3,11 +3,13 @@
 #include "cli.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "idxfile.h"
 
@@ -21,6 +23,15 @@ void setup(void)
 
 void teardown(void)
 {
+    /* a run a failed test spawned must not run on */
+    char path[4096], buf[4096];
+    snprintf(path, sizeof path, "%s/status", dir);
+    if (access(path, F_OK) != 0) {
+        snprintf(path, sizeof path, "%s/pid", dir);
+        slurp(path, buf, sizeof buf);
+        if (atol(buf) > 1)
+            kill((pid_t)atol(buf), SIGKILL);
+    }
     remove_dir(dir);
     free(dir);
 }

@@ -293,13 +293,14 @@ START_TEST(signals_stop_every_long_loop)
 }
 END_TEST
 
-/* A stand-in tuner that waits (ignoring SIGTERM when stubborn) and leaves its pid in dir/tuner.pid. */
+/* A stand-in tuner that waits a minute (ignoring SIGTERM when stubborn) and leaves its pid in
+ * dir/tuner.pid. */
 static void waiting_tuner(int stubborn)
 {
     char text[512];
     snprintf(text, sizeof text, "#!/bin/sh\n%secho $$ > %s/tuner.pid\n%s\n",
              stubborn ? "trap '' TERM INT\n" : "", dir,
-             stubborn ? "while :; do sleep 0.1; done" : "exec sleep 1000");
+             stubborn ? "for i in $(seq 600); do sleep 0.1; done" : "exec sleep 60");
     write_file(at("clblast_tuner_xgemm"), text, strlen(text), 0);
     ck_assert_int_eq(chmod(path, 0755), 0);
 }
