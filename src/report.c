@@ -82,18 +82,26 @@ static int make_subdirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* dir/.clnet.lock, the folder's lock file (files.h). */
+static void lock_path(const char *dir, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/" LOCK_NAME, dir);
+}
+
 int output_dir_check(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
     if (!dir || stat(dir, &st) != 0)
         return 0;
-    char lock[PATH_BUF];
-    snprintf(lock, sizeof lock, "%s/" LOCK_NAME, dir);
-    long pid = S_ISDIR(st.st_mode) ? lock_holder(lock) : 0;
     if (!S_ISDIR(st.st_mode))
         return errorf(err, errlen, "--out %s: exists and is not a folder", dir);
-    if (pid)
+    char lock[PATH_BUF];
+    lock_path(dir, lock, sizeof lock);
+    long pid = lock_holder(lock);
+    if (pid > 0)
         return errorf(err, errlen, "--out %s: in use by another clnet run (pid %ld)", dir, pid);
+    if (pid < 0)
+        return errorf(err, errlen, "--out %s: in use by another process (it holds %s)", dir, lock);
     if (!dir_is_empty(dir))
         return errorf(err, errlen, "--out %s: folder is not empty (clnet does not overwrite "
                       "earlier outputs); choose a new folder", dir);
@@ -114,7 +122,7 @@ char *output_dir(const char *dir, int *lock_fd, char *err, size_t errlen)
     if (!path)
         return NULL;
     char lock[PATH_BUF], why[MSG_BUF];
-    snprintf(lock, sizeof lock, "%s/" LOCK_NAME, path);
+    lock_path(path, lock, sizeof lock);
     /* the lock, then the check again: of two runs racing for one folder, one gets it */
     if ((*lock_fd = lock_take(lock, why, sizeof why)) < 0 || !dir_is_empty(path)) {
         if (*lock_fd < 0)
@@ -149,7 +157,7 @@ int report_open(report *r, const char *dir, char *err, size_t errlen)
 void output_dir_release(const char *dir, int lock_fd)
 {
     char lock[PATH_BUF];
-    snprintf(lock, sizeof lock, "%s/" LOCK_NAME, dir);
+    lock_path(dir, lock, sizeof lock);
     lock_drop(lock_fd, lock);
 }
 
