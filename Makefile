@@ -1,7 +1,7 @@
 # clnet: a convolutional-network trainer in C11 on OpenCL.
 # make            build build/clnet (kernels embedded)
 # make deps       install the Debian packages clnet needs (tools/deps.sh)
-# make test       deps, build, run the Check suites and the CLI tests
+# make test       deps, build, the layer check (tools/layers.sh), the Check suites and CLI tests
 # make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
 # make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
 # make tune       deps, build, clnet tune (CLBlast's GEMM tuned for the device, kept per device)
@@ -50,7 +50,7 @@ $(B)/bench.o: src/bench.c $(HEADERS)
 	    -DCLNET_CLBLAST_VERSION='"$(shell pkg-config --modversion clblast)"' \
 	    -DCLNET_BUILD_FLAGS='"$(CC) $(OPT) $(EXTRA_CFLAGS)"' -c -o $@ $<
 
-$(B)/kernels.o: $(B)/kernels.c include/clnet/clrt.h
+$(B)/kernels.o: $(B)/kernels.c include/clnet/kernels.h
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c $(HEADERS)
@@ -68,6 +68,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 check: $(B)/clnet $(B)/test_clnet
+	tools/layers.sh
 	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
 
 
@@ -104,11 +105,9 @@ fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
 	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec
-	@$(MAKE) --no-print-directory $(B)/kernels.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx fuzz/fuzz_idx.c src/data.c src/files.c src/util.c -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint fuzz/fuzz_checkpoint.c src/checkpoint.c src/files.c src/util.c -lz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_spec \
-	    fuzz/fuzz_spec.c $(SRC) $(B)/kernels.c $(LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_spec fuzz/fuzz_spec.c src/spec.c src/geom.c src/util.c
 	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/files.c src/util.c -lz
 	build-fuzz/seeds-maker build-fuzz/seeds
 	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     if (net_parse(spec, 1, 1 + data[0] % 64, 1 + data[1] % 64, &nt, err, sizeof err) == 0) {
         check(&nt);
-        net_free(&nt);
+        net_free_table(&nt);
     } else if (!err[0]) {
         abort();
     }

@@ -1,4 +1,4 @@
-/* batch.c: a data set kept on the device as bytes, and the kernel that gathers a batch. */
+/* batch.c: a data set kept on the device as bytes, and kernels/batch.cl that gathers a batch. */
 #include "clnet/batch.h"
 
 #include <stdlib.h>
@@ -38,7 +38,7 @@ void batch_release(device_data *dd)
     clReleaseMemObject(dd->order);
 }
 
-void batch_gather(clrt *rt, net *nt, const device_data *dd, int first, int n)
+void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n)
 {
     cl_kernel k = rt->kernels[K_gather_batch];
     karg_mem(k, 0, dd->images);
@@ -46,7 +46,7 @@ void batch_gather(clrt *rt, net *nt, const device_data *dd, int first, int n)
     karg_mem(k, 2, dd->order);
     karg_int(k, 3, first);
     karg_int(k, 4, dd->pixels);
-    karg_mem(k, 5, nt->x);
-    karg_mem(k, 6, nt->y);
+    karg_mem(k, 5, x);
+    karg_mem(k, 6, y);
     clrt_launch(rt, K_gather_batch, (size_t)n * dd->pixels, 0);
 }

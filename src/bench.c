@@ -20,6 +20,7 @@
 #include "clnet/clrt.h"
 #include "clnet/data.h"
 #include "clnet/files.h"
+#include "clnet/gemm.h"
 #include "clnet/init.h"
 #include "clnet/net.h"
 #include "clnet/ref.h"
@@ -582,7 +583,7 @@ static double check_sgd(bench_ctx *c, int i)
 static void op_step(bench_ctx *c, int i)
 {
     (void)i;
-    batch_gather(&c->rt, &c->nt, &c->data, 0, c->B);
+    batch_gather(&c->rt, c->nt.x, c->nt.y, &c->data, 0, c->B);
     net_forward(&c->rt, &c->nt, c->B);
     net_loss(&c->rt, &c->nt, c->stats, c->status, 0, c->B, 1);
     net_backward(&c->rt, &c->nt, c->B);
@@ -811,7 +812,7 @@ static void all_rows(bench_ctx *c, const char *f)
         } else if (l->kind == LAYER_FC && l->flatten && i == c->nt.nlayers - 1) {
             double F = l->fan_in, K = l->out_c, B = c->B;
             double bytes = 4 * (2 * B * F + F * K + 2 * B * K);
-            int own = conv_device_algo(&c->rt) == CONV_TILED; /* dense.c: clnet's GEMM */
+            int own = gemm_device_algo(&c->rt) == CONV_TILED; /* dense.c: clnet's GEMM */
             add_row(c, f, "fc.fwd", own ? "flatten+transpose+gemm" : "flatten+gemm+bias", 1,
                     op_fc_fwd, check_fc_fwd, i, 2 * B * F * K, bytes);
             add_row(c, f, "fc.bwd", own ? "gemm+gemm+transpose+gemm+unflatten"
@@ -1105,7 +1106,7 @@ static void setup(bench_ctx *c, const bench_opts *o)
     c->status = clrt_buffer(&c->rt, sizeof(int), "bench status");
     clrt_fill_zero(&c->rt, c->status, sizeof(int));
     /* one full step fills every activation and gradient; its first GEMM compiles CLBlast's */
-    batch_gather(&c->rt, &c->nt, &c->data, 0, c->B);
+    batch_gather(&c->rt, c->nt.x, c->nt.y, &c->data, 0, c->B);
     double t0 = now_seconds();
     conv_forward(&c->rt, L(c, 0)->z, c->nt.x, c->nt.params, L(c, 0)->w_off, L(c, 0)->b_off,
                  c->nt.col, &L(c, 0)->conv, c->B);

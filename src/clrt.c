@@ -10,96 +10,10 @@
 
 #include "clnet/files.h"
 #include "clnet/stop.h"
-#include "clnet/tune.h"
+#include "clnet/tuned.h"
 #include "clnet/util.h"
 
 #define CL_PLATFORM_NOT_FOUND_KHR_ (-1001)
-
-const char *cl_status_name(int status)
-{
-    switch (status) {
-#define S(name, value) case value: return #name;
-    S(CL_SUCCESS, 0) S(CL_DEVICE_NOT_FOUND, -1) S(CL_DEVICE_NOT_AVAILABLE, -2)
-    S(CL_COMPILER_NOT_AVAILABLE, -3) S(CL_MEM_OBJECT_ALLOCATION_FAILURE, -4)
-    S(CL_OUT_OF_RESOURCES, -5) S(CL_OUT_OF_HOST_MEMORY, -6)
-    S(CL_PROFILING_INFO_NOT_AVAILABLE, -7) S(CL_MEM_COPY_OVERLAP, -8)
-    S(CL_IMAGE_FORMAT_MISMATCH, -9) S(CL_IMAGE_FORMAT_NOT_SUPPORTED, -10)
-    S(CL_BUILD_PROGRAM_FAILURE, -11) S(CL_MAP_FAILURE, -12)
-    S(CL_MISALIGNED_SUB_BUFFER_OFFSET, -13)
-    S(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST, -14) S(CL_COMPILE_PROGRAM_FAILURE, -15)
-    S(CL_LINKER_NOT_AVAILABLE, -16) S(CL_LINK_PROGRAM_FAILURE, -17)
-    S(CL_DEVICE_PARTITION_FAILED, -18) S(CL_KERNEL_ARG_INFO_NOT_AVAILABLE, -19)
-    S(CL_INVALID_VALUE, -30) S(CL_INVALID_DEVICE_TYPE, -31) S(CL_INVALID_PLATFORM, -32)
-    S(CL_INVALID_DEVICE, -33) S(CL_INVALID_CONTEXT, -34) S(CL_INVALID_QUEUE_PROPERTIES, -35)
-    S(CL_INVALID_COMMAND_QUEUE, -36) S(CL_INVALID_HOST_PTR, -37) S(CL_INVALID_MEM_OBJECT, -38)
-    S(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR, -39) S(CL_INVALID_IMAGE_SIZE, -40)
-    S(CL_INVALID_SAMPLER, -41) S(CL_INVALID_BINARY, -42) S(CL_INVALID_BUILD_OPTIONS, -43)
-    S(CL_INVALID_PROGRAM, -44) S(CL_INVALID_PROGRAM_EXECUTABLE, -45)
-    S(CL_INVALID_KERNEL_NAME, -46) S(CL_INVALID_KERNEL_DEFINITION, -47)
-    S(CL_INVALID_KERNEL, -48) S(CL_INVALID_ARG_INDEX, -49) S(CL_INVALID_ARG_VALUE, -50)
-    S(CL_INVALID_ARG_SIZE, -51) S(CL_INVALID_KERNEL_ARGS, -52)
-    S(CL_INVALID_WORK_DIMENSION, -53) S(CL_INVALID_WORK_GROUP_SIZE, -54)
-    S(CL_INVALID_WORK_ITEM_SIZE, -55) S(CL_INVALID_GLOBAL_OFFSET, -56)
-    S(CL_INVALID_EVENT_WAIT_LIST, -57) S(CL_INVALID_EVENT, -58) S(CL_INVALID_OPERATION, -59)
-    S(CL_INVALID_GL_OBJECT, -60) S(CL_INVALID_BUFFER_SIZE, -61) S(CL_INVALID_MIP_LEVEL, -62)
-    S(CL_INVALID_GLOBAL_WORK_SIZE, -63) S(CL_INVALID_PROPERTY, -64)
-    S(CL_INVALID_IMAGE_DESCRIPTOR, -65) S(CL_INVALID_COMPILER_OPTIONS, -66)
-    S(CL_INVALID_LINKER_OPTIONS, -67) S(CL_INVALID_DEVICE_PARTITION_COUNT, -68)
-    S(CL_PLATFORM_NOT_FOUND_KHR, -1001)
-    S(CLBlastNotImplemented, -1024) S(CLBlastInvalidMatrixA, -1022)
-    S(CLBlastInvalidMatrixB, -1021) S(CLBlastInvalidMatrixC, -1020)
-    S(CLBlastInvalidVectorX, -1019) S(CLBlastInvalidVectorY, -1018)
-    S(CLBlastInvalidDimension, -1017) S(CLBlastInvalidLeadDimA, -1016)
-    S(CLBlastInvalidLeadDimB, -1015) S(CLBlastInvalidLeadDimC, -1014)
-    S(CLBlastInvalidIncrementX, -1013) S(CLBlastInvalidIncrementY, -1012)
-    S(CLBlastInsufficientMemoryA, -1011) S(CLBlastInsufficientMemoryB, -1010)
-    S(CLBlastInsufficientMemoryC, -1009) S(CLBlastInsufficientMemoryX, -1008)
-    S(CLBlastInsufficientMemoryY, -1007) S(CLBlastInsufficientMemoryTemp, -2050)
-    S(CLBlastInvalidBatchCount, -2049) S(CLBlastInvalidOverrideKernel, -2048)
-    S(CLBlastMissingOverrideParameter, -2047) S(CLBlastInvalidLocalMemUsage, -2046)
-    S(CLBlastNoHalfPrecision, -2045) S(CLBlastNoDoublePrecision, -2044)
-    S(CLBlastInvalidVectorScalar, -2043) S(CLBlastInsufficientMemoryScalar, -2042)
-    S(CLBlastDatabaseError, -2041) S(CLBlastUnknownError, -2040)
-    S(CLBlastUnexpectedError, -2039)
-#undef S
-    default: return "unknown status";
-    }
-}
-
-static const char *default_hint(int status)
-{
-    switch (status) {
-    case -4: case -5: case -6: case -61:
-        return "the device ran out of memory: try a smaller --batch";
-    case -1001:
-        return "no OpenCL driver is installed: install pocl-opencl-icd for a CPU device (make deps)";
-    case -11:
-        return "a kernel failed to compile: see the build log above";
-    case -2041:
-        return "CLBlast has no tuning entry for this device; report it with `clnet devices`";
-    default:
-        return NULL;
-    }
-}
-
-void cl_check(cl_int status, const char *call, const char *file, int line, const char *hint)
-{
-    if (status == CL_SUCCESS)
-        return;
-    if (!hint)
-        hint = default_hint(status);
-    die("OpenCL error %s (%d) in %s at %s:%d%s%s", cl_status_name(status), status, call, file,
-        line, hint ? "\nHINT: " : "", hint ? hint : "");
-}
-
-void clblast_check(int status, const char *call, const char *file, int line)
-{
-    if (status == CLBlastSuccess)
-        return;
-    const char *hint = default_hint(status);
-    die("CLBlast error %s (%d) in %s at %s:%d%s%s", cl_status_name(status), status, call, file,
-        line, hint ? "\nHINT: " : "", hint ? hint : "");
-}
 
 /* ---- device enumeration ---- */
 
@@ -266,16 +180,35 @@ static void choose_gemm_tile(clrt *rt)
     rt->gemm_nv = rt->gemm_vw == 16 ? 4 : 2;
 }
 
-static cl_program build_program(clrt *rt, const char *name, const char *text)
+static const char *const program_names[PROG_COUNT] = {
+#define P(name, options) #name,
+    CLNET_PROGRAMS(P)
+#undef P
+};
+
+/* The build options of program id (KOPT_* of kernels.h). */
+static void program_options(const clrt *rt, enum program_id id, char *buf, size_t len)
 {
+    static const int opts[PROG_COUNT] = {
+#define P(name, options) options,
+        CLNET_PROGRAMS(P)
+#undef P
+    };
+    int n = snprintf(buf, len, "-cl-std=CL1.2");
+    if (opts[id] & KOPT_GEMM_TILE)
+        snprintf(buf + n, len - (size_t)n, " -DGEMM_VW=%d -DGEMM_MR=%d -DGEMM_NV=%d%s",
+                 rt->gemm_vw, rt->gemm_mr, rt->gemm_nv,
+                 rt->device_type & CL_DEVICE_TYPE_CPU ? " -DGEMM_PREFETCH" : "");
+}
+
+static cl_program build_program(clrt *rt, enum program_id id, const char *text)
+{
+    const char *name = program_names[id];
     cl_int st;
     cl_program p = clCreateProgramWithSource(rt->ctx, 1, &text, NULL, &st);
     CL_CHECK(st);
-    char options[128] = "-cl-std=CL1.2";
-    if (!strcmp(name, "gemm"))
-        snprintf(options, sizeof options, "-cl-std=CL1.2 -DGEMM_VW=%d -DGEMM_MR=%d -DGEMM_NV=%d%s",
-                 rt->gemm_vw, rt->gemm_mr, rt->gemm_nv,
-                 rt->device_type & CL_DEVICE_TYPE_CPU ? " -DGEMM_PREFETCH" : "");
+    char options[160];
+    program_options(rt, id, options, sizeof options);
     st = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
     if (st != CL_SUCCESS) {
         size_t len = 0;
@@ -292,56 +225,62 @@ static cl_program build_program(clrt *rt, const char *name, const char *text)
     return p;
 }
 
-static const char *kernel_file(enum kernel_id id)
-{
-    static const char *files[K_COUNT] = {
-#define X(name, file) file,
-        CLNET_KERNELS(X)
-#undef X
-    };
-    return files[id];
-}
-
 static const char *kernel_name(enum kernel_id id)
 {
     static const char *names[K_COUNT] = {
-#define X(name, file) #name,
+#define X(name, program) #name,
         CLNET_KERNELS(X)
 #undef X
     };
     return names[id];
 }
 
+/* A failed call about kernel id names the kernel in the call (the hint stays the status's). */
+static void kernel_check(cl_int st, const char *call, enum kernel_id id, int line)
+{
+    if (st == CL_SUCCESS)
+        return;
+    char what[128];
+    snprintf(what, sizeof what, "%s of kernel %s", call, kernel_name(id));
+    cl_check(st, what, __FILE__, line, NULL);
+}
+
+/* The source of program id: kernel_dir/<name>.cl, or the embedded copy (caller frees). */
+static char *program_source(enum program_id id, const char *kernel_dir)
+{
+    const char *name = program_names[id];
+    if (kernel_dir) {
+        char path[PATH_BUF];
+        snprintf(path, sizeof path, "%s/%s.cl", kernel_dir, name);
+        return read_text_file(path);
+    }
+    for (size_t i = 0; i < clnet_kernel_source_count; i++)
+        if (!strcmp(clnet_kernel_sources[i].name, name))
+            return xstrdup(clnet_kernel_sources[i].text);
+    die("internal error: kernels/%s.cl was not embedded", name);
+}
+
 static void build_all(clrt *rt, const char *kernel_dir)
 {
+    static const enum program_id program_of[K_COUNT] = {
+#define X(name, program) PROG_##program,
+        CLNET_KERNELS(X)
+#undef X
+    };
     double t0 = now_seconds();
     char why[256];
     if (kernel_dir && check_folder(kernel_dir, why, sizeof why))
         die("--kernels %s: %s", kernel_dir, why);
-    rt->nprograms = clnet_kernel_source_count;
-    rt->programs = xcalloc(rt->nprograms, sizeof *rt->programs);
-    for (size_t i = 0; i < rt->nprograms; i++) {
-        const char *name = clnet_kernel_sources[i].name;
-        if (kernel_dir) {
-            char path[PATH_BUF];
-            snprintf(path, sizeof path, "%s/%s.cl", kernel_dir, name);
-            char *text = read_text_file(path);
-            rt->programs[i] = build_program(rt, name, text);
-            free(text);
-        } else {
-            rt->programs[i] = build_program(rt, name, clnet_kernel_sources[i].text);
-        }
+    for (int id = 0; id < PROG_COUNT; id++) {
+        char *text = program_source((enum program_id)id, kernel_dir);
+        rt->programs[id] = build_program(rt, (enum program_id)id, text);
+        free(text);
         stop_poll("while building the kernels");
     }
     for (int k = 0; k < K_COUNT; k++) {
-        size_t i = 0;
-        while (i < rt->nprograms && strcmp(clnet_kernel_sources[i].name, kernel_file(k)) != 0)
-            i++;
-        if (i == rt->nprograms)
-            die("internal error: kernels/%s.cl was not embedded", kernel_file(k));
         cl_int st;
-        rt->kernels[k] = clCreateKernel(rt->programs[i], kernel_name(k), &st);
-        CL_CHECK_HINT(st, kernel_name(k));
+        rt->kernels[k] = clCreateKernel(rt->programs[program_of[k]], kernel_name(k), &st);
+        kernel_check(st, "clCreateKernel", (enum kernel_id)k, __LINE__);
     }
     rt->build_seconds = now_seconds() - t0;
 }
@@ -385,7 +324,7 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
     CL_CHECK(st);
     rt->queue = clCreateCommandQueue(rt->ctx, rt->device, CL_QUEUE_PROFILING_ENABLE, &st);
     CL_CHECK(st);
-    tune_apply(rt);
+    tuned_apply(rt->device, rt->platform_name, rt->device_name, rt->tuned, sizeof rt->tuned);
     build_all(rt, kernel_dir);
 }
 
@@ -397,9 +336,9 @@ void clrt_close(clrt *rt)
     for (int k = 0; k < K_COUNT; k++)
         if (rt->kernels[k])
             clReleaseKernel(rt->kernels[k]);
-    for (size_t i = 0; i < rt->nprograms; i++)
-        clReleaseProgram(rt->programs[i]);
-    free(rt->programs);
+    for (int i = 0; i < PROG_COUNT; i++)
+        if (rt->programs[i])
+            clReleaseProgram(rt->programs[i]);
     if (rt->gemm_temp)
         clReleaseMemObject(rt->gemm_temp);
     if (rt->gemm_scratch)
@@ -473,7 +412,7 @@ size_t clrt_launch_groups(clrt *rt, enum kernel_id id, size_t groups, size_t loc
     size_t global = groups * local;
     cl_int st = clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 1, NULL, &global, &local, 0,
                                        NULL, NULL);
-    CL_CHECK_HINT(st, kernel_name(id));
+    kernel_check(st, "clEnqueueNDRangeKernel", id, __LINE__);
     return local;
 }
 
@@ -484,7 +423,7 @@ void clrt_launch_single(clrt *rt, enum kernel_id id, size_t global0, size_t glob
         return;
     cl_int st = clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 2, NULL, global, local, 0,
                                        NULL, NULL);
-    CL_CHECK_HINT(st, kernel_name(id));
+    kernel_check(st, "clEnqueueNDRangeKernel", id, __LINE__);
 }
 
 void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1)
@@ -494,5 +433,5 @@ void clrt_launch(clrt *rt, enum kernel_id id, size_t global0, size_t global1)
         return;
     cl_int st = clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], global1 ? 2 : 1, NULL, global,
                                        NULL, 0, NULL, NULL);
-    CL_CHECK_HINT(st, kernel_name(id));
+    kernel_check(st, "clEnqueueNDRangeKernel", id, __LINE__);
 }

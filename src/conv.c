@@ -8,14 +8,6 @@
 #include "clnet/gemm.h"
 #include "clnet/ops.h"
 
-conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int stride)
-{
-    conv_geom g = {C, H, W, K, KH, KW, pad, stride, 0, 0, CONV_AUTO};
-    g.OH = (H + 2 * pad - KH) / stride + 1;
-    g.OW = (W + 2 * pad - KW) / stride + 1;
-    return g;
-}
-
 static size_t im2col_floats(const conv_geom *g, int n)
 {
     return (size_t)g->C * g->KH * g->KW * n * g->OH * g->OW;
@@ -105,21 +97,14 @@ const char *conv_algo_name(enum conv_algo a)
     return a == CONV_TILED ? "tiled" : a == CONV_CLBLAST ? "clblast" : "auto";
 }
 
-enum conv_algo conv_device_algo(const clrt *rt)
-{
-    if (rt->conv_algo != CONV_AUTO)
-        return (enum conv_algo)rt->conv_algo;
-    return rt->device_type & CL_DEVICE_TYPE_CPU ? CONV_TILED : CONV_CLBLAST;
-}
-
 enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
 {
-    return g->algo != CONV_AUTO ? g->algo : conv_device_algo(rt);
+    return g->algo != CONV_AUTO ? g->algo : gemm_device_algo(rt);
 }
 
 const char *conv_describe(const clrt *rt, char *buf, size_t len)
 {
-    if (conv_device_algo(rt) == CONV_TILED)
+    if (gemm_device_algo(rt) == CONV_TILED)
         snprintf(buf, len, "clnet's tiled GEMM%s", rt->conv_algo == CONV_TILED
                  ? " (CLNET_CONV=tiled)" : " (a CPU device; CLNET_CONV=clblast for CLBlast's)");
     else

@@ -26,7 +26,7 @@ size_t dense_scratch_floats(int n, int F, int K)
 
 static int tiled(const clrt *rt)
 {
-    return conv_device_algo(rt) == CONV_TILED;
+    return gemm_device_algo(rt) == CONV_TILED;
 }
 
 /* out (C, R) = in (R, C), in_off floats into in. */

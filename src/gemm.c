@@ -9,6 +9,13 @@
 
 enum { KC = 256, SPLIT_MIN = 2048, SPLIT_MAX = 64 };
 
+enum conv_algo gemm_device_algo(const clrt *rt)
+{
+    if (rt->conv_algo != CONV_AUTO)
+        return (enum conv_algo)rt->conv_algo;
+    return rt->device_type & CL_DEVICE_TYPE_CPU ? CONV_TILED : CONV_CLBLAST;
+}
+
 gemm_view gemm_plain(int M, int N, int K, cl_mem a, size_t a_off, int sam, int sak, cl_mem b,
                      size_t b_off, int sbk, cl_mem c, size_t c_off, int scm)
 {

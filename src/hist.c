@@ -7,11 +7,6 @@
 
 #include "clnet/util.h"
 
-double hist_le0_percent(const hist_stats *s)
-{
-    return s->count ? 100.0 * (double)s->le0 / (double)s->count : 0.0;
-}
-
 /* Contiguous shares per work-item on CPUs, interleaved on GPUs (hist.cl). */
 static int chunked(const clrt *rt)
 {

@@ -16,6 +16,7 @@
 #include "clnet/study.h"
 #include "clnet/train.h"
 #include "clnet/tune.h"
+#include "clnet/tuned.h"
 #include "clnet/util.h"
 
 #define CLNET_VERSION "0.1.0"
@@ -463,7 +464,7 @@ static int cmd_tune(int argc, char **argv)
     clrt rt;
     char path[sizeof rt.tuned];
     clrt_open(&rt, o.device, NULL);
-    if (tune_file(&rt, path, sizeof path))
+    if (tuned_path(rt.device, rt.platform_name, rt.device_name, path, sizeof path))
         die("no folder for tuned parameters: set CLNET_CACHE_DIR (or HOME)");
     printf("%s\n", path);
     clrt_close(&rt);

@@ -2,14 +2,6 @@
  * average pooling. */
 #include "clnet/ops.h"
 
-pool_geom pool_make(int C, int H, int W, int size, int stride)
-{
-    pool_geom g = {C, H, W, size, stride, 0, 0};
-    g.OH = (H - size) / stride + 1;
-    g.OW = (W - size) / stride + 1;
-    return g;
-}
-
 static void pool_args(cl_kernel k, const pool_geom *g)
 {
     karg_int(k, 3, g->H);

@@ -393,13 +393,26 @@ static void write_metrics_csv(report *r)
     free(buf);
 }
 
+static void write_index(report *r)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("out of host memory writing index.html");
+    report_html(f, r);
+    fclose(f);
+    report_write(r, "index.html", buf, len);
+    free(buf);
+}
+
 const char *report_finish(report *r)
 {
     if (!r->dir || r->failed)
         return NULL;
     write_over_time(r);
     write_metrics_csv(r);
-    report_write_html(r);
+    write_index(r);
     static char path[PATH_BUF];
     snprintf(path, sizeof path, "%s/index.html", r->dir);
     return r->failed ? NULL : path;

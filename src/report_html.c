@@ -1,12 +1,12 @@
-/* report_html.c: a run's index.html: settings, results, the metrics as inline SVG plots, every
- * image with its statistics. Plain HTML and relative paths: opens from disk, needs no network. */
+/* report_html.c: a run's index.html rendered into a FILE (report.c owns the file): settings,
+ * results, the metrics as inline SVG plots, every image with its statistics. Plain HTML and
+ * relative paths: opens from disk, needs no network. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clnet/report.h"
-#include "clnet/util.h"
 
 #define PLOT_W 640
 #define PLOT_H 220
@@ -111,13 +111,8 @@ static void capture_section(FILE *f, const report *r, const capture_rec *c)
                 r->names[t], c->step);
 }
 
-void report_write_html(report *r)
+void report_html(FILE *f, const report *r)
 {
-    char *buf;
-    size_t len;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        die("out of host memory writing index.html");
     fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>clnet run ");
     html_escape(f, r->dir);
     fprintf(f, "</title><style>%s</style></head><body>\n<h1>clnet run ", STYLE);
@@ -143,7 +138,4 @@ void report_write_html(report *r)
             capture_section(f, r, &r->caps[i]);
     }
     fputs("</body></html>\n", f);
-    fclose(f);
-    report_write(r, "index.html", buf, len);
-    free(buf);
 }

@@ -244,6 +244,18 @@ static int add_layer(net *nt, const char *text, size_t len, int index, char *err
     return 0;
 }
 
+void net_free_table(net *nt)
+{
+    free(nt->layers);
+    memset(nt, 0, sizeof *nt);
+}
+
+static int refuse(net *nt)
+{
+    net_free_table(nt);
+    return -1;
+}
+
 /* Offsets of every weight and bias tensor in the arenas. */
 static void layout(net *nt)
 {
@@ -275,19 +287,16 @@ int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t
     for (int i = 0; i < count; i++) {
         const char *end = strchr(text, ',');
         size_t len = end ? (size_t)(end - text) : strlen(text);
-        if (add_layer(out, text, len, i, err, errlen)) {
-            net_free(out);
-            return -1;
-        }
+        if (add_layer(out, text, len, i, err, errlen))
+            return refuse(out);
         name_layer(&out->layers[i], counts);
         out->nlayers = i + 1;
         text += len + 1;
     }
     layer *last = &out->layers[count - 1];
     if (last->kind != LAYER_FC || last->out_c != CLNET_CLASSES) {
-        net_free(out);
-        return errorf(err, errlen, "the last layer must be fc%d (one output per class)",
-                      CLNET_CLASSES);
+        errorf(err, errlen, "the last layer must be fc%d (one output per class)", CLNET_CLASSES);
+        return refuse(out);
     }
     for (int i = 0; i < count; i++)
         if (out->layers[i].kind == LAYER_FC)

@@ -168,7 +168,7 @@ static void check_arch(const study_opts *s)
         die("%s", err);
     if (net_parse(s->base.spec, 1, d.rows, d.cols, &nt, err, sizeof err))
         die_status(EXIT_USAGE, "--arch %s: %s", s->base.spec, err);
-    net_free(&nt);
+    net_free_table(&nt);
     dataset_free(&d);
 }
 

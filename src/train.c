@@ -53,7 +53,7 @@ static int evaluate(clrt *rt, net *nt, const device_data *dd, int count, double 
     cl_event inflight = NULL;
     for (int b = 0; b < nb && !stop_requested(); b++) {
         int n = eval_batch_size(count, nt->batch, b);
-        batch_gather(rt, nt, dd, b * nt->batch, n);
+        batch_gather(rt, nt->x, nt->y, dd, b * nt->batch, n);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
         pace_queue(rt, &inflight);
@@ -282,7 +282,7 @@ static void enqueue_step(run *r, long step)
     clrt *rt = &r->rt;
     if (step % r->spe == 0 && o->shuffle)
         order_next_epoch(rt, &r->eo, &r->dtrain, step / r->spe);
-    batch_gather(rt, &r->nt, &r->dtrain, (int)((step % r->spe) * o->batch), o->batch);
+    batch_gather(rt, r->nt.x, r->nt.y, &r->dtrain, (int)((step % r->spe) * o->batch), o->batch);
     net_forward(rt, &r->nt, o->batch);
     net_loss(rt, &r->nt, r->ring, r->status, (int)(step % r->ring_len), o->batch, 1);
     net_backward(rt, &r->nt, o->batch);
@@ -600,7 +600,7 @@ static int replay_step(run *r, long bad, long now, uint64_t *count)
     if (o->shuffle && e != now / r->spe) /* the ring is read once per epoch: e is now - 1 */
         clrt_upload(&r->rt, r->dtrain.order, 0, (size_t)r->train.count * sizeof(int),
                     r->eo.host[e & 1]);
-    batch_gather(&r->rt, &r->nt, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch);
+    batch_gather(&r->rt, r->nt.x, r->nt.y, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch);
     net_forward(&r->rt, &r->nt, o->batch);
     net_loss(&r->rt, &r->nt, r->ring, r->status, 0, o->batch, 0);
     net_backward(&r->rt, &r->nt, o->batch);

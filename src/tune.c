@@ -1,11 +1,10 @@
 /* tune.c: `clnet tune` runs CLBlast's GEMM tuner (clblast_tuner_xgemm, Debian's clblast-utils) on
- * the device and keeps its best Xgemm parameters in a file per device; clrt_open applies them at
- * every later start with CLBlastOverrideParameters. They matter where convolutions and the fully
- * connected layer run on CLBlast's GEMM: GPUs by default (CPUs use clnet's own GEMM, conv.c). */
+ * the device and keeps its best Xgemm parameters in the file of tuned.h, which clrt_open applies
+ * at every later start. They matter where convolutions and the fully connected layer run on
+ * CLBlast's GEMM: GPUs by default (CPUs use clnet's own GEMM, gemm.c). */
 #define _DEFAULT_SOURCE
 #include "clnet/tune.h"
 
-#include <clblast_c.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,124 +19,10 @@
 
 #include "clnet/files.h"
 #include "clnet/stop.h"
+#include "clnet/tuned.h"
 #include "clnet/util.h"
 
 #define TUNER "clblast_tuner_xgemm"
-#define TUNE_HEAD "# clnet tune" /* the first words of every file it writes */
-
-/* CLBlast's Xgemm parameters (doc/tuning.md), in the order they are passed. */
-static const char *const XGEMM[] = {"GEMMK", "KREG", "KWG",  "KWI",  "MDIMA", "MDIMC",
-                                    "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
-                                    "STRM",  "STRN", "VWM",  "VWN"};
-enum { NPARAM = sizeof XGEMM / sizeof *XGEMM };
-
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return (h ^ '\n') * 0x100000001b3ULL;
-}
-
-static void device_info(cl_device_id d, cl_device_info what, char *buf, size_t len)
-{
-    if (clGetDeviceInfo(d, what, len, buf, NULL) != CL_SUCCESS)
-        snprintf(buf, len, "?");
-    buf[len - 1] = '\0';
-}
-
-int tune_file(const clrt *rt, char *path, size_t len)
-{
-    const char *dir = getenv("CLNET_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-               *home = getenv("HOME");
-    char base[PATH_BUF];
-    const char *var = dir && *dir ? "CLNET_CACHE_DIR" : xdg && *xdg ? "XDG_CACHE_HOME"
-                      : home && *home ? "HOME" : NULL;
-    if (!var)
-        return -1;
-    if (strlen(getenv(var)) > CLNET_PATH_MAX)
-        die("$%s is longer than %d characters", var, CLNET_PATH_MAX);
-    if (dir && *dir)
-        snprintf(base, sizeof base, "%s", dir);
-    else if (xdg && *xdg)
-        snprintf(base, sizeof base, "%s/clnet", xdg);
-    else
-        snprintf(base, sizeof base, "%s/.cache/clnet", home);
-    char driver[256], version[256];
-    device_info(rt->device, CL_DRIVER_VERSION, driver, sizeof driver);
-    device_info(rt->device, CL_DEVICE_VERSION, version, sizeof version);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv1a(fnv1a(fnv1a(fnv1a(h, rt->platform_name), rt->device_name), driver), version);
-    int n = snprintf(path, len, "%s/clblast-xgemm-%016llx.txt", base, (unsigned long long)h);
-    return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
-/* Reads "NAME=VALUE" words (lines from '#' on are comments) into values, ordered as XGEMM;
- * every parameter exactly once, other names (the tuner's PRECISION) ignored. */
-static int parse_params(const char *text, size_t values[NPARAM], char *err, size_t errlen)
-{
-    int seen[NPARAM] = {0};
-    const char *p = text;
-    while (*p) {
-        if (*p == '#') {
-            p += strcspn(p, "\n");
-            continue;
-        }
-        if (strchr(" \t\r\n", *p)) {
-            p++;
-            continue;
-        }
-        size_t wlen = strcspn(p, " \t\r\n"), nlen = strcspn(p, "=");
-        if (nlen >= wlen)
-            return errorf(err, errlen, "'%.*s' is not NAME=VALUE", (int)(wlen > 40 ? 40 : wlen), p);
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(p + nlen + 1, &end, 10);
-        if (end != p + wlen || end == p + nlen + 1 || errno || v > 4096)
-            return errorf(err, errlen, "'%.*s': the value is not a whole number 0..4096",
-                          (int)(wlen > 40 ? 40 : wlen), p);
-        for (int i = 0; i < NPARAM; i++)
-            if (strlen(XGEMM[i]) == nlen && !strncmp(p, XGEMM[i], nlen)) {
-                if (seen[i]++)
-                    return errorf(err, errlen, "%s is given twice", XGEMM[i]);
-                values[i] = v;
-            }
-        p += wlen;
-    }
-    for (int i = 0; i < NPARAM; i++)
-        if (!seen[i])
-            return errorf(err, errlen, "%s is missing", XGEMM[i]);
-    return 0;
-}
-
-int tune_is_own(const uint8_t *head, size_t n)
-{
-    size_t k = strlen(TUNE_HEAD);
-    return n >= k && !memcmp(head, TUNE_HEAD, k);
-}
-
-void tune_apply(clrt *rt)
-{
-    char path[sizeof rt->tuned], err[512];
-    rt->tuned[0] = '\0';
-    if (tune_file(rt, path, sizeof path))
-        return;
-    struct stat st;
-    if (lstat(path, &st) && (errno == ENOENT || errno == ENOTDIR))
-        return; /* never tuned */
-    char *text = read_text(path, 1 << 16, err, sizeof err);
-    const char *again = text && !tune_is_own((const uint8_t *)text, strlen(text))
-                            ? "it was not written by clnet tune: delete it"
-                            : "delete the file or run clnet tune again";
-    if (!text)
-        die("%s: %s (the parameters of clnet tune; %s)", path, err, again);
-    size_t values[NPARAM];
-    if (parse_params(text, values, err, sizeof err))
-        die("%s: %s (the parameters of clnet tune; %s)", path, err, again);
-    free(text);
-    CLB_CHECK(CLBlastOverrideParameters(rt->device, "Xgemm", CLBlastPrecisionSingle, NPARAM,
-                                        (const char **)XGEMM, values));
-    snprintf(rt->tuned, sizeof rt->tuned, "%s", path);
-}
 
 /* ---- clnet tune ---- */
 
@@ -272,10 +157,10 @@ static int best_result(const char *dir, char *params, size_t len, double *ms, ch
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         char why[512];
         char *json = read_text(path, (size_t)64 << 20, why, sizeof why);
-        size_t values[NPARAM];
+        size_t values[TUNED_NPARAM];
         if (!json || json_string_field(json, "best_parameters", text_params, sizeof text_params) ||
             json_string_field(json, "best_time", text_ms, sizeof text_ms) ||
-            parse_params(text_params, values, why, sizeof why)) {
+            tuned_parse(text_params, values, why, sizeof why)) {
             free(json);
             continue;
         }
@@ -299,7 +184,7 @@ static void check_store(const char *path)
     snprintf(folder, sizeof folder, "%.*s", (int)(strrchr(path, '/') - path), path);
     if (mkdir_p(folder))
         die("tune: cannot create %s: %s", folder, strerror(errno));
-    if (check_output_file(path, tune_is_own, "file of clnet tune", why, sizeof why))
+    if (check_output_file(path, tuned_is_own, "file of clnet tune", why, sizeof why))
         die("tune: %s: %s", path, why);
 }
 
@@ -321,7 +206,7 @@ int tune_run(const tune_opts *o)
     clrt rt;
     clrt_open(&rt, o->device, NULL);
     char path[sizeof rt.tuned], dir[PATH_BUF], err[256];
-    if (tune_file(&rt, path, sizeof path))
+    if (tuned_path(rt.device, rt.platform_name, rt.device_name, path, sizeof path))
         die("tune: no folder for the results: set CLNET_CACHE_DIR (or HOME)");
     check_store(path);
     make_work(dir, sizeof dir);
@@ -352,7 +237,7 @@ int tune_run(const tune_opts *o)
     double gflops = 2.0 * o->size * o->size * o->size / (ms * 1e6);
     char text[2048];
     int n = snprintf(text, sizeof text,
-                     TUNE_HEAD ": CLBlast Xgemm parameters for %s / %s, m = n = k = %d: "
+                     TUNED_HEAD ": CLBlast Xgemm parameters for %s / %s, m = n = k = %d: "
                      "%.3f ms, %.1f GFLOP/s\n%s\n",
                      rt.platform_name, rt.device_name, o->size, ms, gflops, params);
     if (write_file_atomic(path, text, (size_t)n, 1))

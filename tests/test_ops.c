@@ -354,7 +354,7 @@ static void check_dense_algo(int n, int F, int K)
                 sum += (double)dz[(size_t)b * K + k] * p[(size_t)f * K + k];
             dxr[(size_t)b * F + f] = (float)sum;
         }
-    const char *algo = conv_algo_name(conv_device_algo(test_rt()));
+    const char *algo = conv_algo_name(gemm_device_algo(test_rt()));
     /* float sums of F, n and K terms: rounding grows about as their square roots */
     ck_assert_msg(max_rel_diff(z, zr, nz) < TOL * fmax(1, sqrt(F) / 8), "%s dense n%d F%d K%d z",
                   algo, n, F, K);
@@ -528,7 +528,7 @@ START_TEST(gather_batch_matches_reference)
     device_data dd;
     batch_upload(rt, &dd, &d, "test images");
     clrt_upload(rt, dd.order, 0, sizeof order, order);
-    batch_gather(rt, &nt, &dd, FIRST, N);
+    batch_gather(rt, nt.x, nt.y, &dd, FIRST, N);
     float x[N * ROWS * COLS], want[ROWS * COLS];
     uint8_t y[N];
     dev_read(nt.x, x, N * ROWS * COLS);

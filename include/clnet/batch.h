@@ -1,11 +1,10 @@
-/* batch.h: a data set on the device (bytes, labels, an order) and batch assembly there, so a
- * training step uploads nothing. */
+/* batch.h: a data set on the device (bytes, labels, an order) and batch assembly there
+ * (kernels/batch.cl), so a training step uploads nothing. */
 #ifndef CLNET_BATCH_H
 #define CLNET_BATCH_H
 
 #include "clnet/clrt.h"
 #include "clnet/data.h"
-#include "clnet/net.h"
 
 typedef struct {
     cl_mem images; /* (count, pixels) bytes */
@@ -20,7 +19,8 @@ size_t batch_device_bytes(int count, int pixels);
 /* Copies d to the device (what names it in an allocation failure). */
 void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what);
 void batch_release(device_data *dd);
-/* Enqueues images order[first .. first+n) into the network's x (as floats in [0,1]) and y. */
-void batch_gather(clrt *rt, net *nt, const device_data *dd, int first, int n);
+/* Enqueues images order[first .. first+n) into x (1, n, pixels) as floats in [0,1] and their
+ * labels into y (n) bytes: the network's input (net.h). */
+void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n);
 
 #endif

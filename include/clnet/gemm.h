@@ -9,6 +9,7 @@
 #define CLNET_GEMM_H
 
 #include "clnet/clrt.h"
+#include "clnet/geom.h"
 
 typedef struct {
     int M, N, Q, KH, KW;
@@ -25,6 +26,10 @@ typedef struct {
     size_t bias_off;
     int period, skip_from; /* optional: columns n % period >= skip_from are never read */
 } gemm_view;
+
+/* Which GEMM rt's device runs for convolutions and the fc layer: clnet's (CONV_TILED, CPU
+ * devices) or CLBlast's (elsewhere); $CLNET_CONV (rt->conv_algo) overrides. */
+enum conv_algo gemm_device_algo(const clrt *rt);
 
 /* A(m, k) = a[a_off + m*sam + k*sak], B(k, n) = b[b_off + k*sbk + n], C row stride scm. */
 gemm_view gemm_plain(int M, int N, int K, cl_mem a, size_t a_off, int sam, int sak, cl_mem b,

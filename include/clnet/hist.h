@@ -8,22 +8,11 @@
 #include <stdint.h>
 
 #include "clnet/clrt.h"
+#include "clnet/stats.h"
 
 #define HIST_PARTS 256     /* work-items of the first reduction stage */
 #define HIST_MAX_BINS 1024 /* bins live in local memory during counting */
 #define HIST_GROUPS 64     /* work-groups of the counting kernel */
-
-typedef struct {
-    uint64_t count;      /* finite values */
-    uint64_t le0;        /* finite values <= 0 (dead after a ReLU) */
-    uint64_t nonfinite;  /* NaN and infinities */
-    double min, max;     /* of the finite values */
-    double mean, std;    /* population standard deviation */
-    float lo, hi, scale; /* bin range: value v is in bin (int)((v - lo) * scale), clamped */
-} hist_stats;
-
-/* Percent of the finite values that are <= 0 (0 when there are none). */
-double hist_le0_percent(const hist_stats *s);
 
 typedef struct {
     int nslots, nbins;

@@ -74,6 +74,8 @@ const char *net_describe(const char *spec, char *buf, size_t len);
 /* Parses spec (a preset or a layer list) for an input of C x H x W; fills layers (no buffers).
  * Returns 0, or -1 with a one-line reason naming the bad token in err. */
 int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen);
+/* Frees the layer table of a parsed network that has no buffers (spec.c: host only). */
+void net_free_table(net *nt);
 /* Bytes of device memory the network needs at batch n (the memory plan). */
 size_t net_plan_bytes(const net *nt, int n, size_t *largest_buffer);
 /* Checks the plan plus extra_bytes (data the caller will put on the device) against the

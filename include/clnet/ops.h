@@ -7,33 +7,15 @@
 #define CLNET_OPS_H
 
 #include "clnet/clrt.h"
+#include "clnet/geom.h"
 
-/* How a convolution's GEMMs run: clnet's own kernel (gemm.cl, built for CPUs), CLBlast (for
- * GPUs), or auto: tiled on CPU devices, CLBlast elsewhere. */
-enum conv_algo { CONV_AUTO, CONV_TILED, CONV_CLBLAST };
-
-typedef struct {
-    int C, H, W;          /* input channels and size */
-    int K, KH, KW;        /* filters and their size */
-    int pad, stride;
-    int OH, OW;           /* output size */
-    enum conv_algo algo;  /* CONV_AUTO from conv_make */
-} conv_geom;
-
-typedef struct {
-    int C, H, W;          /* input */
-    int size, stride;     /* window and step (2, 2 for 2x2/2) */
-    int OH, OW;           /* output */
-} pool_geom;
-
-/* conv.c. col: workspace of (C*KH*KW, n*OH*OW) floats; ones: at least n*OH*OW ones. */
-conv_geom conv_make(int C, int H, int W, int K, int KH, int KW, int pad, int stride);
+/* conv.c (shapes: geom.h). col: workspace of (C*KH*KW, n*OH*OW) floats; ones: at least
+ * n*OH*OW ones. */
 size_t conv_col_floats(const conv_geom *g, int n);
 /* Floats of GEMM scratch (rt->gemm_scratch) the tiled algorithm needs at batch n. */
 size_t conv_scratch_floats(const conv_geom *g, int n);
-/* The algorithm of rt's device ($CLNET_CONV, else by device type); the one g runs with
- * (resolves CONV_AUTO); and its name. */
-enum conv_algo conv_device_algo(const clrt *rt);
+/* The algorithm g runs with on rt's device (resolves CONV_AUTO through gemm_device_algo), and
+ * an algorithm's name. */
 enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g);
 const char *conv_algo_name(enum conv_algo a);
 /* One line for the train header: what runs the convolutions on rt's device. */
@@ -75,7 +57,6 @@ void relu_forward(clrt *rt, cl_mem a, cl_mem z, size_t count);
 void relu_backward(clrt *rt, cl_mem d, cl_mem z, size_t count);
 
 /* pool.c: max pooling; arg keeps the flat input index of each maximum. */
-pool_geom pool_make(int C, int H, int W, int size, int stride);
 void pool_forward(clrt *rt, cl_mem out, cl_mem arg, cl_mem in, const pool_geom *g, int n);
 void pool_backward(clrt *rt, cl_mem din, cl_mem dout, cl_mem arg, const pool_geom *g, int n);
 /* Average pooling: each output is the mean of its window; backward spreads dout / size^2 back

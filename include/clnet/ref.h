@@ -1,13 +1,13 @@
 /* ref.h: plain-C reference implementations (direct loops, double accumulation) in the layouts of
- * ops.h: whole tensors for small shapes, single elements for sampling big ones. */
+ * ops.h: whole tensors for small shapes, single elements for sampling big ones. Host only. */
 #ifndef CLNET_REF_H
 #define CLNET_REF_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clnet/hist.h"
-#include "clnet/ops.h"
+#include "clnet/geom.h"
+#include "clnet/stats.h"
 
 /* One element each: output (k, b, oy, ox); input gradient (c, b, y, x) from dz; weight gradient
  * (k, c, ky, kx); bias gradient k. x (C, n, H, W), w (K, C, KH, KW), dz (K, n, OH, OW). */

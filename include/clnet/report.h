@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "clnet/hist.h"
+#include "clnet/stats.h"
 
 typedef struct {
     long step;
@@ -61,8 +61,8 @@ void report_capture(report *r, long step, const hist_stats *stats, const uint32_
 /* Writes the over-time images, metrics.csv and index.html. Returns the index path or NULL. */
 const char *report_finish(report *r);
 
-/* report_html.c: index.html from everything recorded (called by report_finish). */
-void report_write_html(report *r);
+/* report_html.c: index.html of everything recorded, written into f (report_finish stores it). */
+void report_html(FILE *f, const report *r);
 /* Writes s (or its first n bytes) into f with <, >, & and " escaped. */
 void html_escape(FILE *f, const char *s);
 void html_escape_n(FILE *f, const char *s, size_t n);

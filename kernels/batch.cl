@@ -1,4 +1,4 @@
-/* data.cl: assemble a batch on the device from the data set kept there as bytes.
+/* batch.cl: assemble a batch on the device from the data set kept there as bytes.
  * images: (count, pixels) uchar; order: a permutation of the data set (or the identity).
  * x: (1, n, pixels) float in [0,1] (the channel-major layout of net.h with one channel);
  * y: (n) uchar labels. One work-item per output pixel. */
