@@ -44,7 +44,7 @@ $(B)/%.o: src/%.c $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<
 
 # bench reports what it was built with, so results from different machines compare.
-$(B)/bench.o: src/bench.c $(HEADERS)
+$(B)/bench_out.o: src/bench_out.c $(HEADERS)
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) \
 	    -DCLNET_CLBLAST_VERSION='"$(shell pkg-config --modversion clblast)"' \

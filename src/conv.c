@@ -102,6 +102,18 @@ enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g)
     return g->algo != CONV_AUTO ? g->algo : gemm_device_algo(rt);
 }
 
+const char *conv_dispatch(const conv_geom *g, enum conv_algo algo, enum conv_pass pass)
+{
+    if (algo == CONV_CLBLAST)
+        return pass == CONV_FWD ? "im2col+clblast-gemm"
+               : pass == CONV_BWD_WEIGHTS ? "im2col+clblast-gemm+gemv" : "clblast-gemm+col2im";
+    if (pass == CONV_FWD)
+        return conv_tiled_forward_im2col(g) ? "im2col+tiled" : "tiled (pad+gemm+crop)";
+    if (!conv_tiled_implicit(g)) /* larger strides: through an im2col matrix */
+        return pass == CONV_BWD_WEIGHTS ? "im2col_t+tiled+row sums" : "tiled+col2im";
+    return pass == CONV_BWD_WEIGHTS ? "tiled (pad+gemm)+row sums" : "tiled (pad+gemm+crop)";
+}
+
 const char *conv_describe(const clrt *rt, char *buf, size_t len)
 {
     if (gemm_device_algo(rt) == CONV_TILED)

@@ -367,13 +367,14 @@ static void bench_usage(FILE *out)
             "usage: clnet bench [FLAGS]\n"
             "\n"
             "Measures the device's limits (FMA throughput, memory bandwidth, launch latency), then\n"
-            "every op of a training step of the ConvNet at its real shapes: each is validated against\n"
+            "every op of a training step of the network at its real shapes: each is validated against\n"
             "the plain-C reference first (a wrong result is reported FAILED and not timed), warmed up,\n"
             "then timed with OpenCL profiling events. Every conv op runs on both GEMMs (clnet's tiled\n"
             "one and CLBlast's), and the forward pass also on CLBlast's convgemm and per-image im2col\n"
             "+ batched GEMM, beside what training uses (marked *). Exit status 1 if any op FAILED.\n"
             "\n"
             "flags (default in brackets):\n"
+            "  --arch SPEC       the network, on 28 x 28 images (see clnet train --help) [ltfn]\n"
             "  --batch N         images per step [100]\n"
             "  --repeat N        timed repetitions per op; min and median are reported [3]\n"
             "  --filter NAME     only ops whose name contains NAME (conv2, fwd, relu, step, ...)\n"
@@ -386,7 +387,7 @@ static void bench_usage(FILE *out)
 
 static int cmd_bench(int argc, char **argv)
 {
-    bench_opts o = {NULL, NULL, NULL, NULL, NULL, 100, 3};
+    bench_opts o = {CLNET_DEFAULT_SPEC, NULL, NULL, NULL, NULL, NULL, 100, 3};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -396,6 +397,8 @@ static int cmd_bench(int argc, char **argv)
             o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
         } else if (!strcmp(a, "--repeat")) {
             o.repeat = (int)parse_long(a, need_value(argc, argv, &i), 1, 100000);
+        } else if (!strcmp(a, "--arch")) {
+            o.spec = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--filter")) {
             o.filter = need_value(argc, argv, &i);
         } else if (!strcmp(a, "--json")) {

@@ -237,31 +237,35 @@ cl_mem net_layer_out(const layer *l)
     return l->a ? l->a : l->z;
 }
 
+void net_layer_forward(clrt *rt, net *nt, int i, int n)
+{
+    layer *l = &nt->layers[i];
+    cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
+    if (l->kind == LAYER_CONV) {
+        conv_forward(rt, l->z, in, nt->params, l->w_off, l->b_off, nt->col, &l->conv, n);
+    } else if (l->kind == LAYER_POOL) {
+        if (l->avg)
+            avgpool_forward(rt, l->a, in, &l->pool, n);
+        else
+            pool_forward(rt, l->a, l->arg, in, &l->pool, n);
+    } else if (l->kind == LAYER_PAD) {
+        pad_forward(rt, l->a, in, l->in_c * n, l->in_h, l->in_w, l->out_h, l->out_w, l->pad_top,
+                    l->pad_left);
+    } else {
+        if (l->flatten)
+            flatten_forward(rt, l->flat, in, l->in_c, n, l->in_h * l->in_w);
+        dense_forward(rt, l->z, l->flatten ? l->flat : in, nt->params, l->w_off, l->b_off,
+                      nt->col, n, l->fan_in, l->out_c);
+    }
+}
+
 void net_forward(clrt *rt, net *nt, int n)
 {
-    cl_mem in = nt->x;
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
-        size_t count = out_floats(l, n);
-        if (l->kind == LAYER_CONV) {
-            conv_forward(rt, l->z, in, nt->params, l->w_off, l->b_off, nt->col, &l->conv, n);
-        } else if (l->kind == LAYER_POOL) {
-            if (l->avg)
-                avgpool_forward(rt, l->a, in, &l->pool, n);
-            else
-                pool_forward(rt, l->a, l->arg, in, &l->pool, n);
-        } else if (l->kind == LAYER_PAD) {
-            pad_forward(rt, l->a, in, l->in_c * n, l->in_h, l->in_w, l->out_h, l->out_w,
-                        l->pad_top, l->pad_left);
-        } else {
-            if (l->flatten)
-                flatten_forward(rt, l->flat, in, l->in_c, n, l->in_h * l->in_w);
-            dense_forward(rt, l->z, l->flatten ? l->flat : in, nt->params, l->w_off, l->b_off,
-                          nt->col, n, l->fan_in, l->out_c);
-        }
+        net_layer_forward(rt, nt, i, n);
         if (l->relu)
-            relu_forward(rt, l->a, l->z, count);
-        in = net_layer_out(l);
+            relu_forward(rt, l->a, l->z, out_floats(l, n));
     }
 }
 
@@ -272,33 +276,39 @@ void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, i
     loss_reduce(rt, stats, status, nt->per, slot, n, guard);
 }
 
+void net_layer_backward(clrt *rt, net *nt, int i, int n)
+{
+    layer *l = &nt->layers[i];
+    cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
+    cl_mem din = i ? nt->layers[i - 1].d : NULL;
+    if (l->kind == LAYER_CONV) {
+        conv_backward(rt, din, nt->grads, l->d, in, nt->params, l->w_off, l->b_off, nt->col,
+                      nt->ones, &l->conv, n);
+    } else if (l->kind == LAYER_POOL) {
+        if (din && l->avg)
+            avgpool_backward(rt, din, l->d, &l->pool, n);
+        else if (din)
+            pool_backward(rt, din, l->d, l->arg, &l->pool, n);
+    } else if (l->kind == LAYER_PAD) {
+        if (din)
+            pad_backward(rt, din, l->d, l->in_c * n, l->in_h, l->in_w, l->out_h, l->out_w,
+                         l->pad_top, l->pad_left);
+    } else {
+        cl_mem dx = din && l->flatten ? l->dflat : din;
+        dense_backward(rt, dx, nt->grads, l->d, l->flatten ? l->flat : in, nt->params, l->w_off,
+                       l->b_off, nt->ones, nt->col, n, l->fan_in, l->out_c);
+        if (din && l->flatten)
+            flatten_backward(rt, din, l->dflat, l->in_c, n, l->in_h * l->in_w);
+    }
+}
+
 void net_backward(clrt *rt, net *nt, int n)
 {
     for (int i = nt->nlayers - 1; i >= 0; i--) {
         layer *l = &nt->layers[i];
-        cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
-        cl_mem din = i ? nt->layers[i - 1].d : NULL;
         if (l->relu)
             relu_backward(rt, l->d, l->z, out_floats(l, n));
-        if (l->kind == LAYER_CONV) {
-            conv_backward(rt, din, nt->grads, l->d, in, nt->params, l->w_off, l->b_off, nt->col,
-                          nt->ones, &l->conv, n);
-        } else if (l->kind == LAYER_POOL) {
-            if (din && l->avg)
-                avgpool_backward(rt, din, l->d, &l->pool, n);
-            else if (din)
-                pool_backward(rt, din, l->d, l->arg, &l->pool, n);
-        } else if (l->kind == LAYER_PAD) {
-            if (din)
-                pad_backward(rt, din, l->d, l->in_c * n, l->in_h, l->in_w, l->out_h, l->out_w,
-                             l->pad_top, l->pad_left);
-        } else {
-            cl_mem dx = din && l->flatten ? l->dflat : din;
-            dense_backward(rt, dx, nt->grads, l->d, l->flatten ? l->flat : in, nt->params,
-                           l->w_off, l->b_off, nt->ones, nt->col, n, l->fan_in, l->out_c);
-            if (din && l->flatten)
-                flatten_backward(rt, din, l->dflat, l->in_c, n, l->in_h * l->in_w);
-        }
+        net_layer_backward(rt, nt, i, n);
     }
 }
 

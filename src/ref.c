@@ -126,6 +126,31 @@ void ref_pad_forward(float *out, const float *in, int planes, int H, int W, int 
             }
 }
 
+void ref_avgpool_backward(float *din, const float *dout, const pool_geom *g, int n)
+{
+    size_t planes = (size_t)g->C * n, in = (size_t)g->H * g->W;
+    for (size_t i = 0; i < planes * in; i++)
+        din[i] = 0;
+    float scale = 1.0f / (float)(g->size * g->size);
+    for (size_t p = 0; p < planes; p++)
+        for (int oy = 0; oy < g->OH; oy++)
+            for (int ox = 0; ox < g->OW; ox++)
+                for (int dy = 0; dy < g->size; dy++)
+                    for (int dx = 0; dx < g->size; dx++)
+                        din[p * in + (size_t)(oy * g->stride + dy) * g->W + ox * g->stride + dx] +=
+                            dout[(p * g->OH + oy) * g->OW + ox] * scale;
+}
+
+void ref_pad_backward(float *din, const float *dout, int planes, int H, int W, int OH, int OW,
+                      int top, int left)
+{
+    for (int p = 0; p < planes; p++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                din[((size_t)p * H + y) * W + x] =
+                    dout[((size_t)p * OH + top + y) * OW + left + x];
+}
+
 void ref_dense_forward(float *z, const float *x, const float *w, const float *b, int n, int F, int K)
 {
     for (int i = 0; i < n; i++)
@@ -135,6 +160,71 @@ void ref_dense_forward(float *z, const float *x, const float *w, const float *b,
                 s += (double)x[i * F + f] * w[f * K + k];
             z[i * K + k] = (float)s;
         }
+}
+
+void ref_dense_backward(double *dw, double *db, double *dx, const float *x, const float *dz,
+                        const float *w, int n, int F, int K)
+{
+    for (int f = 0; f < F; f++)
+        for (int k = 0; k < K; k++) {
+            double s = 0;
+            for (int i = 0; i < n; i++)
+                s += (double)x[(size_t)i * F + f] * dz[(size_t)i * K + k];
+            dw[(size_t)f * K + k] = s;
+        }
+    for (int k = 0; k < K; k++) {
+        double s = 0;
+        for (int i = 0; i < n; i++)
+            s += dz[(size_t)i * K + k];
+        db[k] = s;
+    }
+    for (int i = 0; i < n; i++)
+        for (int f = 0; f < F; f++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)dz[(size_t)i * K + k] * w[(size_t)f * K + k];
+            dx[(size_t)i * F + f] = s;
+        }
+}
+
+void ref_relu_forward(float *a, const float *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = z[i] < 0 ? 0 : z[i];
+}
+
+void ref_relu_backward(float *d, const float *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(z[i] > 0))
+            d[i] = 0;
+}
+
+void ref_maxpool_backward(float *din, const float *dout, const int *arg, size_t nout, size_t nin)
+{
+    for (size_t i = 0; i < nin; i++)
+        din[i] = 0;
+    for (size_t o = 0; o < nout; o++)
+        din[arg[o]] += dout[o];
+}
+
+void ref_optim_update(double *p, double *m, double *v, const float *g, const float *decay,
+                      const optim_hparams *h, double lr, long t, size_t n)
+{
+    double lr_t = optim_step_lr(h, lr, t);
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i] + (double)h->weight_decay * decay[i] * p[i];
+        if (h->kind == OPT_SGD) {
+            p[i] -= lr * gi;
+        } else if (h->kind == OPT_MOMENTUM) {
+            m[i] = (double)h->momentum * m[i] + gi;
+            p[i] -= lr * m[i];
+        } else {
+            m[i] = (double)h->beta1 * m[i] + (1 - (double)h->beta1) * gi;
+            v[i] = (double)h->beta2 * v[i] + (1 - (double)h->beta2) * gi * gi;
+            p[i] -= lr_t * m[i] / (sqrt(v[i]) + h->eps);
+        }
+    }
 }
 
 double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,

@@ -17,7 +17,7 @@
 #include "clnet/net.h"
 #include "cli.h"
 #include "idxfile.h"
-#include "ref.h"
+#include "helpers.h"
 
 /* The log lines of steps >= from (without images/s), and the test cost line. */
 static void costs_from(const char *text, long from, char *dst, size_t len)

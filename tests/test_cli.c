@@ -16,7 +16,7 @@
 #include "stb_image.h"
 #include "cli.h"
 #include "json.h"
-#include "ref.h"
+#include "helpers.h"
 
 /* Expects every string of want in text, in that order. */
 static void expect_in_order(const char *text, const char *const *want, size_t n)
@@ -253,6 +253,21 @@ START_TEST(tune_stores_applies_and_checks_parameters)
 }
 END_TEST
 
+/* Any network: every layer kind gets its rows, each validated against the plain-C reference. */
+START_TEST(bench_any_network)
+{
+    int code = run("bench --arch pad32,conv8:5x5:s2,avgpool,conv4:valid,pool:3x3:s1,fc20,fc10 "
+                   "--repeat 1 --batch 3");
+    ck_assert_msg(code == 0 && !strstr(out, "FAILED"), "exit %d\n%s%s", code, out, err);
+    const char *rows[] = {"\npad1.fwd ", "\nconv1.bwd-data ", "im2col_t+tiled", "\npool1.bwd ",
+                          "avgpool_backward", "\npool2.bwd ", "maxpool_backward", "\nfc1.bwd ",
+                          "\nrelu-fc1.fwd ", "\nfc2.fwd ", "histogram capture (5 tensors)"};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+        ck_assert_msg(strstr(out, rows[i]), "no '%s' in\n%s", rows[i], out);
+    expect_error("bench --arch conv8,pol,fc10", 2, "--arch conv8,pol,fc10: layer 2 'pol'");
+}
+END_TEST
+
 /* The GEMM tiles of AVX2 and SSE devices (this machine's own is AVX-512's): every conv op of both
  * algorithms validated against the plain-C reference by bench. */
 START_TEST(bench_validates_every_gemm_tile)
@@ -300,8 +315,8 @@ START_TEST(help_lists_every_flag)
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         ck_assert_msg(strstr(out, flags[i]) != NULL, "--help does not mention %s", flags[i]);
     ck_assert_int_eq(run("bench --help"), 0);
-    const char *bflags[] = {"--batch", "--repeat", "--filter", "--json", "--csv", "--device",
-                            "--kernels"};
+    const char *bflags[] = {"--arch", "--batch", "--repeat", "--filter", "--json", "--csv",
+                            "--device", "--kernels"};
     for (size_t i = 0; i < sizeof bflags / sizeof *bflags; i++)
         ck_assert_msg(strstr(out, bflags[i]) != NULL, "bench --help does not mention %s", bflags[i]);
     ck_assert_int_eq(run("study init --help"), 0);
@@ -648,6 +663,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, bench_reports_a_broken_kernel_as_failed);
     tcase_add_test(tc, tune_stores_applies_and_checks_parameters);
     tcase_add_test(tc, bench_validates_every_gemm_tile);
+    tcase_add_test(tc, bench_any_network);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,7 +9,7 @@
 #include "clnet/data.h"
 #include "clnet/util.h"
 #include "idxfile.h"
-#include "ref.h"
+#include "helpers.h"
 
 static char *dir;
 

@@ -19,7 +19,7 @@
 #include "clnet/util.h"
 #include "cli.h"
 #include "idxfile.h"
-#include "ref.h"
+#include "helpers.h"
 
 #define QUICK "--batch 10 --steps 2 --log-every 1 --hist-every 0"
 

@@ -10,7 +10,7 @@
 #include "clnet/init.h"
 #include "clnet/net.h"
 #include "clnet/util.h"
-#include "ref.h"
+#include "helpers.h"
 
 #define GRAD_TOL 1e-3
 

@@ -8,7 +8,7 @@
 #include "clnet/hist.h"
 #include "clnet/plot.h"
 #include "clnet/ref.h"
-#include "ref.h"
+#include "helpers.h"
 
 typedef struct {
     size_t off, n;

@@ -5,7 +5,7 @@
 
 #include "clnet/init.h"
 #include "clnet/util.h"
-#include "ref.h"
+#include "helpers.h"
 
 #define N 200000
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "idxfile.h"
-#include "ref.h"
+#include "helpers.h"
 
 int main(void)
 {

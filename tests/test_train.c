@@ -7,7 +7,7 @@
 #include "clnet/data.h"
 #include "clnet/net.h"
 #include "clnet/util.h"
-#include "ref.h"
+#include "helpers.h"
 
 START_TEST(short_training_run_cost_falls)
 {

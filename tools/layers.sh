@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.."
 layer_of() {
     case "$1" in
     util | files | stop) echo 0 ;;                                  # util: errors, files, signals
-    init | data | checkpoint | plot | geom | stats | ref) echo 1 ;; # host: formats, maths
+    init | data | checkpoint | plot | geom | stats | hparams | ref) echo 1 ;; # host: formats, maths
     clerr | kernels | tuned | clrt | blas | gemm) echo 2 ;;        # runtime: OpenCL, CLBlast
     ops | conv | conv_tiled | relu | pool | pad | dense | loss | optim | hist | batch) echo 3 ;;
     net | spec | capture) echo 4 ;;                                 # net: layers, passes
     train | report | report_html) echo 5 ;;                         # trainer: runs, reports
-    study | bench | tune) echo 6 ;;                                 # commands
+    study | bench | bench_parts | bench_peak | bench_out | tune) echo 6 ;; # commands
     main) echo 7 ;;                                                 # CLI
     *) echo "" ;;
     esac

@@ -91,6 +91,11 @@ void net_init_params(clrt *rt, net *nt, init_kind kind, double scale, uint64_t s
  * (the last layer's z); net_loss writes the loss gradient into the last layer's d and
  * (mean cost, correct) into stats[2*slot..]. */
 void net_forward(clrt *rt, net *nt, int n);
+/* Layer i's own op, forward (into z, or a for pool and pad) and backward (from d into the
+ * previous layer's d and the gradients), without its ReLU: the passes are these in turn (and
+ * clnet bench times them one by one). */
+void net_layer_forward(clrt *rt, net *nt, int i, int n);
+void net_layer_backward(clrt *rt, net *nt, int i, int n);
 void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard);
 void net_backward(clrt *rt, net *nt, int n);
 /* One optimizer update (t: 1-based update count); net_sgd is plain SGD. */

@@ -8,6 +8,7 @@
 
 #include "clnet/clrt.h"
 #include "clnet/geom.h"
+#include "clnet/hparams.h"
 
 /* conv.c (shapes: geom.h). col: workspace of (C*KH*KW, n*OH*OW) floats; ones: at least
  * n*OH*OW ones. */
@@ -18,6 +19,9 @@ size_t conv_scratch_floats(const conv_geom *g, int n);
  * an algorithm's name. */
 enum conv_algo conv_algo_of(const clrt *rt, const conv_geom *g);
 const char *conv_algo_name(enum conv_algo a);
+/* The kernels one pass of g runs with algo (CONV_TILED or CONV_CLBLAST), for clnet bench. */
+enum conv_pass { CONV_FWD, CONV_BWD_WEIGHTS, CONV_BWD_DATA };
+const char *conv_dispatch(const conv_geom *g, enum conv_algo algo, enum conv_pass pass);
 /* One line for the train header: what runs the convolutions on rt's device. */
 const char *conv_describe(const clrt *rt, char *buf, size_t len);
 void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
@@ -82,6 +86,8 @@ void crop_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off,
 size_t dense_ws_floats(int n, int F, int K);
 /* Floats of GEMM scratch (rt->gemm_scratch) the products on clnet's GEMM need. */
 size_t dense_scratch_floats(int n, int F, int K);
+/* The kernels the forward (backward: the backward) runs on rt's device, for clnet bench. */
+const char *dense_dispatch(const clrt *rt, int backward);
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
                    cl_mem ws, int n, int F, int K);
 void dense_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
@@ -97,24 +103,10 @@ void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, c
                            cl_mem labels, int n, int K);
 void loss_reduce(clrt *rt, cl_mem stats, cl_mem status, cl_mem per, int slot, int n, int guard);
 
-/* optim.c: one update of every parameter (kernels/optim.cl has the formulas). m, v: the state
- * arenas (NULL when the optimizer has none); decay: 1 where weight decay applies, else 0;
- * t: 1-based update count (Adam's bias correction). Nothing happens once status[0] is set. */
-typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } optim_kind;
-
-typedef struct {
-    optim_kind kind;
-    float momentum;       /* momentum: 0.9 */
-    float beta1, beta2;   /* Adam: 0.9, 0.999 */
-    float eps;            /* Adam: 1e-8 (TensorFlow's default) */
-    float weight_decay;   /* L2 on the weights (not the biases): 0 */
-} optim_hparams;
-
-int optim_parse(const char *s, optim_kind *out); /* "sgd", "momentum", "adam"; -1 otherwise */
-const char *optim_name(optim_kind k);
-int optim_state_arenas(optim_kind k);            /* parameter-sized state buffers: 0, 1, 2 */
-/* The learning rate the kernel uses at update t (Adam: bias-corrected). */
-double optim_step_lr(const optim_hparams *h, double lr, long t);
+/* optim.c: one update of every parameter (kernels/optim.cl has the formulas; hparams.h the
+ * settings). m, v: the state arenas (NULL when the optimizer has none); decay: 1 where weight
+ * decay applies, else 0; t: 1-based update count (Adam's bias correction). Nothing happens once
+ * status[0] is set. */
 void optim_update(clrt *rt, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, cl_mem decay,
                   cl_mem status, const optim_hparams *h, double lr, long t, size_t count);
 

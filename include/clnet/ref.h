@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "clnet/geom.h"
+#include "clnet/hparams.h"
 #include "clnet/stats.h"
 
 /* One element each: output (k, b, oy, ox); input gradient (c, b, y, x) from dz; weight gradient
@@ -26,7 +27,26 @@ void ref_maxpool_forward(float *out, const float *in, const pool_geom *g, int n)
 void ref_avgpool_forward(float *out, const float *in, const pool_geom *g, int n);
 void ref_pad_forward(float *out, const float *in, int planes, int H, int W, int OH, int OW,
                      int top, int left);
+/* The gradients of average pooling (dout / size^2 over every window of an input element) and of
+ * zero padding (the crop of dout back to H x W), overwriting din. */
+void ref_avgpool_backward(float *din, const float *dout, const pool_geom *g, int n);
+void ref_pad_backward(float *din, const float *dout, int planes, int H, int W, int OH, int OW,
+                      int top, int left);
 void ref_dense_forward(float *z, const float *x, const float *w, const float *b, int n, int F, int K);
+/* dense's gradients in double: dw (F, K) and db (K) from x (n, F) and dz (n, K); dx (n, F)
+ * through w (F, K). */
+void ref_dense_backward(double *dw, double *db, double *dx, const float *x, const float *dz,
+                        const float *w, int n, int F, int K);
+/* ReLU as the kernels: a = z < 0 ? 0 : z (NaN passes); d (w.r.t. a, in place) = 0 unless z > 0. */
+void ref_relu_forward(float *a, const float *z, size_t n);
+void ref_relu_backward(float *d, const float *z, size_t n);
+/* Max pooling's gradient: din (nin) = dout gathered at each output's maximum (arg: its flat
+ * input index, as the forward kept it). */
+void ref_maxpool_backward(float *din, const float *dout, const int *arg, size_t nout, size_t nin);
+/* One update of n parameters in double (kernels/optim.cl's formulas): p and the state m, v
+ * (unused by SGD, v by momentum); decay 1 where weight decay applies; t: 1-based. */
+void ref_optim_update(double *p, double *m, double *v, const float *g, const float *decay,
+                      const optim_hparams *h, double lr, long t, size_t n);
 /* Per-example loss and probabilities; returns the mean loss. */
 double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,
                         int *correct);

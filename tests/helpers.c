@@ -1,5 +1,5 @@
-/* ref.c: plain-C references and helpers for the test suites. */
-#include "ref.h"
+/* helpers.c (tests): what the suites share (helpers.h). */
+#include "helpers.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
-/* ref.h (tests): helpers shared by the suites; the plain-C references are in clnet/ref.h. */
-#ifndef CLNET_TEST_REF_H
-#define CLNET_TEST_REF_H
+/* helpers.h (tests): what the suites share (the runtime, random data, comparisons, device
+ * buffers, the suites); the plain-C references are clnet/ref.h. */
+#ifndef CLNET_TEST_HELPERS_H
+#define CLNET_TEST_HELPERS_H
 
 #include <check.h>
 #include <stddef.h>
