@@ -150,7 +150,7 @@ __kernel void hist_bins(__global const float *x, int off, int n, __global const 
         if (!isfinite(a))
             continue;
         float f = (a - lo) * scale;
-        int b = f <= 0.0f ? 0 : f >= (float)(nbins - 1) ? nbins - 1 : (int)f;
+        int b = !(f > 0.0f) ? 0 : f >= (float)(nbins - 1) ? nbins - 1 : (int)f; /* NaN: 0 * inf */
         if (L == 1)
             local_bins[b]++;
         else

@@ -211,6 +211,10 @@ static int csv_is_own(const uint8_t *head, size_t n)
 void bench_check_outputs(const bench_opts *o)
 {
     char why[MSG_BUF];
+    if (o->json_path && o->csv_path && strcmp(o->json_path, "-") && strcmp(o->csv_path, "-") &&
+        path_inside(o->json_path, o->csv_path) && path_inside(o->csv_path, o->json_path))
+        die_status(EXIT_USAGE, "--json %s and --csv %s: the same file", o->json_path,
+                   o->csv_path);
     if (o->json_path && strcmp(o->json_path, "-") &&
         check_output_file(o->json_path, json_is_own, "JSON file of clnet bench", why, sizeof why))
         die("--json %s: %s", o->json_path, why);

@@ -80,13 +80,34 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
     return b.p;
 }
 
+/* Index of the first non-finite value of f[0..n), or n. */
+static uint64_t first_nonfinite(const float *f, uint64_t n)
+{
+    uint64_t i = 0;
+    while (i < n && isfinite(f[i]))
+        i++;
+    return i;
+}
+
 int ckpt_save(const char *path, const checkpoint *c, char *err, size_t errlen)
 {
+    uint64_t bad = first_nonfinite(c->params, c->nparams);
+    if (bad < c->nparams) /* it would replace a good checkpoint with one no run can load */
+        return errorf(err, errlen, "--save %s: parameter %llu is %g: not written (the previous "
+                      "checkpoint, if any, is unchanged)", path, (unsigned long long)bad,
+                      c->params[bad]);
+    if ((bad = first_nonfinite(c->state, c->nstate)) < c->nstate)
+        return errorf(err, errlen, "--save %s: optimizer value %llu is %g: not written (the "
+                      "previous checkpoint, if any, is unchanged)", path, (unsigned long long)bad,
+                      c->state[bad]);
     size_t n;
     uint8_t *data = encode(c, &n);
-    int rc = write_file_atomic(path, data, n, 1);
+    int rc = write_file_replacing(path, data, n, 1, ckpt_is_own);
     int e = errno;
     free(data);
+    if (rc == -2)
+        return errorf(err, errlen, "--save %s: now holds a file that is not a clnet checkpoint "
+                      "(put there during the run); not written over", path);
     if (rc)
         return errorf(err, errlen, "--save %s: cannot write: %s (the previous checkpoint, if any, "
                     "is unchanged)", path, strerror(e));
@@ -162,15 +183,6 @@ static int check_crc(const uint8_t *buf, size_t len, uint32_t crc, char *err, si
     (void)buf, (void)len, (void)crc, (void)err, (void)errlen;
 #endif
     return 0;
-}
-
-/* Index of the first non-finite value of f[0..n), or n. */
-static uint64_t first_nonfinite(const float *f, uint64_t n)
-{
-    uint64_t i = 0;
-    while (i < n && isfinite(f[i]))
-        i++;
-    return i;
 }
 
 static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t errlen)

@@ -210,6 +210,8 @@ static cl_program build_program(clrt *rt, enum program_id id, const char *text)
     char options[160];
     program_options(rt, id, options, sizeof options);
     st = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
+    if (st != CL_SUCCESS) /* the compiler stops on a signal too: that is no broken kernel */
+        stop_poll("while building the kernels");
     if (st != CL_SUCCESS) {
         size_t len = 0;
         clGetProgramBuildInfo(p, rt->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);

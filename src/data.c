@@ -276,14 +276,18 @@ const char *dataset_file_of(const char *dir, const char *path)
     static const char *const names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     static char found[64];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char folder[PATH_BUF];
+    snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - path + (slash == path)) : 1,
+             slash ? path : ".");
+    int here = same_file(folder, dir); /* a name in the folder, whether it exists or not */
     for (int i = 0; i < 4; i++)
         for (int gz = 0; gz < 2; gz++) {
             char p[PATH_BUF];
             snprintf(p, sizeof p, "%s/%s%s", dir, names[i], gz ? ".gz" : "");
-            if (same_file(p, path)) {
-                snprintf(found, sizeof found, "%s%s", names[i], gz ? ".gz" : "");
+            snprintf(found, sizeof found, "%s%s", names[i], gz ? ".gz" : "");
+            if (same_file(p, path) || (here && !strcmp(base, found)))
                 return found;
-            }
         }
     return NULL;
 }

@@ -7,49 +7,54 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clnet/util.h"
 
 /* ---- the exit list ---- */
 
-#define EXIT_SLOTS 64
-static char exit_path[EXIT_SLOTS][4096];
-static volatile sig_atomic_t exit_kind[EXIT_SLOTS]; /* 0 free, 1 file, 2 folder */
+#define EXIT_SLOTS 256
+static char exit_path[EXIT_SLOTS][PATH_BUF];
+static _Atomic int exit_kind[EXIT_SLOTS]; /* 0 free, 1 file, 2 folder; lock-free: a handler reads it */
 
 static void exit_add(const char *path, int kind)
 {
     static int registered;
     if (!registered)
         registered = atexit(exit_cleanup) == 0;
+    if (strlen(path) >= PATH_BUF)
+        die("%s: a path too long to remove at exit", path);
     for (int i = 0; i < EXIT_SLOTS; i++)
-        if (!exit_kind[i] && strlen(path) < sizeof exit_path[i]) {
+        if (!atomic_load(&exit_kind[i])) {
             memcpy(exit_path[i], path, strlen(path) + 1);
-            exit_kind[i] = kind; /* set last: a signal handler never sees half a path */
+            atomic_store_explicit(&exit_kind[i], kind, memory_order_release); /* path first */
             return;
         }
+    die("%s: more than %d files and folders of this run to remove at exit", path, EXIT_SLOTS);
 }
 
 static void exit_forget(const char *path)
 {
     for (int i = 0; i < EXIT_SLOTS; i++)
-        if (exit_kind[i] && !strcmp(exit_path[i], path))
-            exit_kind[i] = 0;
+        if (atomic_load(&exit_kind[i]) && !strcmp(exit_path[i], path))
+            atomic_store(&exit_kind[i], 0);
 }
 
 void exit_cleanup(void)
 {
     for (int i = EXIT_SLOTS - 1; i >= 0; i--) {
-        if (exit_kind[i] == 1)
+        int kind = atomic_exchange_explicit(&exit_kind[i], 0, memory_order_acquire);
+        if (kind == 1)
             unlink(exit_path[i]);
-        else if (exit_kind[i] == 2)
+        else if (kind == 2)
             rmdir(exit_path[i]);
-        exit_kind[i] = 0;
     }
 }
 
@@ -152,7 +157,8 @@ static int temp_name(const char *path, char *tmp, size_t len)
     return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, int durable)
+/* The temporary written, then (unless own says path is no longer replaceable) renamed over it. */
+static int write_renamed(const char *path, const void *data, size_t len, int durable, own_kind own)
 {
     char tmp[4096];
     if (temp_name(path, tmp, sizeof tmp))
@@ -163,6 +169,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, int durabl
     int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && (!durable || fsync(fileno(f)) == 0);
     int e = errno;
     ok = fclose(f) == 0 && ok;
+    if (ok && own && !file_replaceable(path, own)) { /* checked last, just before the rename */
+        remove(tmp);
+        errno = EEXIST;
+        return -2;
+    }
     if (ok && rename(tmp, path) == 0) {
         if (durable)
             sync_parent(path);
@@ -172,6 +183,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, int durabl
     remove(tmp);
     errno = e;
     return -1;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int durable)
+{
+    return write_renamed(path, data, len, durable, NULL);
+}
+
+int write_file_replacing(const char *path, const void *data, size_t len, int durable,
+                         own_kind own)
+{
+    return write_renamed(path, data, len, durable, own);
 }
 
 int mkdir_new(const char *path)
@@ -287,15 +309,28 @@ int check_output_file(const char *path, own_kind own, const char *kind, char *wh
     return test_write(path, why, len);
 }
 
+int file_replaceable(const char *path, own_kind own)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT;
+    uint8_t head[OWN_HEAD];
+    char why[256];
+    int fd = S_ISREG(st.st_mode) ? open_regular(path, why, sizeof why) : -1;
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    return n == 0 || (n > 0 && own(head, (size_t)n));
+}
+
 int same_file(const char *a, const char *b)
 {
     struct stat x, y;
     return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-/* path made absolute with symbolic links resolved, as far as its parts exist (the rest is
- * appended as written, "." and ".." applied). 0, or -1 if it does not fit. */
-static int abs_path(const char *path, char *out, size_t len)
+int abs_path(const char *path, char *out, size_t len)
 {
     char buf[PATH_MAX], dir[4096], base[4096];
     if (realpath(path, buf))
@@ -338,51 +373,56 @@ static long lock_pid(int fd)
     return strncmp(buf, LOCK_TEXT, k) ? -1 : strtol(buf + k, NULL, 10);
 }
 
-/* One try: -1 failed (why set), -2 the file was replaced meanwhile (try again), else the fd. */
-static int lock_once(const char *path, char *why, size_t len)
+/* One try: -1 failed (why set), -2 the file was replaced or probed meanwhile (try again), else
+ * the fd. */
+static int lock_once(const char *path, int last, char *why, size_t len)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    int created = 1;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+        created = 0, fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return errorf(why, len, "cannot create the lock file %s: %s", path, strerror(errno));
     struct stat a, b;
+    int rc = -1;
     if (fstat(fd, &a) || !S_ISREG(a.st_mode)) {
-        close(fd);
-        return errorf(why, len, "the lock file %s is not a regular file", path);
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        errorf(why, len, "the lock file %s is not a regular file", path);
+    } else if (flock(fd, LOCK_EX | LOCK_NB)) {
         int e = errno;
         long pid = lock_pid(fd);
-        close(fd);
-        if (e == EWOULDBLOCK && pid > 0)
-            return errorf(why, len, "in use by another clnet run (pid %ld)", pid);
-        return errorf(why, len, "cannot lock %s: %s", path,
-                      e == EWOULDBLOCK ? "another process holds it" : strerror(e));
+        if (e == EWOULDBLOCK && !last)
+            rc = -2; /* lock_holder's look takes a moment: try again before naming a holder */
+        else if (e == EWOULDBLOCK && pid > 0)
+            errorf(why, len, "in use by another clnet run (pid %ld)", pid);
+        else
+            errorf(why, len, "cannot lock %s: %s", path,
+                   e == EWOULDBLOCK ? "another process holds it" : strerror(e));
+    } else if (stat(path, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+        rc = -2; /* its holder removed it as we opened it */
+    } else if (a.st_size > 0 && lock_pid(fd) < 0) {
+        errorf(why, len, "%s exists and is not a clnet lock file (remove it)", path);
+    } else {
+        char text[64];
+        int n = snprintf(text, sizeof text, LOCK_TEXT "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) == n) {
+            exit_add(path, 1);
+            return fd;
+        }
+        errorf(why, len, "cannot write the lock file %s: %s", path, strerror(errno));
     }
-    if (stat(path, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-        close(fd); /* its holder removed it as we opened it */
-        return -2;
-    }
-    if (a.st_size > 0 && lock_pid(fd) < 0) {
-        close(fd);
-        return errorf(why, len, "%s exists and is not a clnet lock file (remove it)", path);
-    }
-    char text[64];
-    int n = snprintf(text, sizeof text, LOCK_TEXT "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) || pwrite(fd, text, (size_t)n, 0) != n) {
-        int e = errno;
-        close(fd);
-        return errorf(why, len, "cannot write the lock file %s: %s", path, strerror(e));
-    }
-    exit_add(path, 1);
-    return fd;
+    if (created && rc == -1)
+        unlink(path);
+    close(fd);
+    return rc;
 }
 
 int lock_take(const char *path, char *why, size_t len)
 {
-    for (int tries = 0; tries < 100; tries++) {
-        int fd = lock_once(path, why, len);
+    for (int tries = 0; tries < 50; tries++) {
+        int fd = lock_once(path, tries == 49, why, len);
         if (fd != -2)
             return fd;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
     return errorf(why, len, "cannot lock %s: it keeps being replaced", path);
 }

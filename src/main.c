@@ -575,9 +575,18 @@ static void study_optim_usage(FILE *out)
             "  --help            show this text\n");
 }
 
+/* A list with an empty item ("a,,b", a comma at an end) is refused, as --arch's empty options. */
+static void check_list(const char *flag, const char *v)
+{
+    size_t n = strlen(v);
+    if (strspn(v, ",") < n && (strstr(v, ",,") || v[0] == ',' || v[n - 1] == ','))
+        die_status(EXIT_USAGE, "%s '%s': an empty item (two commas, or one at an end)", flag, v);
+}
+
 static void parse_inits(const char *v, study_opts *s)
 {
     s->ninits = 0;
+    check_list("--inits", v);
     char *buf = xstrdup(v);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (s->ninits == STUDY_MAX_RUNS)
@@ -598,6 +607,7 @@ static void parse_inits(const char *v, study_opts *s)
 static void parse_optims(const char *v, study_opts *s)
 {
     s->noptims = 0;
+    check_list("--optimizers", v);
     char *buf = xstrdup(v);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (s->noptims == STUDY_MAX_RUNS)
@@ -763,5 +773,13 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     stop_catch();
-    return finish_stdout(run_command(argc, argv));
+    int status = run_command(argc, argv);
+    int sig = stop_requested();
+    if (sig && status < 128) { /* arrived after the last poll: the work is done, but say it */
+        fflush(stdout);
+        fprintf(stderr, "clnet: %s as the command ended (its output is complete)\n",
+                stop_what(sig));
+        status = 128 + sig;
+    }
+    return finish_stdout(status);
 }

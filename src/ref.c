@@ -282,7 +282,7 @@ void ref_hist_bins(uint32_t *bins, const float *x, size_t n, float lo, float sca
         if (!isfinite(x[i]))
             continue;
         volatile float f = (x[i] - lo) * scale; /* one float rounding, as on the device */
-        int b = f <= 0.0f ? 0 : f >= (float)(nbins - 1) ? nbins - 1 : (int)f;
+        int b = !(f > 0.0f) ? 0 : f >= (float)(nbins - 1) ? nbins - 1 : (int)f;
         bins[b]++;
     }
 }

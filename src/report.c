@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clnet/files.h"
 #include "clnet/plot.h"
@@ -88,9 +89,33 @@ static void lock_path(const char *dir, char *buf, size_t len)
     snprintf(buf, len, "%s/" LOCK_NAME, dir);
 }
 
+long output_owner(const char *path, char *owner, size_t len)
+{
+    char p[PATH_BUF + 256], lock[sizeof p + 16];
+    if (abs_path(path, p, sizeof p))
+        return 0;
+    for (char *slash; (slash = strrchr(p, '/'));) {
+        *(slash == p ? slash + 1 : slash) = '\0';
+        lock_path(p, lock, sizeof lock);
+        long pid = lock_holder(lock);
+        if (pid && pid != (long)getpid()) { /* a study holds the folder of its own runs */
+            snprintf(owner, len, "%s", p);
+            return pid;
+        }
+        if (slash == p)
+            break;
+    }
+    return 0;
+}
+
 int output_dir_check(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
+    char owner[PATH_BUF + 256];
+    long holder = dir ? output_owner(dir, owner, sizeof owner) : 0;
+    if (holder)
+        return errorf(err, errlen, "--out %s: inside %s, the output folder of another clnet run "
+                      "(pid %ld)", dir, owner, holder);
     if (!dir || stat(dir, &st) != 0)
         return 0;
     if (!S_ISDIR(st.st_mode))

@@ -10,9 +10,15 @@
 #include "clnet/files.h"
 #include "clnet/util.h"
 
+static volatile sig_atomic_t child; /* a helper process to end with clnet (the tuner) */
+static volatile sig_atomic_t asked; /* stop signals so far, SIGPIPE not counted */
+
 static void on_signal(int sig)
 {
-    if (stop_requested()) { /* the second: end now */
+    /* SIGPIPE: the reader of stdout is gone: stop, and let later writes fail with EPIPE */
+    if (sig != SIGPIPE && asked++) { /* the second: end now */
+        if (child > 0)
+            kill((pid_t)child, SIGKILL);
         exit_cleanup();
         signal(sig, SIG_DFL);
         raise(sig);
@@ -23,20 +29,30 @@ static void on_signal(int sig)
 
 void stop_catch(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART; /* writes to a pipe are not cut short; waits poll instead */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (int i = 0; i < 4; i++) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART; /* writes to a pipe are not cut short; waits poll instead */
+        /* a signal ignored at start stays ignored: nohup, a background job of a script */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+void stop_child(long pid)
+{
+    child = (sig_atomic_t)pid;
 }
 
 const char *stop_what(int sig)
 {
     return sig == SIGINT ? "interrupted (SIGINT)" : sig == SIGTERM ? "terminated (SIGTERM)"
-           : sig == SIGHUP ? "hung up (SIGHUP)" : "stopped by a signal";
+           : sig == SIGHUP ? "hung up (SIGHUP)"
+           : sig == SIGPIPE ? "stopped: standard output was closed (SIGPIPE)"
+           : "stopped by a signal";
 }
 
 void stop_poll(const char *when)

@@ -260,7 +260,9 @@ typedef struct {
     char save_lock_path[PATH_BUF];
     long saved_step;     /* the step the file at save_path holds from this run, -1: none yet */
     long resumed_step;   /* the step of --resume when it is save_path too, else -1 */
-    int save_failures;   /* checkpoints that could not be written (the first is reported) */
+    int save_failures;   /* checkpoints that could not be written */
+    char save_err[MSG_BUF]; /* why the last one could not */
+    int save_told;       /* the failures were reported in full (after a signal) */
     uint32_t pixels_crc, labels_crc; /* of the training set, with --save or --resume */
 } run;
 
@@ -387,18 +389,13 @@ static int save_checkpoint(run *r, long next)
     for (int k = 0; k < r->nt.nstate; k++)
         clrt_download(&r->rt, state[k], 0, r->nt.nparams * sizeof(float),
                       c.state + (size_t)k * r->nt.nparams);
-    char err[MSG_BUF];
-    int rc = ckpt_save(o->save_path, &c, err, sizeof err);
+    int rc = ckpt_save(o->save_path, &c, r->save_err, sizeof r->save_err);
     ckpt_free(&c);
     if (rc == 0) {
         r->saved_step = next;
         return 0;
     }
-    if (r->save_failures++ == 0) {
-        fflush(stdout);
-        fprintf(stderr, "clnet: %s; training goes on (later failures are not reported again)\n",
-                err);
-    }
+    r->save_failures++;
     return -1;
 }
 
@@ -490,6 +487,11 @@ static void check_save(run *r)
     if (o->out_dir && !o->no_output && path_inside(o->save_path, o->out_dir))
         die("--save %s: inside --out %s, where the report writes; save it elsewhere",
             o->save_path, o->out_dir);
+    char owner[PATH_BUF + 256];
+    long pid = output_owner(o->save_path, owner, sizeof owner);
+    if (pid)
+        die("--save %s: inside %s, the output folder of another clnet run (pid %ld)",
+            o->save_path, owner, pid);
     if (check_output_file(o->save_path, ckpt_is_own, "clnet checkpoint", why, sizeof why))
         die("--save %s: %s", o->save_path, why);
     snprintf(r->save_lock_path, sizeof r->save_lock_path, "%s.lock", o->save_path);
@@ -525,7 +527,7 @@ static void run_check(run *r, checkpoint *ck)
     data_checksums(r);
     if (o->resume_path)
         load_resume(r, ck);
-    stop_poll("before training: nothing was written");
+    stop_poll("before training started (this run wrote nothing)");
 }
 
 static void run_open(run *r, const train_opts *o)
@@ -555,7 +557,7 @@ static void run_open(run *r, const train_opts *o)
         resume(r, &ck);
     ckpt_free(&ck);
     clrt_finish(&r->rt);
-    stop_poll("before training: nothing was written");
+    stop_poll("before training started (this run wrote nothing)");
     open_output(r); /* after every check: a refused run leaves nothing behind */
     if (r->rep.dir)
         printf("output: %s\n", r->rep.dir);
@@ -679,13 +681,15 @@ static void log_line(run *r, long step, double *t_log, long *prev_log)
 static int interrupted(run *r, long step)
 {
     int sig = stop_requested();
-    char what[MSG_BUF] = "no checkpoint (no --save given)";
+    char what[2 * MSG_BUF] = "no checkpoint (no --save given)";
     if (r->o->save_path && save_checkpoint(r, step + 1) == 0) {
         snprintf(what, sizeof what, "checkpoint written to %s", r->o->save_path);
     } else if (r->o->save_path) {
         char held[PATH_BUF + 64];
         saved_text(r, held, sizeof held);
-        snprintf(what, sizeof what, "the checkpoint could not be written; %s", held);
+        snprintf(what, sizeof what, "the checkpoint could not be written (%s); %s", r->save_err,
+                 held);
+        r->save_told = 1;
     }
     fflush(stdout);
     fprintf(stderr, "clnet: %s after step %ld: %s\n", stop_what(sig), step, what);
@@ -721,8 +725,11 @@ static int run_loop(run *r)
             capture_step(r, step);
         if (stop_requested())
             return interrupted(r, step);
-        if (save)
-            save_checkpoint(r, step + 1);
+        if (save && save_checkpoint(r, step + 1) && r->save_failures == 1 && !last) {
+            fflush(stdout);
+            fprintf(stderr, "clnet: %s; training goes on (later failures are not reported "
+                    "again)\n", r->save_err);
+        }
     }
     return 0;
 }
@@ -849,13 +856,14 @@ static int test_pass(run *r, double *cost, double *acc)
 /* After a run whose checkpoints could not all be written: say so, last. */
 static void report_save_failures(const run *r)
 {
-    if (!r->save_failures)
+    if (!r->save_failures || r->save_told)
         return;
     char held[PATH_BUF + 64];
     saved_text(r, held, sizeof held);
     fflush(stdout);
-    fprintf(stderr, "clnet: --save %s: %d checkpoint%s could not be written; %s\n",
-            r->o->save_path, r->save_failures, r->save_failures == 1 ? "" : "s", held);
+    fprintf(stderr, "clnet: --save %s: %d checkpoint%s could not be written (the last: %s); %s\n",
+            r->o->save_path, r->save_failures, r->save_failures == 1 ? "" : "s", r->save_err,
+            held);
 }
 
 int train_run(const train_opts *o, train_result *res)

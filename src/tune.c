@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,13 +114,19 @@ static int run_tuner(const char *dir, char *const argv[])
     if (pid < 0)
         die("tune: cannot start %s: %s", TUNER, strerror(errno));
     if (pid == 0) {
+        const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE}; /* clnet's handlers are not its */
+        for (int i = 0; i < 4; i++)
+            if (signal(sigs[i], SIG_DFL) == SIG_IGN)
+                signal(sigs[i], SIG_IGN); /* what was ignored stays so, as exec would keep it */
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || chdir(dir) || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(126);
         execvp(argv[0], argv);
         _exit(127);
     }
+    stop_child(pid);
     int st = wait_tuner(pid, dir);
+    stop_child(0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
@@ -205,7 +212,7 @@ int tune_run(const tune_opts *o)
 {
     clrt rt;
     clrt_open(&rt, o->device, NULL);
-    char path[sizeof rt.tuned], dir[PATH_BUF], err[256];
+    char path[sizeof rt.tuned], dir[PATH_BUF], err[MSG_BUF];
     if (tuned_path(rt.device, rt.platform_name, rt.device_name, path, sizeof path))
         die("tune: no folder for the results: set CLNET_CACHE_DIR (or HOME)");
     check_store(path);

@@ -14,6 +14,7 @@
 #include "idxfile.h"
 
 char *dir;
+static pid_t spawned = -1; /* the run of spawn_with, until its status is read */
 char out[1 << 16], err[1 << 14];
 
 void setup(void)
@@ -23,14 +24,10 @@ void setup(void)
 
 void teardown(void)
 {
-    /* a run a failed test spawned must not run on */
-    char path[4096], buf[4096];
-    snprintf(path, sizeof path, "%s/status", dir);
-    if (access(path, F_OK) != 0) {
-        snprintf(path, sizeof path, "%s/pid", dir);
-        slurp(path, buf, sizeof buf);
-        if (atol(buf) > 1)
-            kill((pid_t)atol(buf), SIGKILL);
+    if (spawned > 0) { /* a run a failed test spawned must not run on */
+        kill(spawned, SIGKILL);
+        waitpid(spawned, NULL, 0);
+        spawned = -1;
     }
     remove_dir(dir);
     free(dir);
@@ -81,18 +78,41 @@ void spawn(const char *args)
 
 void spawn_with(const char *env, const char *args)
 {
-    char cmd[16384];
-    snprintf(cmd, sizeof cmd, "%s/pid", dir);
-    remove(cmd);
-    snprintf(cmd, sizeof cmd, "%s/status", dir);
-    remove(cmd);
-    snprintf(cmd, sizeof cmd, "sh -c '%s %s %s >%s/stdout 2>%s/stderr </dev/null & echo $! >%s/pid; "
-             "wait $!; echo $? >%s/status' >/dev/null 2>&1 &", env, cli_bin(), args, dir, dir, dir,
-             dir);
-    ck_assert_int_eq(system(cmd), 0);
+    char cmd[16384], path[4096];
+    /* not through a shell's '&', which would start it with SIGINT ignored: as from a terminal */
+    snprintf(cmd, sizeof cmd, "exec env %s %s %s >%s/stdout 2>%s/stderr </dev/null", env,
+             cli_bin(), args, dir, dir);
+    fflush(NULL);
+    pid_t p = fork();
+    ck_assert_msg(p >= 0, "fork");
+    if (p == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    spawned = p;
+    snprintf(path, sizeof path, "%s/pid", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fprintf(f, "%ld\n", (long)p);
+    fclose(f);
 }
 
-/* Expects exit status want and exactly one line "clnet: ...needle..." on stderr. */
+/* The spawned run's exit status once it has ended (128 + the signal that ended it), waiting up to
+ * wait_s seconds. */
+static long spawned_status(int wait_s)
+{
+    for (int i = 0; i < wait_s * 20; i++) {
+        int st;
+        if (waitpid(spawned, &st, WNOHANG) == spawned) {
+            spawned = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ck_abort_msg("the spawned run has not ended after %d s", wait_s);
+    return -1;
+}
+
 void expect_error(const char *args, int want, const char *needle)
 {
     int code = run(args);
@@ -106,6 +126,8 @@ void expect_error(const char *args, int want, const char *needle)
 
 long read_long(const char *name, int wait_s)
 {
+    if (!strcmp(name, "status") && spawned > 0)
+        return spawned_status(wait_s);
     char path[4096], buf[64];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     for (int i = 0; i < wait_s * 20; i++) {

@@ -19,12 +19,14 @@ void slurp(const char *path, char *buf, size_t len);
 int run(const char *args);
 /* The same, killed after seconds (0: no limit), which fails the test: for what must not hang. */
 int run_limited(int seconds, const char *args);
-/* Starts "clnet args" in the background: its pid lands in dir/pid, its output in dir/stdout and
- * dir/stderr, its exit status in dir/status. */
+/* Starts "clnet args" in the background (with the signal actions of a run from a terminal): its
+ * pid lands in dir/pid, its output in dir/stdout and dir/stderr; read_long("status") waits for
+ * its exit status. */
 void spawn(const char *args);
 /* The same with environment settings ("NAME=value ...", for this run only) in front. */
 void spawn_with(const char *env, const char *args);
-/* The number in dir/name once it is there (waiting up to wait_s seconds). */
+/* The number in dir/name once it is there (waiting up to wait_s seconds); "status": the exit
+ * status of the run spawn started. */
 long read_long(const char *name, int wait_s);
 /* Waits (up to wait_s seconds) until dir/name holds needle; the file is then in out. */
 void wait_for_text(const char *name, const char *needle, int wait_s);

@@ -28,7 +28,8 @@ int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char 
  * Returns 0, or -1 with a one-line reason in err. */
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t errlen);
 void dataset_free(dataset *d);
-/* The name of the data set file in dir that path is (the same file, by any name), or NULL. */
+/* The data set file of dir that path is (the same file by any name, or any of the eight names
+ * in dir, raw or .gz, present or not), or NULL. */
 const char *dataset_file_of(const char *dir, const char *path);
 /* CRC-32 of the pixels and of the labels: checkpoints store them to know their data set. */
 void dataset_checksums(const dataset *d, uint32_t *pixels, uint32_t *labels);

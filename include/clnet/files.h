@@ -23,11 +23,21 @@ int check_folder(const char *path, char *why, size_t len);
  * it), or NULL with the reason in why. */
 char *read_text(const char *path, size_t limit, char *why, size_t len);
 
+/* Whether the first bytes of an existing file (at most OWN_HEAD) show it is the kind an output
+ * writes, e.g. a checkpoint's magic number. */
+typedef int (*own_kind)(const uint8_t *head, size_t n);
+#define OWN_HEAD 64
+
 /* Writes len bytes to path through a temporary file in the same folder (path.tmp.<pid>) renamed
  * over it, so a reader never sees a partial file and a failure leaves no file behind. durable:
  * the file is fsync'd before the rename and the folder after it, so a crash at any moment leaves
  * the old file or the new one. Returns 0, or -1 with errno set. */
 int write_file_atomic(const char *path, const void *data, size_t len, int durable);
+/* The same for a file written again and again (a checkpoint): the rename happens only if path
+ * is still absent, empty or of own's kind (checked just before it); -2 otherwise (nothing
+ * replaced, the temporary removed). */
+int write_file_replacing(const char *path, const void *data, size_t len, int durable,
+                         own_kind own);
 
 /* Creates path and every missing folder above it; 0, or -1 with errno set. The folders it creates
  * are removed again at exit if they are still empty then. */
@@ -36,18 +46,19 @@ int mkdir_p(const char *path);
  * still empty. */
 int mkdir_new(const char *path);
 
-/* Whether the first bytes of an existing file (at most OWN_HEAD) show it is the kind an output
- * writes, e.g. a checkpoint's magic number. */
-typedef int (*own_kind)(const uint8_t *head, size_t n);
-#define OWN_HEAD 64
-
 /* Checks, before any work, that path can take an output: a name, not a folder or any other
  * non-regular file, absent or empty or of own's kind (kind names it in the reason), and room to
  * write beside it (a small temporary is written and removed). Removes temporaries beside it that
  * killed runs left. 0, or -1 with the reason in why. */
 int check_output_file(const char *path, own_kind own, const char *kind, char *why, size_t len);
+/* 1 if path may be replaced now: absent, empty or of own's kind (the check before each rename
+ * of a file written more than once, e.g. every checkpoint). */
+int file_replaceable(const char *path, own_kind own);
 /* 1 if a and b name the same existing file. */
 int same_file(const char *a, const char *b);
+/* path made absolute, symbolic links resolved as far as its parts exist (the rest appended as
+ * written, "." and ".." applied); 0, or -1 if it does not fit in len. */
+int abs_path(const char *path, char *out, size_t len);
 /* 1 if path is dir or lies inside it (symbolic links resolved where the parts exist). */
 int path_inside(const char *path, const char *dir);
 

@@ -39,6 +39,9 @@ typedef struct {
  * (dir/.clnet.lock) until report_close: a second run on it is refused naming the first's pid.
  * Returns 0, or -1 with a one-line reason in err. */
 int report_open(report *r, const char *dir, char *err, size_t errlen);
+/* The pid of another clnet run whose output folder is a folder above path (its name into owner),
+ * 0 if there is none: a run writes nothing into another's folder. */
+long output_owner(const char *path, char *owner, size_t len);
 /* What output_dir would refuse, checked without creating anything (dir NULL: nothing to check):
  * 0, or -1 with a one-line reason in err. */
 int output_dir_check(const char *dir, char *err, size_t errlen);
