@@ -526,6 +526,11 @@ START_TEST(values_checked_as_the_device_holds_them)
     strcat(spec, "fc10");
     snprintf(args, sizeof args, "train --data %s --arch %s", dir, spec);
     expect_error(args, 2, "1204 characters long; a network spec has at most 1023");
+    /* values so large that a histogram's range is infinite: a divergence, not a crash */
+    snprintf(args, sizeof args, "train --data %s --arch fc64,fc64,fc64,fc64,fc64,fc64,fc10 "
+             "--batch 10 --steps 1 --lr 1000 --init scaled --init-scale 40000 --hist-every 0 "
+             "--no-output", dir);
+    expect_error(args, 3, "training stopped");
 }
 END_TEST
 
