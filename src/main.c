@@ -1,15 +1,17 @@
-/* main.c: subcommand dispatch and flag parsing. */
+/* main.c: the commands: one table of flags each (flags.h), with shared tables for what several
+ * take (the output and histogram flags, the optimizer's settings, the device), and dispatch. */
 #define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
+/* a row names only the fields it uses: the rest are zero */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <errno.h>
-#include <float.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clnet/bench.h"
 #include "clnet/clrt.h"
+#include "clnet/flags.h"
 #include "clnet/hist.h"
 #include "clnet/net.h"
 #include "clnet/stop.h"
@@ -47,219 +49,92 @@ static void usage(FILE *out)
             "$CLNET_GEMM_VW=4|8|16 sets clnet's GEMM vector width [the device's preferred].\n");
 }
 
-#define ARCH_FLAG \
-    "  --arch SPEC       the network: a preset or comma-separated layers [ltfn]\n" \
-    "                    presets: ltfn = conv64,conv64,pool,conv128,conv128,pool,fc10\n" \
-    "                             mlp  = fc500,fc500,fc10\n" \
-    "                             vgg  = pad32,conv64,conv64,pool,conv128,conv128,pool,\n" \
-    "                                    conv256 x3,pool,conv512 x3,pool,fc4096,fc10\n" \
-    "                    layers:  convK[:AxA][:sN][:valid]  K filters of AxA [3x3], stride N\n" \
-    "                                   [1], + bias + ReLU; same padding (odd A) unless :valid\n" \
-    "                             pool, avgpool [:AxA][:sN]  max or mean over AxA [2x2],\n" \
-    "                                   stride N [A]\n" \
-    "                             fcN   fully connected (+ ReLU unless last; the last is fc10)\n" \
-    "                             padN  zero-pad each image to NxN (centred)\n"
+/* ---- rows several commands share ---- */
 
-#define OUTPUT_FLAGS \
-    "\n" \
-    "output (a folder with histogram images, metrics.csv and index.html to open in a browser):\n" \
-    "  --out DIR         write there (created; must be empty if it exists) [runs/<date-time>]\n" \
-    "  --no-output       write no files\n" \
-    "  --hist-every N    capture each conv and hidden fc layer's pre-activation output (before\n" \
-    "                    the ReLU), the logits and the predictions every N steps and at the\n" \
-    "                    first and last step; 0: never [100]\n" \
-    "  --hist-range R    own: each tensor on its own x range; shared: all hidden layers on one\n" \
-    "                    range, so growth or shrinkage across layers shows at a glance [own]\n" \
-    "  --hist-bins N     bins per histogram, 2..1024 [64]\n" \
-    "  --hist-log        log counts on the y axis\n" \
-    "  --hist-grads      also capture each weight tensor's gradient\n" \
-    "  --check-finite    after every step check every tensor for NaN/Inf; stop at the first\n" \
-    "                    and name it\n" \
-    "  --test-images N   evaluate on the first N test images [all]\n"
+#define ARCH_HELP                                                                                 \
+    "the network: a preset or comma-separated layers [" CLNET_DEFAULT_SPEC "]\n"                 \
+    "presets: ltfn = conv64,conv64,pool,conv128,conv128,pool,fc10\n"                             \
+    "         mlp  = fc500,fc500,fc10\n"                                                         \
+    "         vgg  = pad32,conv64,conv64,pool,conv128,conv128,pool,\n"                           \
+    "                conv256 x3,pool,conv512 x3,pool,fc4096,fc10\n"                              \
+    "layers:  convK[:AxA][:sN][:valid]  K filters of AxA [3x3], stride N\n"                      \
+    "               [1], + bias + ReLU; same padding (odd A) unless :valid\n"                    \
+    "         pool, avgpool [:AxA][:sN]  max or mean over AxA [2x2],\n"                          \
+    "               stride N [A]\n"                                                              \
+    "         fcN   fully connected (+ ReLU unless last; the last is fc10)\n"                    \
+    "         padN  zero-pad each image to NxN (centred)"
+#define DATA_HELP                                                                                 \
+    "folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n"                  \
+    "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]"
+#define DEVICE_SHOWN "$CLNET_DEVICE, else the first GPU, else the first device"
 
-static void train_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: clnet train [FLAGS]\n"
-            "\n"
-            "Trains a network (--arch; by default the lesson's ConvNet) with softmax cross-entropy on\n"
-            "the OpenCL device, then reports the cost and accuracy over the whole test set.\n"
-            "\n"
-            "flags (default in brackets):\n"
-            ARCH_FLAG
-            "  --data DIR        folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n"
-            "                    t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]\n"
-            "                    [" DEFAULT_DATA "]\n"
-            "  --steps N         training steps (batches) [one epoch]\n"
-            "  --epochs N        passes over the training set (instead of --steps)\n"
-            "  --batch N         images per step [100]\n"
-            "  --lr X            learning rate [0.01]\n"
-            "  --optimizer O     sgd (plain), momentum (TensorFlow's), adam (TensorFlow's) [sgd]\n"
-            "  --momentum X      for momentum, in [0, 1) [0.9]\n"
-            "  --beta1 X, --beta2 X, --eps X   for adam [0.9, 0.999, 1e-8]\n"
-            "  --weight-decay X  L2 factor on the weights (not the biases), 0..1 [0]\n"
-            "  --lr-schedule S   constant, step (x --lr-decay every --lr-decay-every steps,\n"
-            "                    default every epoch) or cosine (to 0 at the last step) [constant]\n"
-            "  --lr-decay X      factor of the step schedule, in (0, 1] [0.1]\n"
-            "  --lr-decay-every N   steps between decays of the step schedule [one epoch]\n"
-            "  --init KIND       he (He truncated normal convs, Xavier uniform fc), xavier, normal\n"
-            "                    (N(0,1)), scaled (N(0,1) x --init-scale) [he]\n"
-            "  --init-scale X    factor for --init scaled [0.01]\n"
-            "  --seed N          seed for the weights and the batch order [1]\n"
-            "  --no-shuffle      take batches in file order (as the original did) [shuffle each epoch]\n"
-            "  --log-every N     print a log line every N steps (and at the first and last) [100]\n"
-            "  --device D        device index or part of its name (see clnet devices) [$CLNET_DEVICE,\n"
-            "                    else the first GPU, else the first device]\n"
-            "  --kernels DIR     read kernels/*.cl from DIR instead of the embedded copies\n"
-            OUTPUT_FLAGS
-            "\n"
-            "checkpoints:\n"
-            "  --save FILE       write the weights, step and batch order there every --save-every\n"
-            "                    steps, at the end, and on SIGINT/SIGTERM/SIGHUP (atomically: a\n"
-            "                    crash leaves the previous checkpoint or the new one); FILE must be\n"
-            "                    new, empty or a clnet checkpoint, outside --out; FILE.lock keeps\n"
-            "                    a second run off it\n"
-            "  --save-every N    [500]\n"
-            "  --resume FILE     continue a checkpoint exactly (same network, data, --batch,\n"
-            "                    --seed and shuffling) up to --steps/--epochs in all\n"
-            "  --help            show this text\n"
-            "\n"
-            "SIGINT/SIGTERM/SIGHUP finish the current step (or batch of the test pass), save (with\n"
-            "--save), say what the checkpoint holds and exit 130/143/129; a second one ends at once.\n"
-            "Exit status: 0 done, 1 bad input, device failure or an output file that could not be\n"
-            "written (the results are still printed), 2 usage error, 3 the cost or (with\n"
-            "--check-finite) any tensor became non-finite: training stopped, the first non-finite\n"
-            "tensor is named and that step's histograms are written; 128 + the signal.\n");
-}
+/* Rows whose field sits elsewhere in each command's options: T the options, m the field. */
+#define ARCH_ROW(T, m) {"--arch", "SPEC", ARCH_HELP, set_string, offsetof(T, m), .shown = ""}
+#define DATA_ROW(T, m) {"--data", "DIR", DATA_HELP, set_folder, offsetof(T, m)}
+#define DEVICE_ROW(T, m)                                                                          \
+    {"--device", "D", "device index or part of its name (see clnet devices)", set_string,         \
+     offsetof(T, m), .shown = DEVICE_SHOWN}
+#define KERNELS_ROW(T, m)                                                                         \
+    {"--kernels", "DIR", "read kernels/*.cl from DIR instead of the embedded copies", set_folder, \
+     offsetof(T, m)}
+#define SEED_ROW(T, m)                                                                            \
+    {"--seed", "N", "seed for the weights and the batch order", set_seed, offsetof(T, m)}
+#define END_ROW {NULL, NULL, NULL, NULL, 0}
 
-static const char *need_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc)
-        die_status(EXIT_USAGE, "%s needs a value (see clnet %s --help)", argv[*i], argv[1]);
-    return argv[++*i];
-}
+static const char *const init_words[] = {"he", "xavier", "normal", "scaled", NULL};
+static const char *const optim_words[] = {"sgd", "momentum", "adam", NULL};
 
-static long parse_long(const char *flag, const char *s, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || (errno && errno != ERANGE))
-        die_status(EXIT_USAGE, "%s '%s': not an integer", flag, s);
-    if (errno == ERANGE || v < min || v > max)
-        die_status(EXIT_USAGE, "%s %s: must be between %ld and %ld", flag, s, min, max);
-    return v;
-}
+/* The optimizer's settings (train, study optim), in train_opts. */
+static const flag optim_rows[] = {
+    {"--momentum", "X", "for momentum, in [0, 1)", set_below_f, offsetof(train_opts, optim.momentum),
+     0, 1},
+    {"--beta1", "X", "Adam's decay of the gradient's mean, in [0, 1)", set_below_f,
+     offsetof(train_opts, optim.beta1), 0, 1},
+    {"--beta2", "X", "Adam's decay of the gradient's square, in [0, 1)", set_below_f,
+     offsetof(train_opts, optim.beta2), 0, 1},
+    {"--eps", "X", "Adam's epsilon, above 0, at most 1", set_positive_f,
+     offsetof(train_opts, optim.eps), 0, 1},
+    {"--weight-decay", "X", "L2 factor on the weights (not the biases), 0..1", set_within_f,
+     offsetof(train_opts, optim.weight_decay), 0, 1},
+    {"--lr-schedule", "S", "constant, step (x --lr-decay every --lr-decay-every steps,\n"
+     "default every epoch) or cosine (to 0 at the last step)", set_choice,
+     offsetof(train_opts, lr_schedule), .choices = (const char *const[]){"constant", "step",
+                                                                        "cosine", NULL}},
+    {"--lr-decay", "X", "factor of the step schedule, in (0, 1]", set_positive,
+     offsetof(train_opts, lr_decay), 0, 1},
+    {"--lr-decay-every", "N", "steps between decays of the step schedule", set_long,
+     offsetof(train_opts, lr_decay_every), 1, 1e9, .shown = "one epoch"},
+    END_ROW,
+};
 
-static double parse_number(const char *flag, const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end)
-        die_status(EXIT_USAGE, "%s '%s': not a number", flag, s);
-    if (errno == ERANGE)
-        die_status(EXIT_USAGE, "%s %s: out of range (%s for a number)", flag, s,
-                   fabs(v) < 1 ? "too close to 0" : "too large");
-    return v;
-}
+/* The output folder and the histograms (train, study), in train_opts; --hist-every and
+ * --test-images have defaults of their own in a study (rows of each command). */
+#define OUTPUT_TITLE "output (a folder with histogram images, metrics.csv and index.html to open in a browser):"
+static const flag out_rows[] = {
+    {"--out", "DIR", "write there (created; must be empty if it exists)", set_folder,
+     offsetof(train_opts, out_dir), .shown = "runs/<date-time>"},
+    {"--no-output", NULL, "write no files", set_on, offsetof(train_opts, no_output)},
+    END_ROW,
+};
+#define HIST_EVERY_HELP                                                                           \
+    "capture each conv and hidden fc layer's pre-activation output (before\n"                    \
+    "the ReLU), the logits and the predictions every N steps and at the\n"                       \
+    "first and last step; 0: never"
+static const flag hist_rows[] = {
+    {"--hist-range", "R", "own: each tensor on its own x range; shared: all hidden layers on one\n"
+     "range, so growth or shrinkage across layers shows at a glance", set_choice,
+     offsetof(train_opts, hist_shared), .choices = (const char *const[]){"own", "shared", NULL}},
+    {"--hist-bins", "N", "bins per histogram, 2..1024", set_int, offsetof(train_opts, hist_bins),
+     2, HIST_MAX_BINS},
+    {"--hist-log", NULL, "log counts on the y axis", set_on, offsetof(train_opts, hist_log)},
+    {"--hist-grads", NULL, "also capture each weight tensor's gradient", set_on,
+     offsetof(train_opts, hist_grads)},
+    {"--check-finite", NULL, "after every step check every tensor for NaN/Inf; stop at the first\n"
+     "and name it", set_on, offsetof(train_opts, check_finite)},
+    END_ROW,
+};
 
-/* The device computes in 32-bit floats: a value that passes as a double but not as the float it
- * becomes (0.99999999999 is 1.0, 1e-50 is 0) is refused. */
-static void check_float(const char *flag, const char *s, double v, double hi, int hi_in)
-{
-    float f = (float)v;
-    if (v > 0 && f < FLT_MIN)
-        die_status(EXIT_USAGE, "%s %s: too small for the 32-bit floats the device computes in "
-                   "(the smallest is %g)", flag, s, FLT_MIN);
-    if (!hi_in && f >= hi)
-        die_status(EXIT_USAGE, "%s %s: must be below %g, and as the 32-bit float the device "
-                   "computes with it is %.9g", flag, s, hi, f);
-}
-
-static double parse_positive(const char *flag, const char *s, double max)
-{
-    double v = parse_number(flag, s);
-    if (!isfinite(v) || v <= 0 || v > max)
-        die_status(EXIT_USAGE, "%s %s: must be a number above 0 and at most %g", flag, s, max);
-    check_float(flag, s, v, max, 1);
-    return v;
-}
-
-/* A number in [lo, hi) (or [lo, hi] when hi_in), NaN and infinities refused. */
-static double parse_range(const char *flag, const char *s, double lo, double hi, int hi_in)
-{
-    double v = parse_number(flag, s);
-    if (!isfinite(v) || v < lo || v > hi || (!hi_in && v == hi))
-        die_status(EXIT_USAGE, "%s %s: must be at least %g and %s %g", flag, s, lo,
-                   hi_in ? "at most" : "below", hi);
-    check_float(flag, s, v, hi, hi_in);
-    return v;
-}
-
-/* A path flag's value: a name (kind: "folder" or "file") of at most CLNET_PATH_MAX characters. */
-static const char *parse_path(const char *flag, const char *s, const char *kind)
-{
-    if (!*s)
-        die_status(EXIT_USAGE, "%s: empty %s name", flag, kind);
-    if (strlen(s) > CLNET_PATH_MAX)
-        die_status(EXIT_USAGE, "%s: a %s name of %zu characters; at most %d", flag, kind,
-                   strlen(s), CLNET_PATH_MAX);
-    return s;
-}
-
-/* --optimizer and its settings, and the learning-rate schedule. Returns 0 if not one of them. */
-static int parse_optim_flag(int argc, char **argv, int *i, train_opts *o)
-{
-    const char *a = argv[*i];
-    if (!strcmp(a, "--optimizer")) {
-        const char *v = need_value(argc, argv, i);
-        if (optim_parse(v, &o->optim.kind))
-            die_status(EXIT_USAGE, "--optimizer '%s': expected sgd, momentum or adam", v);
-    } else if (!strcmp(a, "--momentum")) {
-        o->optim.momentum = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 0);
-    } else if (!strcmp(a, "--beta1")) {
-        o->optim.beta1 = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 0);
-    } else if (!strcmp(a, "--beta2")) {
-        o->optim.beta2 = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 0);
-    } else if (!strcmp(a, "--eps")) {
-        o->optim.eps = (float)parse_positive(a, need_value(argc, argv, i), 1);
-    } else if (!strcmp(a, "--weight-decay")) {
-        o->optim.weight_decay = (float)parse_range(a, need_value(argc, argv, i), 0, 1, 1);
-    } else if (!strcmp(a, "--lr-schedule")) {
-        const char *v = need_value(argc, argv, i);
-        static const char *names[] = {"constant", "step", "cosine"};
-        int k = 0;
-        while (k < 3 && strcmp(v, names[k]))
-            k++;
-        if (k == 3)
-            die_status(EXIT_USAGE, "--lr-schedule '%s': expected constant, step or cosine", v);
-        o->lr_schedule = k;
-    } else if (!strcmp(a, "--lr-decay")) {
-        o->lr_decay = parse_positive(a, need_value(argc, argv, i), 1);
-    } else if (!strcmp(a, "--lr-decay-every")) {
-        o->lr_decay_every = parse_long(a, need_value(argc, argv, i), 1, 1000000000L);
-    } else {
-        return 0;
-    }
-    return 1;
-}
-
-static uint64_t parse_seed(const char *s)
-{
-    char *end;
-    errno = 0;
-    if (!isdigit((unsigned char)*s)) /* strtoull would skip blanks and take " -1" as 2^64 - 1 */
-        die_status(EXIT_USAGE, "--seed '%s': must be an integer from 0 to %llu", s,
-                   (unsigned long long)UINT64_MAX);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno)
-        die_status(EXIT_USAGE, "--seed '%s': must be an integer from 0 to %llu", s,
-                   (unsigned long long)UINT64_MAX);
-    return (uint64_t)v;
-}
-
-/* The command line as one string, for the report. */
+/* "clnet train --lr 0.1": the command line for the report (caller frees). */
 static char *command_line(int argc, char **argv)
 {
     size_t len = 1;
@@ -274,195 +149,173 @@ static char *command_line(int argc, char **argv)
     return s;
 }
 
-/* The output and histogram flags, shared by train and study. Returns 0 if argv[*i] is not one. */
-static int parse_output_flag(int argc, char **argv, int *i, train_opts *o)
-{
-    const char *a = argv[*i];
-    if (!strcmp(a, "--out")) {
-        o->out_dir = parse_path(a, need_value(argc, argv, i), "folder");
-    } else if (!strcmp(a, "--no-output")) {
-        o->no_output = 1;
-    } else if (!strcmp(a, "--hist-every")) {
-        o->hist_every = parse_long(a, need_value(argc, argv, i), 0, 1000000000L);
-    } else if (!strcmp(a, "--hist-bins")) {
-        o->hist_bins = (int)parse_long(a, need_value(argc, argv, i), 2, HIST_MAX_BINS);
-    } else if (!strcmp(a, "--hist-range")) {
-        const char *v = need_value(argc, argv, i);
-        if (strcmp(v, "own") && strcmp(v, "shared"))
-            die_status(EXIT_USAGE, "--hist-range '%s': expected own or shared", v);
-        o->hist_shared = !strcmp(v, "shared");
-    } else if (!strcmp(a, "--hist-log")) {
-        o->hist_log = 1;
-    } else if (!strcmp(a, "--hist-grads")) {
-        o->hist_grads = 1;
-    } else if (!strcmp(a, "--check-finite")) {
-        o->check_finite = 1;
-    } else if (!strcmp(a, "--test-images")) {
-        o->test_images = parse_long(a, need_value(argc, argv, i), 1, 1000000000L);
-    } else {
-        return 0;
-    }
-    return 1;
-}
+/* ---- clnet train ---- */
+
+static const flag train_rows[] = {
+    ARCH_ROW(train_opts, spec),
+    DATA_ROW(train_opts, data_dir),
+    {"--steps", "N", "training steps (batches)", set_long, offsetof(train_opts, steps), 1, 1e9,
+     .shown = "one epoch"},
+    {"--epochs", "N", "passes over the training set (instead of --steps)", set_long,
+     offsetof(train_opts, epochs), 1, 1e6, .shown = ""},
+    {"--batch", "N", "images per step", set_int, offsetof(train_opts, batch), 1, 65536},
+    {"--lr", "X", "learning rate", set_positive, offsetof(train_opts, lr), 0, 1000},
+    {"--optimizer", "O", "sgd (plain), momentum (TensorFlow's), adam (TensorFlow's)", set_choice,
+     offsetof(train_opts, optim.kind), .choices = optim_words},
+    END_ROW,
+};
+static const flag train_init_rows[] = {
+    {"--init", "KIND", "he (He truncated normal convs, Xavier uniform fc), xavier, normal\n"
+     "(N(0,1)), scaled (N(0,1) x --init-scale)", set_choice, offsetof(train_opts, init),
+     .choices = init_words},
+    {"--init-scale", "X", "factor for --init scaled", set_positive, offsetof(train_opts, init_scale),
+     0, 1e6},
+    SEED_ROW(train_opts, seed),
+    {"--no-shuffle", NULL, "take batches in file order (as the original did)", set_off,
+     offsetof(train_opts, shuffle), .shown = "shuffle each epoch"},
+    {"--log-every", "N", "print a log line every N steps (and at the first and last)", set_long,
+     offsetof(train_opts, log_every), 1, 1e9},
+    DEVICE_ROW(train_opts, device),
+    KERNELS_ROW(train_opts, kernel_dir),
+    END_ROW,
+};
+static const flag train_hist_every[] = {
+    {"--hist-every", "N", HIST_EVERY_HELP, set_long, offsetof(train_opts, hist_every), 0, 1e9},
+    END_ROW,
+};
+static const flag train_test_images[] = {
+    {"--test-images", "N", "evaluate on the first N test images", set_long,
+     offsetof(train_opts, test_images), 1, 1e9, .shown = "all"},
+    END_ROW,
+};
+static const flag ckpt_rows[] = {
+    {"--save", "FILE", "write the weights, step and batch order there every --save-every\n"
+     "steps, at the end, and on SIGINT/SIGTERM/SIGHUP (atomically: a\n"
+     "crash leaves the previous checkpoint or the new one); FILE must be\n"
+     "new, empty or a clnet checkpoint, outside --out; FILE.lock keeps\n"
+     "a second run off it", set_file, offsetof(train_opts, save_path)},
+    {"--save-every", "N", "steps between checkpoints", set_long, offsetof(train_opts, save_every),
+     1, 1e9},
+    {"--resume", "FILE", "continue a checkpoint exactly (same network, data, --batch,\n"
+     "--seed and shuffling) up to --steps/--epochs in all", set_file,
+     offsetof(train_opts, resume_path)},
+    END_ROW,
+};
+static const flag_group train_groups[] = {
+    {"flags (default in brackets):", train_rows, 0},
+    {NULL, optim_rows, 0},
+    {NULL, train_init_rows, 0},
+    {OUTPUT_TITLE, out_rows, 0},
+    {NULL, train_hist_every, 0},
+    {NULL, hist_rows, 0},
+    {NULL, train_test_images, 0},
+    {"checkpoints:", ckpt_rows, 0},
+};
+static const command train_cmd = {
+    "train",
+    "Trains a network (--arch; by default the lesson's ConvNet) with softmax cross-entropy on\n"
+    "the OpenCL device, then reports the cost and accuracy over the whole test set.",
+    train_groups, sizeof train_groups / sizeof *train_groups,
+    "SIGINT/SIGTERM/SIGHUP finish the current step (or batch of the test pass), save (with\n"
+    "--save), say what the checkpoint holds and exit 130/143/129; a second one ends at once.\n"
+    "Exit status: 0 done, 1 bad input, device failure or an output file that could not be\n"
+    "written (the results are still printed), 2 usage error, 3 the cost or (with\n"
+    "--check-finite) any tensor became non-finite: training stopped, the first non-finite\n"
+    "tensor is named and that step's histograms are written; 128 + the signal.\n",
+};
 
 static int cmd_train(int argc, char **argv)
 {
-    train_opts o = train_defaults();
-    o.command = command_line(argc, argv);
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            train_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--arch")) {
-            o.spec = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--data")) {
-            o.data_dir = parse_path(a, need_value(argc, argv, &i), "folder");
-        } else if (!strcmp(a, "--steps")) {
-            o.steps = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
-        } else if (!strcmp(a, "--epochs")) {
-            o.epochs = parse_long(a, need_value(argc, argv, &i), 1, 1000000L);
-        } else if (!strcmp(a, "--batch")) {
-            o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
-        } else if (!strcmp(a, "--lr")) {
-            o.lr = parse_positive(a, need_value(argc, argv, &i), 1000);
-        } else if (!strcmp(a, "--init")) {
-            const char *v = need_value(argc, argv, &i);
-            if (init_parse(v, &o.init))
-                die_status(EXIT_USAGE, "--init '%s': expected he, xavier, normal or scaled", v);
-        } else if (!strcmp(a, "--init-scale")) {
-            o.init_scale = parse_positive(a, need_value(argc, argv, &i), 1e6);
-        } else if (!strcmp(a, "--seed")) {
-            o.seed = parse_seed(need_value(argc, argv, &i));
-        } else if (!strcmp(a, "--no-shuffle")) {
-            o.shuffle = 0;
-        } else if (!strcmp(a, "--log-every")) {
-            o.log_every = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
-        } else if (!strcmp(a, "--device")) {
-            o.device = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--kernels")) {
-            o.kernel_dir = parse_path(a, need_value(argc, argv, &i), "folder");
-        } else if (!strcmp(a, "--save")) {
-            o.save_path = parse_path(a, need_value(argc, argv, &i), "file");
-        } else if (!strcmp(a, "--save-every")) {
-            o.save_every = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
-        } else if (!strcmp(a, "--resume")) {
-            o.resume_path = parse_path(a, need_value(argc, argv, &i), "file");
-        } else if (!parse_output_flag(argc, argv, &i, &o) && !parse_optim_flag(argc, argv, &i, &o)) {
-            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet train --help)", a);
-        }
-    }
+    train_opts o = train_defaults(), d = o;
+    if (flags_parse(&train_cmd, argc, argv, 2, &o, &d))
+        return 0;
     if (o.steps && o.epochs)
         die_status(EXIT_USAGE, "give --steps or --epochs, not both");
     if (o.no_output && o.out_dir)
         die_status(EXIT_USAGE, "give --out or --no-output, not both");
+    o.command = command_line(argc, argv);
     int st = train_run(&o, NULL);
     free((char *)o.command);
     return st;
 }
 
-static void bench_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: clnet bench [FLAGS]\n"
-            "\n"
-            "Measures the device's limits (FMA throughput, memory bandwidth, launch latency), then\n"
-            "every op of a training step of the network at its real shapes: each is validated against\n"
-            "the plain-C reference first (a wrong result is reported FAILED and not timed), warmed up,\n"
-            "then timed with OpenCL profiling events. Every conv op runs on both GEMMs (clnet's tiled\n"
-            "one and CLBlast's), and the forward pass also on CLBlast's convgemm and per-image im2col\n"
-            "+ batched GEMM, beside what training uses (marked *). Exit status 1 if any op FAILED.\n"
-            "\n"
-            "flags (default in brackets):\n"
-            "  --arch SPEC       the network, on 28 x 28 images (see clnet train --help) [ltfn]\n"
-            "  --batch N         images per step [100]\n"
-            "  --repeat N        timed repetitions per op; min and median are reported [3]\n"
-            "  --filter NAME     only ops whose name contains NAME (conv2, fwd, relu, step, ...)\n"
-            "  --json FILE       also write the results as JSON (- : to stdout, instead of the table)\n"
-            "  --csv FILE        also write the results as CSV (- : to stdout, instead of the table)\n"
-            "  --device D        device index or part of its name [$CLNET_DEVICE, else first GPU]\n"
-            "  --kernels DIR     read kernels/*.cl from DIR instead of the embedded copies\n"
-            "  --help            show this text\n");
-}
+/* ---- clnet bench ---- */
+
+static const flag bench_rows[] = {
+    {"--arch", "SPEC", "the network, on 28 x 28 images (see clnet train --help)", set_string,
+     offsetof(bench_opts, spec)},
+    {"--batch", "N", "images per step", set_int, offsetof(bench_opts, batch), 1, 65536},
+    {"--repeat", "N", "timed repetitions per op; min and median are reported", set_int,
+     offsetof(bench_opts, repeat), 1, 100000},
+    {"--filter", "NAME", "only ops whose name contains NAME (conv2, fwd, relu, step, ...)",
+     set_string, offsetof(bench_opts, filter)},
+    {"--json", "FILE", "also write the results as JSON (- : to stdout, instead of the table)",
+     set_file, offsetof(bench_opts, json_path)},
+    {"--csv", "FILE", "also write the results as CSV (- : to stdout, instead of the table)",
+     set_file, offsetof(bench_opts, csv_path)},
+    DEVICE_ROW(bench_opts, device),
+    KERNELS_ROW(bench_opts, kernel_dir),
+    END_ROW,
+};
+static const flag_group bench_groups[] = {{"flags (default in brackets):", bench_rows, 0}};
+static const command bench_cmd = {
+    "bench",
+    "Measures the device's limits (FMA throughput, memory bandwidth, launch latency), then\n"
+    "every op of a training step of the network at its real shapes: each is validated against\n"
+    "the plain-C reference first (a wrong result is reported FAILED and not timed), warmed up,\n"
+    "then timed with OpenCL profiling events. Every conv op runs on both GEMMs (clnet's tiled\n"
+    "one and CLBlast's), and the forward pass also on CLBlast's convgemm and per-image im2col\n"
+    "+ batched GEMM, beside what training uses (marked *). Exit status 1 if any op FAILED.",
+    bench_groups, 1, NULL,
+};
 
 static int cmd_bench(int argc, char **argv)
 {
-    bench_opts o = {CLNET_DEFAULT_SPEC, NULL, NULL, NULL, NULL, NULL, 100, 3};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            bench_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--batch")) {
-            o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
-        } else if (!strcmp(a, "--repeat")) {
-            o.repeat = (int)parse_long(a, need_value(argc, argv, &i), 1, 100000);
-        } else if (!strcmp(a, "--arch")) {
-            o.spec = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--filter")) {
-            o.filter = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--json")) {
-            o.json_path = parse_path(a, need_value(argc, argv, &i), "file");
-        } else if (!strcmp(a, "--csv")) {
-            o.csv_path = parse_path(a, need_value(argc, argv, &i), "file");
-        } else if (!strcmp(a, "--device")) {
-            o.device = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--kernels")) {
-            o.kernel_dir = parse_path(a, need_value(argc, argv, &i), "folder");
-        } else {
-            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet bench --help)", a);
-        }
-    }
+    bench_opts o = {CLNET_DEFAULT_SPEC, NULL, NULL, NULL, NULL, NULL, 100, 3}, d = o;
+    if (flags_parse(&bench_cmd, argc, argv, 2, &o, &d))
+        return 0;
     if (o.json_path && o.csv_path && !strcmp(o.json_path, "-") && !strcmp(o.csv_path, "-"))
         die_status(EXIT_USAGE, "--json - and --csv - cannot both take stdout");
     return bench_run(&o);
 }
 
-static void tune_usage(FILE *out)
+/* ---- clnet tune ---- */
+
+static void set_tune_size(const flag *f, const char *v, void *to)
 {
-    fprintf(out,
-            "usage: clnet tune [FLAGS]\n"
-            "\n"
-            "Runs CLBlast's GEMM tuner (clblast_tuner_xgemm, from Debian's clblast-utils) on the\n"
-            "device and stores its best parameters in $CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet,\n"
-            "else ~/.cache/clnet), one file per device and driver. Every later clnet run on that\n"
-            "device applies them to CLBlast's GEMM, which GPUs use for the convolutions (CPUs use\n"
-            "clnet's own GEMM unless CLNET_CONV=clblast). Minutes on a GPU; on a CPU the tuner's\n"
-            "first stage alone tries 578 kernels (about 6 min at --size 256 on 2 cores).\n"
-            "\n"
-            "flags (default in brackets):\n"
-            "  --size N          the tuner's matrices, N x N x N, N a multiple of 64 [512]\n"
-            "  --fraction F      share of the random search stages the tuner tries [its own]\n"
-            "  --device D        as for clnet train\n"
-            "  --path            print the file for the device and exit\n"
-            "  --help            show this text\n");
+    set_int(f, v, to);
+    if (*(int *)to % 64) /* the tuner's kernels tile the matrices by up to 64 */
+        die_status(EXIT_USAGE, "%s %s: must be a multiple of 64 (64 to 8192)", f->name, v);
 }
+
+static const flag tune_rows[] = {
+    {"--size", "N", "the tuner's matrices, N x N x N, N a multiple of 64", set_tune_size,
+     offsetof(tune_opts, size), 64, 8192, .shown = "512"},
+    {"--fraction", "F", "share of the random search stages the tuner tries", set_positive,
+     offsetof(tune_opts, fraction), 0, 1, .shown = "its own"},
+    DEVICE_ROW(tune_opts, device),
+    {"--path", NULL, "print the file for the device and exit", set_on,
+     offsetof(tune_opts, path_only)},
+    END_ROW,
+};
+static const flag_group tune_groups[] = {{"flags (default in brackets):", tune_rows, 0}};
+static const command tune_cmd = {
+    "tune",
+    "Runs CLBlast's GEMM tuner (clblast_tuner_xgemm, from Debian's clblast-utils) on the\n"
+    "device and stores its best parameters in $CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet,\n"
+    "else ~/.cache/clnet), one file per device and driver. Every later clnet run on that\n"
+    "device applies them to CLBlast's GEMM, which GPUs use for the convolutions (CPUs use\n"
+    "clnet's own GEMM unless CLNET_CONV=clblast). Minutes on a GPU; on a CPU the tuner's\n"
+    "first stage alone tries 578 kernels (about 6 min at --size 256 on 2 cores).",
+    tune_groups, 1, NULL,
+};
 
 static int cmd_tune(int argc, char **argv)
 {
-    tune_opts o = {NULL, 512, 0};
-    int path_only = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            tune_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--size")) {
-            const char *v = need_value(argc, argv, &i);
-            o.size = (int)parse_long(a, v, 64, 8192);
-            if (o.size % 64) /* the tuner's kernels tile the matrices by up to 64 */
-                die_status(EXIT_USAGE, "%s %s: must be a multiple of 64 (64 to 8192)", a, v);
-        } else if (!strcmp(a, "--fraction")) {
-            o.fraction = parse_positive(a, need_value(argc, argv, &i), 1);
-        } else if (!strcmp(a, "--device")) {
-            o.device = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--path")) {
-            path_only = 1;
-        } else {
-            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet tune --help)", a);
-        }
-    }
-    if (!path_only)
+    tune_opts o = {NULL, 512, 0, 0}, d = o;
+    if (flags_parse(&tune_cmd, argc, argv, 2, &o, &d))
+        return 0;
+    if (!o.path_only)
         return tune_run(&o);
     clrt rt;
     char path[sizeof rt.tuned];
@@ -474,117 +327,51 @@ static int cmd_tune(int argc, char **argv)
     return 0;
 }
 
-static void eval_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: clnet eval --model FILE [FLAGS]\n"
-            "\n"
-            "Loads a checkpoint written by clnet train --save and prints its test cost and accuracy.\n"
-            "\n"
-            "flags (default in brackets):\n"
-            "  --model FILE      the checkpoint (required)\n"
-            "  --data DIR        folder with t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]\n"
-            "                    [" DEFAULT_DATA "]\n"
-            "  --batch N         images per forward pass [the checkpoint's]\n"
-            "  --test-images N   the first N test images [all]\n"
-            "  --device D, --kernels DIR   as for clnet train\n"
-            "  --help            show this text\n");
-}
+/* ---- clnet eval ---- */
+
+static const flag eval_rows[] = {
+    {"--model", "FILE", "the checkpoint (required)", set_file, offsetof(eval_opts, model)},
+    {"--data", "DIR", "folder with t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]",
+     set_folder, offsetof(eval_opts, data_dir)},
+    {"--batch", "N", "images per forward pass", set_int, offsetof(eval_opts, batch), 1, 65536,
+     .shown = "the checkpoint's"},
+    {"--test-images", "N", "the first N test images", set_long, offsetof(eval_opts, test_images),
+     1, 1e9, .shown = "all"},
+    DEVICE_ROW(eval_opts, device),
+    KERNELS_ROW(eval_opts, kernel_dir),
+    END_ROW,
+};
+static const flag_group eval_groups[] = {{"flags (default in brackets):", eval_rows, 0}};
+static const command eval_cmd = {
+    "eval", "Loads a checkpoint written by clnet train --save and prints its test cost and "
+    "accuracy.", eval_groups, 1, NULL, "--model FILE [FLAGS]",
+};
 
 static int cmd_eval(int argc, char **argv)
 {
-    eval_opts o = {NULL, DEFAULT_DATA, NULL, NULL, 0, 0};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            eval_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--model")) {
-            o.model = parse_path(a, need_value(argc, argv, &i), "file");
-        } else if (!strcmp(a, "--data")) {
-            o.data_dir = parse_path(a, need_value(argc, argv, &i), "folder");
-        } else if (!strcmp(a, "--batch")) {
-            o.batch = (int)parse_long(a, need_value(argc, argv, &i), 1, 65536);
-        } else if (!strcmp(a, "--test-images")) {
-            o.test_images = parse_long(a, need_value(argc, argv, &i), 1, 1000000000L);
-        } else if (!strcmp(a, "--device")) {
-            o.device = need_value(argc, argv, &i);
-        } else if (!strcmp(a, "--kernels")) {
-            o.kernel_dir = parse_path(a, need_value(argc, argv, &i), "folder");
-        } else {
-            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet eval --help)", a);
-        }
-    }
+    eval_opts o = {NULL, DEFAULT_DATA, NULL, NULL, 0, 0}, d = o;
+    if (flags_parse(&eval_cmd, argc, argv, 2, &o, &d))
+        return 0;
     if (!o.model)
         die_status(EXIT_USAGE, "eval needs --model FILE (see clnet eval --help)");
     return eval_run(&o);
 }
 
-#define STUDY_COMMON_FLAGS \
-    "  --steps N, --batch N   override the recipe\n" \
-    "  --data DIR, --seed N, --device D, --kernels DIR   as for clnet train\n"
-
-static void study_init_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: clnet study init [FLAGS]\n"
-            "\n"
-            "Trains the network once per initialisation with the same seed and data order\n"
-            "(batches in file order), then prints the original's table (init, lr, steps, test cost,\n"
-            "test accuracy) and each run's step-0 ranges of every hidden layer, the logits and the\n"
-            "predictions, and writes a figure (rows = inits, columns = tensors, one x range per\n"
-            "column), each run's own report under DIR/<init>/, and DIR/index.html.\n"
-            "\n"
-            "flags (default in brackets):\n"
-            ARCH_FLAG
-            "  --inits LIST      comma-separated from normal, scaled, he, xavier [normal,scaled,he]\n"
-            "  --recipe R        seed: the original's settings (batch 100, 5000 steps, lr 1e-7 for\n"
-            "                    normal and scaled, 1e-3 for he; all test images; hours on a CPU);\n"
-            "                    quick: batch 32, 100 steps, lr 1e-7 / 1e-2 (he), the first 1000\n"
-            "                    test images (about 10 minutes on 2 CPU cores) [quick]. Without conv\n"
-            "                    layers (mlp) normal and scaled use the original's 1e-4.\n"
-            "  --lr X            one learning rate for every init\n"
-            "  --init-scale X    factor for scaled [0.01]\n"
-            STUDY_COMMON_FLAGS
-            OUTPUT_FLAGS
-            "  --help            show this text\n");
-}
-
-static void study_optim_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: clnet study optim [FLAGS]\n"
-            "\n"
-            "Trains the network once per optimizer with the same seed, initial weights and shuffled\n"
-            "data order, then prints a table (final training cost, test cost, test accuracy,\n"
-            "images/s) and writes the training cost of every run over the steps in one plot\n"
-            "(DIR/study-optim.png), each run's own report under DIR/<optimizer>-<lr>/, and\n"
-            "DIR/index.html.\n"
-            "\n"
-            "flags (default in brackets):\n"
-            ARCH_FLAG
-            "  --optimizers LIST comma-separated NAME[:LR], NAME one of sgd, momentum, adam\n"
-            "                    [sgd:0.01,momentum:0.01,adam:0.001]\n"
-            "  --recipe R        epoch: one epoch at batch 100, all test images; quick: batch 32,\n"
-            "                    100 steps, the first 1000 test images [quick]\n"
-            "  --init KIND       as for clnet train [he]\n"
-            "  --momentum X, --beta1 X, --beta2 X, --eps X, --weight-decay X,\n"
-            "  --lr-schedule S, --lr-decay X, --lr-decay-every N   as for clnet train\n"
-            STUDY_COMMON_FLAGS
-            OUTPUT_FLAGS
-            "  --help            show this text\n");
-}
+/* ---- clnet study init / optim ---- */
 
 /* A list with an empty item ("a,,b", a comma at an end) is refused, as --arch's empty options. */
-static void check_list(const char *flag, const char *v)
+static void check_list(const char *name, const char *v)
 {
     size_t n = strlen(v);
     if (strspn(v, ",") < n && (strstr(v, ",,") || v[0] == ',' || v[n - 1] == ','))
-        die_status(EXIT_USAGE, "%s '%s': an empty item (two commas, or one at an end)", flag, v);
+        die_status(EXIT_USAGE, "%s '%s': an empty item (two commas, or one at an end)", name, v);
 }
 
-static void parse_inits(const char *v, study_opts *s)
+/* --inits LIST into the study (to: the whole study_opts). */
+static void set_inits(const flag *f, const char *v, void *to)
 {
+    study_opts *s = to;
+    (void)f;
     s->ninits = 0;
     check_list("--inits", v);
     char *buf = xstrdup(v);
@@ -603,9 +390,11 @@ static void parse_inits(const char *v, study_opts *s)
         die_status(EXIT_USAGE, "--inits '%s': no initialisation given", v);
 }
 
-/* "sgd:0.01,adam" -> runs (without a rate: the optimizer's default). */
-static void parse_optims(const char *v, study_opts *s)
+/* --optimizers "sgd:0.01,adam" into the study's runs (without a rate: the optimizer's default). */
+static void set_optims(const flag *f, const char *v, void *to)
 {
+    study_opts *s = to;
+    (void)f;
     s->noptims = 0;
     check_list("--optimizers", v);
     char *buf = xstrdup(v);
@@ -618,7 +407,7 @@ static void parse_optims(const char *v, study_opts *s)
             *colon = '\0';
         if (optim_parse(tok, &so->kind))
             die_status(EXIT_USAGE, "--optimizers '%s': '%s' is not sgd, momentum or adam", v, tok);
-        so->lr = colon ? parse_positive("--optimizers: learning rate", colon + 1, 1000)
+        so->lr = colon ? flag_positive("--optimizers: learning rate", colon + 1, 1000)
                        : study_default_lr(so->kind);
         for (int i = 0; i < s->noptims; i++)
             if (s->optims[i].kind == so->kind && s->optims[i].lr == so->lr)
@@ -630,56 +419,87 @@ static void parse_optims(const char *v, study_opts *s)
         die_status(EXIT_USAGE, "--optimizers '%s': no optimizer given", v);
 }
 
-/* Flags every study takes. Returns 0 if a is not one of them. */
-static int parse_study_flag(int argc, char **argv, int *i, study_opts *s)
-{
-    const char *a = argv[*i];
-    if (!strcmp(a, "--arch"))
-        s->base.spec = need_value(argc, argv, i);
-    else if (!strcmp(a, "--recipe")) {
-        const char *v = need_value(argc, argv, i), *full = s->ninits ? "seed" : "epoch";
-        if (strcmp(v, full) && strcmp(v, "quick"))
-            die_status(EXIT_USAGE, "--recipe '%s': expected quick or %s", v, full);
-        s->full_recipe = !strcmp(v, full);
-    } else if (!strcmp(a, "--steps"))
-        s->steps = parse_long(a, need_value(argc, argv, i), 1, 1000000000L);
-    else if (!strcmp(a, "--batch"))
-        s->batch = (int)parse_long(a, need_value(argc, argv, i), 1, 65536);
-    else if (!strcmp(a, "--data"))
-        s->base.data_dir = parse_path(a, need_value(argc, argv, i), "folder");
-    else if (!strcmp(a, "--seed"))
-        s->base.seed = parse_seed(need_value(argc, argv, i));
-    else if (!strcmp(a, "--device"))
-        s->base.device = need_value(argc, argv, i);
-    else if (!strcmp(a, "--kernels"))
-        s->base.kernel_dir = parse_path(a, need_value(argc, argv, i), "folder");
-    else
-        return parse_output_flag(argc, argv, i, &s->base);
-    return 1;
-}
+/* What every study takes after its own rows, in study_opts. */
+static const flag study_rows[] = {
+    {"--steps", "N", "training steps of every run", set_long,
+     offsetof(study_opts, steps), 1, 1e9, .shown = "the recipe's"},
+    {"--batch", "N", "images per step of every run", set_int,
+     offsetof(study_opts, batch), 1, 65536, .shown = "the recipe's"},
+    DATA_ROW(study_opts, base.data_dir),
+    SEED_ROW(study_opts, base.seed),
+    DEVICE_ROW(study_opts, base.device),
+    KERNELS_ROW(study_opts, base.kernel_dir),
+    END_ROW,
+};
+static const flag study_hist_every[] = {
+    {"--hist-every", "N", HIST_EVERY_HELP, set_long, offsetof(study_opts, base.hist_every), 0,
+     1e9, .shown = "the recipe's"},
+    END_ROW,
+};
+static const flag study_test_images[] = {
+    {"--test-images", "N", "evaluate on the first N test images", set_long,
+     offsetof(study_opts, base.test_images), 1, 1e9, .shown = "the recipe's"},
+    END_ROW,
+};
+#define STUDY_OUTPUT_GROUPS                                                                       \
+    {OUTPUT_TITLE, out_rows, offsetof(study_opts, base)}, {NULL, study_hist_every, 0},            \
+        {NULL, hist_rows, offsetof(study_opts, base)}, {NULL, study_test_images, 0}
 
-/* The flags only one kind of study takes. Returns 0 if a is not one of them. */
-static int parse_study_kind_flag(int argc, char **argv, int *i, study_opts *s, int optim)
-{
-    const char *a = argv[*i];
-    if (!optim && !strcmp(a, "--inits"))
-        parse_inits(need_value(argc, argv, i), s);
-    else if (!optim && !strcmp(a, "--lr"))
-        s->lr = parse_positive(a, need_value(argc, argv, i), 1000);
-    else if (!optim && !strcmp(a, "--init-scale"))
-        s->base.init_scale = parse_positive(a, need_value(argc, argv, i), 1e6);
-    else if (optim && !strcmp(a, "--optimizers"))
-        parse_optims(need_value(argc, argv, i), s);
-    else if (optim && !strcmp(a, "--init")) {
-        const char *v = need_value(argc, argv, i);
-        if (init_parse(v, &s->base.init))
-            die_status(EXIT_USAGE, "--init '%s': expected he, xavier, normal or scaled", v);
-    } else if (optim && strcmp(a, "--optimizer"))
-        return parse_optim_flag(argc, argv, i, &s->base);
-    else
-        return 0;
-    return 1;
-}
+static const flag init_rows[] = {
+    ARCH_ROW(study_opts, base.spec),
+    {"--inits", "LIST", "comma-separated from normal, scaled, he, xavier", set_inits, 0,
+     .shown = "normal,scaled,he"},
+    {"--recipe", "R", "seed: the original's settings (batch 100, 5000 steps, lr 1e-7 for\n"
+     "normal and scaled, 1e-3 for he; all test images: 15,000 steps, about\n"
+     "40 minutes at 700 images/s); quick: batch 32, 100 steps, lr 1e-7 / 1e-2\n"
+     "(he), the first 1000 test images (about 20 s on 2 CPU cores). Without\n"
+     "conv layers (mlp) normal and scaled use the original's 1e-4.", set_choice,
+     offsetof(study_opts, full_recipe), .choices = (const char *const[]){"quick", "seed", NULL}},
+    {"--lr", "X", "one learning rate for every init", set_positive, offsetof(study_opts, lr), 0,
+     1000, .shown = "the recipe's"},
+    {"--init-scale", "X", "factor for scaled", set_positive, offsetof(study_opts, base.init_scale),
+     0, 1e6},
+    END_ROW,
+};
+static const flag_group init_groups[] = {
+    {"flags (default in brackets):", init_rows, 0}, {NULL, study_rows, 0}, STUDY_OUTPUT_GROUPS,
+};
+static const command study_init_cmd = {
+    "study init",
+    "Trains the network once per initialisation with the same seed and data order\n"
+    "(batches in file order), then prints the original's table (init, lr, steps, test cost,\n"
+    "test accuracy) and each run's step-0 ranges of every hidden layer, the logits and the\n"
+    "predictions, and writes a figure (rows = inits, columns = tensors, one x range per\n"
+    "column), each run's own report under DIR/<init>/, and DIR/index.html.",
+    init_groups, sizeof init_groups / sizeof *init_groups, NULL,
+};
+
+static const flag optim_study_rows[] = {
+    ARCH_ROW(study_opts, base.spec),
+    {"--optimizers", "LIST", "comma-separated NAME[:LR], NAME one of sgd, momentum, adam",
+     set_optims, 0, .shown = "sgd:0.01,momentum:0.01,adam:0.001"},
+    {"--recipe", "R", "epoch: one epoch at batch 100, all test images; quick: batch 32,\n"
+     "100 steps, the first 1000 test images", set_choice, offsetof(study_opts, full_recipe),
+     .choices = (const char *const[]){"quick", "epoch", NULL}},
+    {"--init", "KIND", "as for clnet train", set_choice, offsetof(study_opts, base.init),
+     .choices = init_words},
+    END_ROW,
+};
+static const flag_group optim_groups[] = {
+    {"flags (default in brackets):", optim_study_rows, 0},
+    {NULL, optim_rows, offsetof(study_opts, base)},
+    {NULL, study_rows, 0},
+    STUDY_OUTPUT_GROUPS,
+};
+static const command study_optim_cmd = {
+    "study optim",
+    "Trains the network once per optimizer with the same seed, initial weights and shuffled\n"
+    "data order, then prints a table (final training cost, test cost, test accuracy,\n"
+    "images/s) and writes the training cost of every run over the steps in one plot\n"
+    "(DIR/study-optim.png), each run's own report under DIR/<optimizer>-<lr>/, and\n"
+    "DIR/index.html.",
+    optim_groups, sizeof optim_groups / sizeof *optim_groups, NULL,
+};
 
 static int cmd_study(int argc, char **argv)
 {
@@ -696,7 +516,6 @@ static int cmd_study(int argc, char **argv)
     study_opts s;
     memset(&s, 0, sizeof s);
     s.base = train_defaults();
-    s.base.command = command_line(argc, argv);
     s.base.hist_every = -1; /* the recipe's, unless given */
     if (optim) {
         for (optim_kind k = OPT_SGD; k <= OPT_ADAM; k++)
@@ -704,18 +523,12 @@ static int cmd_study(int argc, char **argv)
     } else {
         s.inits[0] = INIT_NORMAL, s.inits[1] = INIT_SCALED, s.inits[2] = INIT_HE, s.ninits = 3;
     }
-    for (int i = 3; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            (optim ? study_optim_usage : study_init_usage)(stdout);
-            return 0;
-        } else if (!parse_study_flag(argc, argv, &i, &s) &&
-                   !parse_study_kind_flag(argc, argv, &i, &s, optim)) {
-            die_status(EXIT_USAGE, "unknown flag '%s' (see clnet study %s --help)", a, kind);
-        }
-    }
+    study_opts d = s;
+    if (flags_parse(optim ? &study_optim_cmd : &study_init_cmd, argc, argv, 3, &s, &d))
+        return 0;
     if (s.base.no_output && s.base.out_dir)
         die_status(EXIT_USAGE, "give --out or --no-output, not both");
+    s.base.command = command_line(argc, argv);
     int st = optim ? study_optim_run(&s) : study_init_run(&s);
     free((char *)s.base.command);
     return st;

@@ -13,7 +13,7 @@ layer_of() {
     net | spec | capture) echo 4 ;;                                 # net: layers, passes
     train | report | report_html) echo 5 ;;                         # trainer: runs, reports
     study | bench | bench_parts | bench_peak | bench_out | tune) echo 6 ;; # commands
-    main) echo 7 ;;                                                 # CLI
+    main | flags) echo 7 ;;                                         # CLI
     *) echo "" ;;
     esac
 }

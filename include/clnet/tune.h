@@ -8,6 +8,7 @@ typedef struct {
     const char *device; /* --device, NULL: $CLNET_DEVICE or the default */
     int size;           /* the tuner's m = n = k */
     double fraction;    /* the tuner's -fraction (random search share); 0: its default */
+    int path_only;      /* --path: print the file for the device instead of tuning */
 } tune_opts;
 
 /* clnet tune: runs clblast_tuner_xgemm and stores its best parameters. The file is checked
