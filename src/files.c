@@ -134,7 +134,7 @@ char *read_text(const char *path, size_t limit, char *why, size_t len)
 /* The folder of path, fsync'd so a rename in it survives a crash. */
 static void sync_parent(const char *path)
 {
-    char dir[4096];
+    char dir[PATH_BUF];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash)
@@ -160,7 +160,7 @@ static int temp_name(const char *path, char *tmp, size_t len)
 /* The temporary written, then (unless own says path is no longer replaceable) renamed over it. */
 static int write_renamed(const char *path, const void *data, size_t len, int durable, own_kind own)
 {
-    char tmp[4096];
+    char tmp[PATH_BUF + 32];
     if (temp_name(path, tmp, sizeof tmp))
         return -1;
     FILE *f = fopen(tmp, "wb");
@@ -211,7 +211,7 @@ static int make_dir(const char *path)
 
 int mkdir_p(const char *path)
 {
-    char buf[4096];
+    char buf[PATH_BUF];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
         errno = ENAMETOOLONG;
         return -1;
@@ -229,23 +229,23 @@ int mkdir_p(const char *path)
 
 /* ---- outputs ---- */
 
-/* Splits path into its folder and its last part (both into caller buffers of 4096). */
+/* Splits path into its folder and its last part (both into caller buffers of PATH_BUF). */
 static void split_path(const char *path, char *dir, char *base)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) {
-        snprintf(dir, 4096, ".");
-        snprintf(base, 4096, "%s", path);
+        snprintf(dir, PATH_BUF, ".");
+        snprintf(base, PATH_BUF, "%s", path);
     } else {
-        snprintf(dir, 4096, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-        snprintf(base, 4096, "%s", slash + 1);
+        snprintf(dir, PATH_BUF, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        snprintf(base, PATH_BUF, "%s", slash + 1);
     }
 }
 
 /* Removes path.tmp.<pid> files of processes that no longer exist (runs killed mid-write). */
 static void remove_stale_temps(const char *path)
 {
-    char dir[4096], base[4096], full[8200];
+    char dir[PATH_BUF], base[PATH_BUF], full[2 * PATH_BUF + 8];
     split_path(path, dir, base);
     DIR *d = opendir(dir);
     if (!d)
@@ -269,7 +269,7 @@ static void remove_stale_temps(const char *path)
  * room for a first block. */
 static int test_write(const char *path, char *why, size_t len)
 {
-    char tmp[4096], block[4096] = {0};
+    char tmp[PATH_BUF + 32], block[4096] = {0}; /* a first block of the file to come */
     if (temp_name(path, tmp, sizeof tmp))
         return errorf(why, len, "%s", strerror(errno));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -332,7 +332,7 @@ int same_file(const char *a, const char *b)
 
 int abs_path(const char *path, char *out, size_t len)
 {
-    char buf[PATH_MAX], dir[4096], base[4096];
+    char buf[PATH_MAX], dir[PATH_BUF], base[PATH_BUF];
     if (realpath(path, buf))
         return snprintf(out, len, "%s", buf) < (int)len ? 0 : -1;
     split_path(path, dir, base);

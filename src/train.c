@@ -221,7 +221,7 @@ static void print_header(const clrt *rt, const train_opts *o, const dataset *tra
            test->count, train->rows, train->cols);
     char spec[CLNET_SPEC_MAX + 64];
     printf("network: %s\n", net_describe(o->spec, spec, sizeof spec));
-    char conv[4608];
+    char conv[PATH_BUF + 512]; /* names the tuned parameters' file */
     printf("convolutions: %s\n", conv_describe(rt, conv, sizeof conv));
     printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, %s, init %s", steps,
            (double)steps / (double)spe, spe, o->batch, optimizer_text(o), init_name(o->init));
