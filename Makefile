@@ -67,8 +67,21 @@ $(B)/test_clnet: $(OBJ) $(TEST_OBJ)
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: $(B)/clnet $(B)/test_clnet
-	tools/layers.sh
+# The fuzz targets linked with only what their fuzzers link (fuzz/replay.c for a main): a target
+# that needs more no longer links. They replay tests/fuzz-regressions/.
+FUZZ_IDX_SRC = fuzz/fuzz_idx.c src/data.c src/files.c src/util.c
+FUZZ_CKPT_SRC = fuzz/fuzz_checkpoint.c src/checkpoint.c src/files.c src/util.c
+FUZZ_SPEC_SRC = fuzz/fuzz_spec.c src/spec.c src/geom.c src/util.c
+$(B)/replay_idx: fuzz/replay.c $(FUZZ_IDX_SRC) $(HEADERS)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IDX_SRC) -lz
+$(B)/replay_ckpt: fuzz/replay.c $(FUZZ_CKPT_SRC) $(HEADERS)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_CKPT_SRC) -lz -lm
+$(B)/replay_spec: fuzz/replay.c $(FUZZ_SPEC_SRC) $(HEADERS)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_SPEC_SRC)
+
+check: $(B)/clnet $(B)/test_clnet $(B)/replay_idx $(B)/replay_ckpt $(B)/replay_spec
+	B=$(B) tools/layers.sh
+	for k in idx ckpt spec; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
 	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
 
 
@@ -105,9 +118,9 @@ fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
 	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx fuzz/fuzz_idx.c src/data.c src/files.c src/util.c -lz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint fuzz/fuzz_checkpoint.c src/checkpoint.c src/files.c src/util.c -lz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_spec fuzz/fuzz_spec.c src/spec.c src/geom.c src/util.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx $(FUZZ_IDX_SRC) -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint $(FUZZ_CKPT_SRC) -lz -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_spec $(FUZZ_SPEC_SRC)
 	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/files.c src/util.c -lz
 	build-fuzz/seeds-maker build-fuzz/seeds
 	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

@@ -374,7 +374,8 @@ static double check_fc_bwd(bench_ctx *c, int i)
     op_layer_bwd(c, i);
     float *rows = fc_rows(c, i), *p = readback(c, c->nt.params, c->nt.nparams);
     float *g = readback(c, c->nt.grads, c->nt.nparams), *dz = readback(c, l->d, (size_t)c->B * K);
-    float *dx = i ? readback(c, L(c, i - 1)->d, in_count(c, i)) : NULL;
+    float *dx = net_wants_input_grad(&c->nt, i) ? readback(c, L(c, i - 1)->d, in_count(c, i))
+                                                : NULL;
     double *dw = xmalloc(((size_t)F * K + K) * sizeof(double)),
            *dxr = xmalloc((size_t)c->B * F * sizeof(double));
     ref_dense_backward(dw, dw + (size_t)F * K, dxr, rows, dz, p + l->w_off, c->B, F, K);
@@ -623,7 +624,7 @@ static void conv_rows(bench_ctx *c, const char *f, int i, int index)
         snprintf(name, sizeof name, "conv%d.bwd-weights", index);
         add_row(c, f, name, conv_dispatch(g, algos[a], CONV_BWD_WEIGHTS), used,
                 op_conv_bwd_weights, check_conv_bwd_weights, i, gemm + 2 * K * B * P, x + z + w);
-        if (i > 0) {
+        if (net_wants_input_grad(&c->nt, i)) {
             snprintf(name, sizeof name, "conv%d.bwd-data", index);
             add_row(c, f, name, conv_dispatch(g, algos[a], CONV_BWD_DATA), used,
                     op_conv_bwd_data, check_conv_bwd_data, i, gemm, x + z + w);
@@ -651,7 +652,7 @@ static void pool_rows(bench_ctx *c, const char *f, int i, int index)
     snprintf(name, sizeof name, "pool%d.fwd", index);
     add_row(c, f, name, l->avg ? "avgpool_forward" : "maxpool_forward", 1, op_layer_fwd,
             check_pool_fwd, i, out / 4 * window, in + (l->avg ? 1 : 2) * out);
-    if (i == 0) /* the first layer has no input gradient */
+    if (!net_wants_input_grad(&c->nt, i)) /* nothing below needs its input's gradient */
         return;
     snprintf(name, sizeof name, "pool%d.bwd", index);
     add_row(c, f, name, l->avg ? "avgpool_backward" : "maxpool_backward", 1, op_layer_bwd,
@@ -664,7 +665,7 @@ static void pad_rows(bench_ctx *c, const char *f, int i, int index)
     char name[40];
     snprintf(name, sizeof name, "pad%d.fwd", index);
     add_row(c, f, name, "pad_forward", 1, op_layer_fwd, check_pad_fwd, i, 0, bytes);
-    if (i == 0)
+    if (!net_wants_input_grad(&c->nt, i))
         return;
     snprintf(name, sizeof name, "pad%d.bwd", index);
     add_row(c, f, name, "pad_backward (crop)", 1, op_layer_bwd, check_pad_bwd, i, 0, bytes);
@@ -678,21 +679,22 @@ static void fc_rows_of(bench_ctx *c, const char *f, int i, int index)
     char name[40], variant[48];
     snprintf(name, sizeof name, "fc%d.fwd", index);
     snprintf(variant, sizeof variant, "%s%s", l->flatten ? "flatten+" : "",
-             dense_dispatch(&c->rt, 0));
+             dense_dispatch(&c->rt, 0, 0));
     add_row(c, f, name, variant, 1, op_layer_fwd, check_fc_fwd, i, 2 * B * F * K, bytes);
+    int dx = net_wants_input_grad(&c->nt, i);
     snprintf(name, sizeof name, "fc%d.bwd", index);
-    snprintf(variant, sizeof variant, "%s%s", dense_dispatch(&c->rt, 1),
-             l->flatten && i ? "+unflatten" : "");
-    add_row(c, f, name, variant, 1, op_layer_bwd, check_fc_bwd, i, (i ? 4 : 2) * B * F * K,
-            bytes + (i ? 4 * 2 * B * F : 0));
+    snprintf(variant, sizeof variant, "%s%s", dense_dispatch(&c->rt, 1, dx),
+             l->flatten && dx ? "+unflatten" : "");
+    add_row(c, f, name, variant, 1, op_layer_bwd, check_fc_bwd, i, (dx ? 4 : 2) * B * F * K,
+            bytes + (dx ? 4 * 2 * B * F : 0));
     if (l->relu) {
         snprintf(name, sizeof name, "relu-fc%d", index);
         relu_rows(c, f, i, name);
     }
 }
 
-/* Useful FLOPs of one training step: three GEMMs per conv layer (two for the first, which has
- * no data gradient) and per fc layer. */
+/* Useful FLOPs of one training step: three GEMMs per conv and fc layer (two where no weights
+ * below need the data gradient). */
 static double step_flops(bench_ctx *c)
 {
     double total = 0;
@@ -700,7 +702,7 @@ static double step_flops(bench_ctx *c)
         layer *l = L(c, i);
         double gemm = 2.0 * l->nw * c->B * l->out_h * l->out_w;
         if (l->nw)
-            total += gemm * (i ? 3 : 2);
+            total += gemm * (net_wants_input_grad(&c->nt, i) ? 3 : 2);
     }
     return total;
 }

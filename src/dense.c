@@ -43,11 +43,11 @@ static void transpose(clrt *rt, cl_mem out, cl_mem in, size_t in_off, int R, int
     clrt_launch(rt, K_transpose, (size_t)(C + 15) / 16, (size_t)(R + 15) / 16);
 }
 
-const char *dense_dispatch(const clrt *rt, int backward)
+const char *dense_dispatch(const clrt *rt, int backward, int dx)
 {
     if (tiled(rt)) /* clnet's GEMM: the transposes keep K off the GEMM's vector dimension */
-        return backward ? "gemm x3+transpose" : "transpose+gemm";
-    return backward ? "gemm+gemv+gemm" : "gemm+bias";
+        return !backward ? "transpose+gemm" : dx ? "gemm x3+transpose" : "gemm x2";
+    return !backward ? "gemm+bias" : dx ? "gemm+gemv+gemm" : "gemm+gemv";
 }
 
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,

@@ -409,9 +409,9 @@ static int lock_once(const char *path, int last, char *why, size_t len)
             return fd;
         }
         errorf(why, len, "cannot write the lock file %s: %s", path, strerror(errno));
+        if (created) /* only while holding it: another run's lock is never removed */
+            unlink(path);
     }
-    if (created && rc == -1)
-        unlink(path);
     close(fd);
     return rc;
 }

@@ -4,6 +4,7 @@
 /* a row names only the fields it uses: the rest are zero */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,16 +282,9 @@ static int cmd_bench(int argc, char **argv)
 
 /* ---- clnet tune ---- */
 
-static void set_tune_size(const flag *f, const char *v, void *to)
-{
-    set_int(f, v, to);
-    if (*(int *)to % 64) /* the tuner's kernels tile the matrices by up to 64 */
-        die_status(EXIT_USAGE, "%s %s: must be a multiple of 64 (64 to 8192)", f->name, v);
-}
-
 static const flag tune_rows[] = {
-    {"--size", "N", "the tuner's matrices, N x N x N, N a multiple of 64", set_tune_size,
-     offsetof(tune_opts, size), 64, 8192, .shown = "512"},
+    {"--size", "N", "the tuner's matrices, N x N x N, N a multiple of 64", set_int,
+     offsetof(tune_opts, size), 64, 8192},
     {"--fraction", "F", "share of the random search stages the tuner tries", set_positive,
      offsetof(tune_opts, fraction), 0, 1, .shown = "its own"},
     DEVICE_ROW(tune_opts, device),
@@ -315,6 +309,8 @@ static int cmd_tune(int argc, char **argv)
     tune_opts o = {NULL, 512, 0, 0}, d = o;
     if (flags_parse(&tune_cmd, argc, argv, 2, &o, &d))
         return 0;
+    if (o.size % 64) /* the tuner's kernels tile the matrices by up to 64 */
+        die_status(EXIT_USAGE, "--size %d: must be a multiple of 64 (64 to 8192)", o.size);
     if (!o.path_only)
         return tune_run(&o);
     clrt rt;
@@ -574,6 +570,8 @@ static int finish_stdout(int status)
         bad = 1, e = errno;
     if (!bad)
         return status;
+    if (e == EPIPE || stop_requested() == SIGPIPE) /* the reader left (`| head`): as SIGPIPE */
+        return status ? status : 128 + SIGPIPE;
     fprintf(stderr, "clnet: cannot write to standard output: %s\n",
             e ? strerror(e) : "an earlier write failed (output was lost)");
     return status ? status : EXIT_INPUT;
@@ -588,7 +586,7 @@ int main(int argc, char **argv)
     stop_catch();
     int status = run_command(argc, argv);
     int sig = stop_requested();
-    if (sig && status < 128) { /* arrived after the last poll: the work is done, but say it */
+    if (sig && sig != SIGPIPE && status == 0) { /* came after the last poll: the work is done */
         fflush(stdout);
         fprintf(stderr, "clnet: %s as the command ended (its output is complete)\n",
                 stop_what(sig));

@@ -276,11 +276,19 @@ void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, i
     loss_reduce(rt, stats, status, nt->per, slot, n, guard);
 }
 
+int net_wants_input_grad(const net *nt, int i)
+{
+    for (int j = 0; j < i; j++) /* only weights below need the gradient of layer i's input */
+        if (nt->layers[j].nw)
+            return 1;
+    return 0;
+}
+
 void net_layer_backward(clrt *rt, net *nt, int i, int n)
 {
     layer *l = &nt->layers[i];
     cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
-    cl_mem din = i ? nt->layers[i - 1].d : NULL;
+    cl_mem din = net_wants_input_grad(nt, i) ? nt->layers[i - 1].d : NULL;
     if (l->kind == LAYER_CONV) {
         conv_backward(rt, din, nt->grads, l->d, in, nt->params, l->w_off, l->b_off, nt->col,
                       nt->ones, &l->conv, n);

@@ -3,6 +3,7 @@
 #include "clnet/stop.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,16 @@
 #include "clnet/files.h"
 #include "clnet/util.h"
 
-static volatile sig_atomic_t child; /* a helper process to end with clnet (the tuner) */
-static volatile sig_atomic_t asked; /* stop signals so far, SIGPIPE not counted */
+static atomic_long child; /* a helper process to end with clnet (the tuner) */
+static atomic_int asked;  /* stop signals so far, SIGPIPE not counted */
 
 static void on_signal(int sig)
 {
     /* SIGPIPE: the reader of stdout is gone: stop, and let later writes fail with EPIPE */
-    if (sig != SIGPIPE && asked++) { /* the second: end now */
-        if (child > 0)
-            kill((pid_t)child, SIGKILL);
+    if (sig != SIGPIPE && atomic_fetch_add(&asked, 1)) { /* the second: end now */
+        long pid = atomic_load(&child);
+        if (pid > 0)
+            kill((pid_t)pid, SIGKILL);
         exit_cleanup();
         signal(sig, SIG_DFL);
         raise(sig);
@@ -44,7 +46,25 @@ void stop_catch(void)
 
 void stop_child(long pid)
 {
-    child = (sig_atomic_t)pid;
+    atomic_store(&child, pid);
+}
+
+void stop_block(int block)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (int i = 0; i < 4; i++)
+        sigaddset(&set, sigs[i]);
+    sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+void stop_defaults(void)
+{
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (int i = 0; i < 4; i++)
+        if (signal(sigs[i], SIG_DFL) == SIG_IGN)
+            signal(sigs[i], SIG_IGN); /* what was ignored stays so, as exec keeps it */
 }
 
 const char *stop_what(int sig)

@@ -3,7 +3,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/train.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -667,7 +669,8 @@ static void log_line(run *r, long step, double *t_log, long *prev_log)
     printf("step %6ld  epoch %3ld  cost %9.5f  accuracy %6.2f%%  %8.1f images/s  lr %.4g\n",
            step, step / r->spe + 1, s[0], 100.0 * s[1] / o->batch, ips,
            lr_at(o, step, r->steps, r->spe));
-    fflush(stdout);
+    if (fflush(stdout) != 0 && errno == EPIPE) /* a closed pipe with SIGPIPE ignored: the same */
+        stop_note(SIGPIPE);
     r->rep.ips[step] = ips;
     if (step > r->start)
         r->step_ms = 1e3 * o->batch / ips;

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,14 +109,13 @@ static int run_tuner(const char *dir, char *const argv[])
     char log[PATH_BUF + 64];
     snprintf(log, sizeof log, "%s/tuner.log", dir);
     fflush(NULL);
+    stop_block(1);
     pid_t pid = fork();
     if (pid < 0)
         die("tune: cannot start %s: %s", TUNER, strerror(errno));
     if (pid == 0) {
-        const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE}; /* clnet's handlers are not its */
-        for (int i = 0; i < 4; i++)
-            if (signal(sigs[i], SIG_DFL) == SIG_IGN)
-                signal(sigs[i], SIG_IGN); /* what was ignored stays so, as exec would keep it */
+        stop_defaults(); /* clnet's handlers are not the tuner's */
+        stop_block(0);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || chdir(dir) || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(126);
@@ -125,6 +123,7 @@ static int run_tuner(const char *dir, char *const argv[])
         _exit(127);
     }
     stop_child(pid);
+    stop_block(0);
     int st = wait_tuner(pid, dir);
     stop_child(0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);

@@ -3,23 +3,24 @@
 #include "clnet/util.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t stop_signal;
+static atomic_int stop_signal; /* lock-free: handlers on any thread (PoCL's too) set it */
 
 int stop_requested(void)
 {
-    return stop_signal;
+    return atomic_load(&stop_signal);
 }
 
 void stop_note(int sig)
 {
-    if (!stop_signal)
-        stop_signal = sig;
+    int none = 0;
+    atomic_compare_exchange_strong(&stop_signal, &none, sig);
 }
 
 static _Noreturn void vdie(int status, const char *fmt, va_list ap)

@@ -1,5 +1,6 @@
 /* test_main.c: runs every suite in one process (CK_FORK=no), sharing one OpenCL context. */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdlib.h>
 
 #include "idxfile.h"
@@ -7,6 +8,10 @@
 
 int main(void)
 {
+    /* the runs the tests start get the signal actions of a terminal's, whatever started these */
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (int i = 0; i < 4; i++)
+        signal(sigs[i], SIG_DFL);
     /* no parameters of a real `clnet tune` on this machine reach the tests */
     char cache[] = "/tmp/clnet-test-cache-XXXXXX";
     if (!mkdtemp(cache))

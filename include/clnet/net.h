@@ -96,6 +96,9 @@ void net_forward(clrt *rt, net *nt, int n);
  * clnet bench times them one by one). */
 void net_layer_forward(clrt *rt, net *nt, int i, int n);
 void net_layer_backward(clrt *rt, net *nt, int i, int n);
+/* Whether the backward pass computes the gradient of layer i's input: only when a layer below
+ * has weights (a pad or pool first needs none, nor the layer after it). */
+int net_wants_input_grad(const net *nt, int i);
 void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard);
 void net_backward(clrt *rt, net *nt, int n);
 /* One optimizer update (t: 1-based update count); net_sgd is plain SGD. */

@@ -14,6 +14,11 @@
 void stop_catch(void);
 /* A helper process (pid; 0: none) to kill when a second signal ends clnet at once. */
 void stop_child(long pid);
+/* Blocks (1) or unblocks (0) the stop signals: around a fork, so the child never runs clnet's
+ * handlers; the child calls stop_defaults (their default actions, what was ignored stays so)
+ * and then unblocks them before exec. */
+void stop_block(int block);
+void stop_defaults(void);
 /* "interrupted (SIGINT)", "terminated (SIGTERM)", "hung up (SIGHUP)", ... */
 const char *stop_what(int sig);
 /* If a signal was received: prints "clnet: <what> <when>" and exits 128 + the signal. */
