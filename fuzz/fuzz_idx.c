@@ -1,5 +1,5 @@
 /* fuzz_idx.c: libFuzzer target for the IDX reader (raw and gzip), through a file as clnet reads
- * it, with both ranks. Build and run: make fuzz. */
+ * it, as labels and as images (every rank and type). Build and run: make fuzz. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     fwrite(data, 1, size, f);
     fclose(f);
-    for (int rank = 1; rank <= 3; rank += 2) {
-        uint32_t dims[3];
+    for (int kind = IDX_LABELS; kind <= IDX_IMAGES; kind += 2) {
+        idx_shape sh;
         uint8_t *payload = NULL;
         char err[512];
-        if (idx_read(path, rank, dims, &payload, err, sizeof err) == 0) {
-            uint64_t n = dims[0];
-            for (int i = 1; i < rank; i++)
-                n *= dims[i];
+        if (idx_read(path, kind, &sh, &payload, err, sizeof err) == 0) {
+            uint64_t n = (uint64_t)sh.elem;
+            for (int i = 0; i < sh.rank; i++)
+                n *= sh.dims[i];
             volatile uint8_t sum = 0;
             for (uint64_t i = 0; i < n; i++) /* the whole payload must be readable */
                 sum ^= payload[i];

@@ -1,6 +1,7 @@
 /* fuzz_spec.c: libFuzzer target for the --arch parser (net_parse), which reads a flag and every
- * checkpoint's network. The first two bytes give the input image size (1..64 each); the rest is
- * the spec. A parsed network must be consistent; a refusal must say why. */
+ * checkpoint's network. The first two bytes give the input's channels (1..3), size (1..64
+ * each) and classes (2..5); the rest is the spec. A parsed network must be consistent, its
+ * classifier the classes'; a refusal must say why. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static void check(const net *nt)
         if (l->nw)
             end = l->b_off + l->nb;
     }
-    if (end > nt->nparams || nt->layers[nt->nlayers - 1].out_c != 10)
+    if (end > nt->nparams || nt->layers[nt->nlayers - 1].out_c != nt->classes ||
+        strlen(nt->spec) > CLNET_SPEC_MAX)
         abort();
 }
 
@@ -35,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     net nt;
     char err[512];
     err[0] = '\0';
-    if (net_parse(spec, 1, 1 + data[0] % 64, 1 + data[1] % 64, &nt, err, sizeof err) == 0) {
+    if (net_parse(spec, 1 + data[0] % 3, 1 + data[1] % 64, 1 + data[0] / 3 % 64, 2 + data[1] / 64,
+                  &nt, err, sizeof err) == 0) {
         check(&nt);
         net_free_table(&nt);
     } else if (!err[0]) {

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     strcpy(c.spec, "conv2,pool,fc10");
     c.C = 1, c.H = 4, c.W = 4, c.batch = 2, c.shuffle = 1, c.seed = 1, c.step = 3, c.lr = 0.01;
-    c.train_count = 2, c.epoch_rng.s[0] = 42;
+    c.train_count = 2, c.epoch_rng.s[0] = 42, c.classes = 10;
     float p[64];
     for (int i = 0; i < 64; i++)
         p[i] = (float)i / 7;

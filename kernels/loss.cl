@@ -1,6 +1,6 @@
 /* loss.cl: softmax cross-entropy averaged over the batch.
  * logits, probs, dlogits: (n, K) row per example; per: (n, 2) = (loss, correct) per example. */
-__kernel void softmax_xent(__global const float *logits, __global const uchar *labels,
+__kernel void softmax_xent(__global const float *logits, __global const ushort *labels,
                            __global float *probs, __global float *dlogits, __global float *per,
                            int n, int K)
 {

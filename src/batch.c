@@ -5,25 +5,26 @@
 
 #include "clnet/util.h"
 
-size_t batch_device_bytes(int count, int pixels)
+size_t batch_device_bytes(int count, size_t image_bytes)
 {
-    return (size_t)count * ((size_t)pixels + 1 + sizeof(int));
+    return (size_t)count * (image_bytes + sizeof(uint16_t) + sizeof(int));
 }
 
 void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
 {
     dd->count = d->count;
     dd->pixels = d->rows * d->cols;
-    size_t bytes = (size_t)d->count * dd->pixels;
+    dd->channels = d->channels;
+    size_t bytes = dataset_bytes(d), lbytes = (size_t)d->count * sizeof *d->labels;
     if (bytes > rt->max_alloc)
         die("the %s (%zu MiB of pixels) is larger than the device's largest allocation (%llu MiB): "
             "use a data set with fewer images, or a device with more memory", what,
             bytes >> 20, (unsigned long long)(rt->max_alloc >> 20));
     dd->images = clrt_buffer(rt, bytes, what);
-    dd->labels = clrt_buffer(rt, (size_t)d->count, what);
+    dd->labels = clrt_buffer(rt, lbytes, what);
     dd->order = clrt_buffer(rt, (size_t)d->count * sizeof(int), what);
     clrt_upload(rt, dd->images, 0, bytes, d->pixels);
-    clrt_upload(rt, dd->labels, 0, (size_t)d->count, d->labels);
+    clrt_upload(rt, dd->labels, 0, lbytes, d->labels);
     int *id = xmalloc((size_t)d->count * sizeof(int));
     for (int i = 0; i < d->count; i++)
         id[i] = i;
@@ -46,7 +47,9 @@ void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first
     karg_mem(k, 2, dd->order);
     karg_int(k, 3, first);
     karg_int(k, 4, dd->pixels);
-    karg_mem(k, 5, x);
-    karg_mem(k, 6, y);
-    clrt_launch(rt, K_gather_batch, (size_t)n * dd->pixels, 0);
+    karg_int(k, 5, dd->channels);
+    karg_int(k, 6, n);
+    karg_mem(k, 7, x);
+    karg_mem(k, 8, y);
+    clrt_launch(rt, K_gather_batch, (size_t)dd->channels * n * dd->pixels, 0);
 }

@@ -20,6 +20,7 @@
 #include "clnet/stop.h"
 #include "clnet/util.h"
 
+#define BENCH_CLASSES 10 /* of its synthetic 28 x 28 images */
 #define CHECK_TOL 1e-3 /* error relative to the largest reference value in the sample */
 #define SAMPLES 256    /* elements checked per big output */
 
@@ -400,13 +401,13 @@ static void op_loss(bench_ctx *c, int i)
 
 static double check_loss(bench_ctx *c, int i)
 {
-    int K = CLNET_CLASSES;
+    int K = c->nt.classes;
     op_loss(c, i);
     layer *last = L(c, c->nt.nlayers - 1);
     float *z = readback(c, last->z, (size_t)c->B * K), *probs = readback(c, c->nt.probs, (size_t)c->B * K);
     float *want = xmalloc((size_t)c->B * K * 4), stats[2];
-    uint8_t *y = xmalloc((size_t)c->B);
-    clrt_download(&c->rt, c->nt.y, 0, (size_t)c->B, y);
+    uint16_t *y = xmalloc((size_t)c->B * sizeof *y);
+    clrt_download(&c->rt, c->nt.y, 0, (size_t)c->B * sizeof *y, y);
     clrt_download(&c->rt, c->stats, 0, sizeof stats, stats);
     int correct;
     double cost = ref_softmax_xent(want, z, y, c->B, K, &correct);
@@ -722,7 +723,7 @@ static void all_rows(bench_ctx *c, const char *f)
         else
             fc_rows_of(c, f, i, index);
     }
-    double B = c->B, K = CLNET_CLASSES, np = (double)c->nt.nparams;
+    double B = c->B, K = c->nt.classes, np = (double)c->nt.nparams;
     add_row(c, f, "softmax-xent", "softmax_xent+loss_reduce", 1, op_loss, check_loss, 0,
             B * K * 6, 4 * (3 * B * K + 2 * B));
     add_row(c, f, "sgd", "optim_update (sgd)", 1, op_sgd, check_sgd, 0, 2 * np, 4 * 4 * np);
@@ -740,13 +741,13 @@ static void setup(bench_ctx *c, const bench_opts *o)
     net_alloc(&c->rt, &c->nt, o->batch, batch_device_bytes(pool_images, 784));
     net_init_params(&c->rt, &c->nt, INIT_HE, 0, 1);
     /* synthetic images: a batch to gather for the whole step */
-    dataset d = {.count = pool_images, .rows = 28, .cols = 28,
-                 .pixels = xmalloc((size_t)pool_images * 784),
-                 .labels = xmalloc((size_t)pool_images)};
+    dataset d = {.count = pool_images, .rows = 28, .cols = 28, .channels = 1,
+                 .classes = BENCH_CLASSES, .pixels = xmalloc((size_t)pool_images * 784),
+                 .labels = xmalloc((size_t)pool_images * sizeof(uint16_t))};
     for (size_t i = 0; i < (size_t)pool_images * 784; i++)
         d.pixels[i] = (uint8_t)rng_below(&c->rng, 256);
     for (int i = 0; i < pool_images; i++)
-        d.labels[i] = (uint8_t)rng_below(&c->rng, CLNET_CLASSES);
+        d.labels[i] = (uint16_t)rng_below(&c->rng, (uint64_t)c->nt.classes);
     batch_upload(&c->rt, &c->data, &d, "bench images");
     dataset_free(&d);
     size_t big = 0;
@@ -799,7 +800,7 @@ int bench_run(const bench_opts *o)
     c->B = o->batch, c->repeat = o->repeat;
     bench_check_outputs(o);
     char err[MSG_BUF];
-    if (net_parse(o->spec, 1, 28, 28, &c->nt, err, sizeof err))
+    if (net_parse(o->spec, 1, 28, 28, BENCH_CLASSES, &c->nt, err, sizeof err))
         die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     rng_seed(&c->rng, 12345);
     clrt_open(&c->rt, o->device, o->kernel_dir);

@@ -42,7 +42,7 @@ static int forward_tensor(const net *nt, int i, int pools, tensor_ref *out)
 
 static tensor_ref predictions(const net *nt)
 {
-    return tref("predictions", "", TK_PROBS, nt->probs, 0, (size_t)nt->batch * CLNET_CLASSES);
+    return tref("predictions", "", TK_PROBS, nt->probs, 0, (size_t)nt->batch * nt->classes);
 }
 
 int capture_tensors(const net *nt, int grads, tensor_ref *out)

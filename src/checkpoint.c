@@ -45,8 +45,8 @@ static void put_floats(wbuf *b, const float *f, uint64_t n)
 static uint8_t *encode(const checkpoint *c, size_t *out_len)
 {
     size_t spec = strlen(c->spec);
-    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 4 * 8 + 8 + 8 + 4 * c->nparams + 8 +
-                     4 * c->nstate;
+    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 2 * 4 + c->names_len + 4 * 8 + 8 + 8 +
+                     4 * c->nparams + 8 + 4 * c->nstate;
     wbuf b = {xmalloc(HEADER + payload), 0};
     memcpy(b.p, MAGIC, 8);
     b.len = 8;
@@ -64,6 +64,11 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
     put(&b, c->train_count, 8);
     put(&b, c->pixels_crc, 4);
     put(&b, c->labels_crc, 4);
+    put(&b, c->classes, 4);
+    put(&b, c->names_len, 4);
+    if (c->names_len)
+        memcpy(b.p + b.len, c->names, c->names_len);
+    b.len += c->names_len;
     for (int i = 0; i < 4; i++)
         put(&b, c->epoch_rng.s[i], 8);
     uint64_t lr;
@@ -185,6 +190,33 @@ static int check_crc(const uint8_t *buf, size_t len, uint32_t crc, char *err, si
     return 0;
 }
 
+/* The classes and their names: names_len bytes of NUL-ended names, one per class, or none. */
+static int decode_classes(rbuf *b, checkpoint *c, char *err, size_t errlen)
+{
+    uint64_t k, n;
+    if (get(b, &k, 4) || get(b, &n, 4) || n > b->len - b->at)
+        return errorf(err, errlen, "truncated class names");
+    if (k < 2 || k > CLNET_MAX_CLASSES)
+        return errorf(err, errlen, "%llu classes (2 to %d)", (unsigned long long)k,
+                      CLNET_MAX_CLASSES);
+    c->classes = (uint32_t)k, c->names_len = (uint32_t)n;
+    if (!n)
+        return 0;
+    c->names = xmalloc((size_t)n);
+    memcpy(c->names, b->p + b->at, (size_t)n);
+    b->at += (size_t)n;
+    uint64_t ends = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (!c->names[i] && (i == 0 || !c->names[i - 1]))
+            return errorf(err, errlen, "an empty class name");
+        else
+            ends += !c->names[i];
+    if (ends != k || c->names[n - 1])
+        return errorf(err, errlen, "%llu class names for %llu classes", (unsigned long long)ends,
+                      (unsigned long long)k);
+    return 0;
+}
+
 static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t errlen)
 {
     uint64_t v[7], spec;
@@ -202,7 +234,7 @@ static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t er
     c->C = (uint32_t)v[0], c->H = (uint32_t)v[1], c->W = (uint32_t)v[2];
     c->batch = (uint32_t)v[3], c->shuffle = (uint32_t)v[4], c->init = (uint32_t)v[5];
     c->optim = (uint32_t)v[6];
-    if (!c->C || c->C > 4096 || !c->H || c->H > CLNET_MAX_SIDE || !c->W || c->W > CLNET_MAX_SIDE ||
+    if (!c->C || c->C > 4 || !c->H || c->H > CLNET_MAX_SIDE || !c->W || c->W > CLNET_MAX_SIDE ||
         !c->batch || c->batch > 65536 || c->shuffle > 1 || c->init > INIT_SCALED || c->optim > 2)
         return errorf(err, errlen, "settings out of range");
     uint64_t lr;
@@ -213,6 +245,9 @@ static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t er
     if (c->has_data_crc && (get(b, &pc, 4) || get(b, &lc, 4)))
         return errorf(err, errlen, "truncated settings");
     c->pixels_crc = (uint32_t)pc, c->labels_crc = (uint32_t)lc;
+    c->classes = 10; /* what every format 1 checkpoint has */
+    if (c->has_data_crc && decode_classes(b, c, err, errlen))
+        return -1;
     for (int i = 0; i < 4; i++)
         if (get(b, &c->epoch_rng.s[i], 8))
             return errorf(err, errlen, "truncated settings");
@@ -310,5 +345,7 @@ void ckpt_free(checkpoint *c)
 {
     free(c->params);
     free(c->state);
+    free(c->names);
     c->params = c->state = NULL;
+    c->names = NULL;
 }

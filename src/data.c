@@ -91,31 +91,41 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int check_header(const char *path, const uint8_t *h, int rank, char *err, size_t len)
+/* The first 4 bytes: zero, zero, the type, the rank; what kind wants. */
+static int check_header(const char *path, const uint8_t *h, int kind, idx_shape *sh, char *err,
+                        size_t len)
 {
+    int labels = kind == IDX_LABELS;
     if (h[0] != 0 || h[1] != 0)
         return fail(err, len, path, "not an IDX file (magic %02x%02x%02x%02x, expected 0000080%d)",
-                    h[0], h[1], h[2], h[3], rank);
-    if (h[2] != 0x08)
-        return fail(err, len, path, "unsupported IDX type code 0x%02x (only 0x08, unsigned byte)", h[2]);
-    if (h[3] != rank)
-        return fail(err, len, path, "IDX rank %d, expected %d (%s)", h[3], rank,
-                    rank == 3 ? "images: count, rows, columns" : "labels: count");
+                    h[0], h[1], h[2], h[3], labels ? 1 : 3);
+    sh->elem = h[2] == 0x08 ? 1 : labels && h[2] == 0x0B ? 2 : labels && h[2] == 0x0C ? 4 : 0;
+    if (!sh->elem)
+        return fail(err, len, path, "unsupported IDX type code 0x%02x (%s)", h[2],
+                    labels ? "labels: 0x08 unsigned byte, 0x0B short or 0x0C int"
+                           : "images: only 0x08, unsigned byte");
+    sh->rank = h[3];
+    if (labels ? sh->rank != 1 : sh->rank != 3 && sh->rank != 4)
+        return fail(err, len, path, "IDX rank %d, expected %s", h[3],
+                    labels ? "1 (labels: count)"
+                           : "3 or 4 (images: count, rows, columns[, channels])");
     return 0;
 }
 
-static int check_dims(const char *path, int rank, const uint32_t dims[3], uint64_t *payload,
-                      char *err, size_t len)
+static int check_dims(const char *path, idx_shape *sh, uint64_t *payload, char *err, size_t len)
 {
-    uint64_t total = 1;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] == 0)
+    uint64_t total = (uint64_t)sh->elem;
+    for (int i = 0; i < sh->rank; i++) {
+        uint32_t d = sh->dims[i];
+        if (d == 0)
             return fail(err, len, path, "dimension %d is zero", i);
-        if (dims[i] > INT32_MAX)
-            return fail(err, len, path, "dimension %d is absurd (%u)", i, dims[i]);
-        if (i > 0 && dims[i] > CLNET_MAX_SIDE)
-            return fail(err, len, path, "image side %u is larger than %d", dims[i], CLNET_MAX_SIDE);
-        total *= dims[i];
+        if (d > INT32_MAX)
+            return fail(err, len, path, "dimension %d is absurd (%u)", i, d);
+        if ((i == 1 || i == 2) && d > CLNET_MAX_SIDE)
+            return fail(err, len, path, "image side %u is larger than %d", d, CLNET_MAX_SIDE);
+        if (i == 3 && d > 4)
+            return fail(err, len, path, "%u channels per pixel; 1 to 4 are read", d);
+        total *= d;
         if (total > MAX_IDX_BYTES)
             return fail(err, len, path, "dimensions promise more than 4 GiB of data");
     }
@@ -126,11 +136,24 @@ static int check_dims(const char *path, int rank, const uint32_t dims[3], uint64
 /* An IDX file whose header has been read and checked; the payload is still to read. */
 typedef struct {
     gzFile f;
-    uint32_t dims[3];
+    idx_shape shape;
     uint64_t payload;
 } idx_file;
 
-static int idx_open(const char *path, int rank, idx_file *x, char *err, size_t len)
+/* Reads n header bytes; 0, or -1 with err set (a short file named as such). */
+static int read_head(idx_file *x, const char *path, uint8_t *head, size_t n, size_t whole,
+                     char *err, size_t len)
+{
+    int64_t got = read_full(x->f, path, head, n, err, len);
+    if (got < 0)
+        return -1;
+    if ((size_t)got < n)
+        return fail(err, len, path, "%s (the IDX header needs %zu bytes)",
+                    got == 0 && whole == n ? "empty file" : "too short for an IDX header", whole);
+    return 0;
+}
+
+static int idx_open(const char *path, int kind, idx_file *x, char *err, size_t len)
 {
     char why[256];
     memset(x, 0, sizeof *x);
@@ -141,18 +164,15 @@ static int idx_open(const char *path, int rank, idx_file *x, char *err, size_t l
         close(fd);
         return fail(err, len, path, "cannot open: out of memory");
     }
-    uint8_t head[16];
-    size_t head_len = 4 + 4 * (size_t)rank;
-    int64_t got = read_full(x->f, path, head, head_len, err, len);
-    int rc = -1;
-    if (got >= 0 && got < (int64_t)head_len)
-        fail(err, len, path, "%s (%lld bytes, the IDX header needs %zu)",
-             got == 0 ? "empty file" : "too short for an IDX header", (long long)got, head_len);
-    else if (got >= 0 && !check_header(path, head, rank, err, len)) {
-        for (int i = 0; i < rank; i++)
-            x->dims[i] = be32(head + 4 + 4 * i);
-        rc = check_dims(path, rank, x->dims, &x->payload, err, len);
-    }
+    uint8_t head[20];
+    idx_shape *sh = &x->shape;
+    int rc = read_head(x, path, head, 4, 4, err, len) || check_header(path, head, kind, sh, err, len)
+             || read_head(x, path, head + 4, 4 * (size_t)sh->rank, 4 + 4 * (size_t)sh->rank, err,
+                          len) ? -1 : 0;
+    for (int i = 0; rc == 0 && i < sh->rank; i++)
+        sh->dims[i] = be32(head + 4 + 4 * i);
+    if (rc == 0)
+        rc = check_dims(path, sh, &x->payload, err, len);
     if (rc) {
         gzclose(x->f);
         x->f = NULL;
@@ -184,17 +204,42 @@ static int idx_payload(idx_file *x, const char *path, uint8_t **data, char *err,
     return rc;
 }
 
-int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t len)
+int idx_read(const char *path, int kind, idx_shape *shape, uint8_t **data, char *err, size_t len)
 {
     idx_file x;
     *data = NULL;
-    if (idx_open(path, rank, &x, err, len))
+    if (idx_open(path, kind, &x, err, len))
         return -1;
-    memcpy(dims, x.dims, sizeof x.dims);
+    *shape = x.shape;
     return idx_payload(&x, path, data, err, len);
 }
 
-/* Finds <dir>/<name>.gz or <dir>/<name> (one of them: both is ambiguous). */
+/* The labels of an IDX label file (elem bytes each, big-endian) as classes, each checked. */
+static int decode_labels(const uint8_t *raw, const idx_shape *sh, const char *path,
+                         uint16_t **out, int *classes, char *err, size_t len)
+{
+    uint32_t n = sh->dims[0];
+    uint16_t *l = xmalloc((size_t)n * sizeof *l);
+    int top = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p = raw + (size_t)i * sh->elem;
+        long v = sh->elem == 1 ? p[0] : sh->elem == 2 ? (long)(int16_t)(p[0] << 8 | p[1])
+                                                       : (long)(int32_t)be32(p);
+        if (v < 0 || v >= CLNET_MAX_CLASSES) {
+            free(l);
+            return fail(err, len, path, "label %u is %ld, outside 0..%d", i, v,
+                        CLNET_MAX_CLASSES - 1);
+        }
+        l[i] = (uint16_t)v;
+        top = v > top ? (int)v : top;
+    }
+    *out = l;
+    *classes = top + 1;
+    return 0;
+}
+
+/* Finds <dir>/<name>.gz or <dir>/<name> (one of them: both is ambiguous): 0, 1 when neither
+ * exists, -1 for another fault (err set either way). */
 static int find_file(const char *dir, const char *name, char *path, size_t plen, char *err,
                      size_t len)
 {
@@ -208,8 +253,10 @@ static int find_file(const char *dir, const char *name, char *path, size_t plen,
     if (has_gz && has_raw)
         return fail(err, len, dir, "both %s and %s.gz exist; remove one (clnet does not guess "
                     "which is meant)", name, name);
-    if (!has_gz && !has_raw)
-        return fail(err, len, dir, "missing %s[.gz]", name);
+    if (!has_gz && !has_raw) {
+        fail(err, len, dir, "missing %s[.gz]", name);
+        return 1;
+    }
     snprintf(path, plen, "%s", has_gz ? gz : raw);
     if (stat(path, &st) != 0)
         return fail(err, len, path, "%s", errno == ENOENT ? "is a symbolic link to a missing file"
@@ -223,6 +270,27 @@ static void close_idx(idx_file *a, idx_file *b)
     gzclose(b->f);
 }
 
+/* The images file of split: <split>-images-idx3-ubyte (rank 3) or -idx4-ubyte (rank 4, with
+ * channels), raw or .gz; one of them. */
+static int find_images(const char *dir, const char *split, char *path, char *err, size_t len)
+{
+    char name3[64], name4[64], p3[PATH_BUF], p4[PATH_BUF], e4[MSG_BUF];
+    snprintf(name3, sizeof name3, "%s-images-idx3-ubyte", split);
+    snprintf(name4, sizeof name4, "%s-images-idx4-ubyte", split);
+    int r3 = find_file(dir, name3, p3, sizeof p3, err, len);
+    int r4 = find_file(dir, name4, p4, sizeof p4, e4, sizeof e4);
+    if (r4 < 0 && r3 >= 0)
+        snprintf(err, len, "%s", e4);
+    if (r3 < 0 || r4 < 0)
+        return -1;
+    if (r3 == 0 && r4 == 0)
+        return fail(err, len, dir, "both %s and %s exist; remove one", name3, name4);
+    if (r3 && r4) /* err: the usual name is missing */
+        return -1;
+    snprintf(path, PATH_BUF, "%s", r3 == 0 ? p3 : p4);
+    return 0;
+}
+
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t len)
 {
     struct stat st;
@@ -232,42 +300,44 @@ int dataset_load(const char *dir, const char *split, dataset *out, char *err, si
     if (!S_ISDIR(st.st_mode))
         return fail(err, len, dir, "is not a folder (--data wants a folder in the MNIST layout)");
     char *ipath = out->images_path, *lpath = out->labels_path, name[64];
-    snprintf(name, sizeof name, "%s-images-idx3-ubyte", split);
-    if (find_file(dir, name, ipath, PATH_BUF, err, len))
+    if (find_images(dir, split, ipath, err, len))
         return -1;
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte", split);
     if (find_file(dir, name, lpath, PATH_BUF, err, len))
         return -1;
     /* both headers before either payload: a count that disagrees costs no inflating */
     idx_file im, lb;
-    if (idx_open(ipath, 3, &im, err, len))
+    if (idx_open(ipath, IDX_IMAGES, &im, err, len))
         return -1;
-    if (idx_open(lpath, 1, &lb, err, len)) {
+    if (idx_open(lpath, IDX_LABELS, &lb, err, len)) {
         gzclose(im.f);
         return -1;
     }
-    if (im.dims[0] != lb.dims[0]) {
+    if (im.shape.dims[0] != lb.shape.dims[0]) {
         close_idx(&im, &lb);
-        return fail(err, len, lpath, "has %u labels but %s has %u images", lb.dims[0], ipath,
-                    im.dims[0]);
+        return fail(err, len, lpath, "has %u labels but %s has %u images", lb.shape.dims[0],
+                    ipath, im.shape.dims[0]);
     }
+    idx_shape ls = lb.shape;
+    uint8_t *raw;
     if (idx_payload(&im, ipath, &out->pixels, err, len)) {
         gzclose(lb.f);
         return -1;
     }
-    if (idx_payload(&lb, lpath, &out->labels, err, len)) {
+    if (idx_payload(&lb, lpath, &raw, err, len)) {
         dataset_free(out);
         return -1;
     }
-    for (uint32_t i = 0; i < lb.dims[0]; i++)
-        if (out->labels[i] >= CLNET_CLASSES) {
-            int bad = out->labels[i];
-            dataset_free(out);
-            return fail(err, len, lpath, "label %u is %d, outside 0..%d", i, bad, CLNET_CLASSES - 1);
-        }
-    out->count = (int)im.dims[0];
-    out->rows = (int)im.dims[1];
-    out->cols = (int)im.dims[2];
+    int rc = decode_labels(raw, &ls, lpath, &out->labels, &out->classes, err, len);
+    free(raw);
+    if (rc) {
+        dataset_free(out);
+        return -1;
+    }
+    out->count = (int)im.shape.dims[0];
+    out->rows = (int)im.shape.dims[1];
+    out->cols = (int)im.shape.dims[2];
+    out->channels = im.shape.rank == 4 ? (int)im.shape.dims[3] : 1;
     return 0;
 }
 
@@ -306,22 +376,30 @@ static uint32_t crc_of(const uint8_t *p, size_t n)
 
 void dataset_checksums(const dataset *d, uint32_t *pixels, uint32_t *labels)
 {
-    *pixels = crc_of(d->pixels, (size_t)d->count * d->rows * d->cols);
-    *labels = crc_of(d->labels, (size_t)d->count);
+    *pixels = crc_of(d->pixels, dataset_bytes(d));
+    *labels = crc_of((const uint8_t *)d->labels, (size_t)d->count * sizeof *d->labels);
 }
 
 void dataset_free(dataset *d)
 {
     free(d->pixels);
     free(d->labels);
-    d->pixels = d->labels = NULL;
-    d->count = d->rows = d->cols = 0;
+    d->pixels = NULL;
+    d->labels = NULL;
+    d->count = d->rows = d->cols = d->channels = d->classes = 0;
+}
+
+size_t dataset_bytes(const dataset *d)
+{
+    return (size_t)d->count * d->rows * d->cols * d->channels;
 }
 
 void dataset_to_float(const dataset *d, int first, int count, float *out)
 {
-    size_t pix = (size_t)d->rows * d->cols;
-    const uint8_t *src = d->pixels + (size_t)first * pix;
-    for (size_t i = 0; i < (size_t)count * pix; i++)
-        out[i] = (float)src[i] / 255.0f;
+    size_t pix = (size_t)d->rows * d->cols, C = (size_t)d->channels;
+    for (int i = 0; i < count; i++) /* (h, w, c) bytes per image to (c, i, h*w) floats */
+        for (size_t c = 0; c < C; c++)
+            for (size_t p = 0; p < pix; p++)
+                out[(c * (size_t)count + (size_t)i) * pix + p] =
+                    (float)d->pixels[((size_t)(first + i) * pix + p) * C + c] / 255.0f;
 }

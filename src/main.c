@@ -54,19 +54,22 @@ static void usage(FILE *out)
 
 #define ARCH_HELP                                                                                 \
     "the network: a preset or comma-separated layers [" CLNET_DEFAULT_SPEC "]\n"                 \
-    "presets: ltfn = conv64,conv64,pool,conv128,conv128,pool,fc10\n"                             \
-    "         mlp  = fc500,fc500,fc10\n"                                                         \
+    "presets: ltfn = conv64,conv64,pool,conv128,conv128,pool,classifier\n"                       \
+    "         mlp  = fc500,fc500,classifier\n"                                                   \
     "         vgg  = pad32,conv64,conv64,pool,conv128,conv128,pool,\n"                           \
-    "                conv256 x3,pool,conv512 x3,pool,fc4096,fc10\n"                              \
+    "                conv256 x3,pool,conv512 x3,pool,fc4096,classifier\n"                        \
     "layers:  convK[:AxA][:sN][:valid]  K filters of AxA [3x3], stride N\n"                      \
     "               [1], + bias + ReLU; same padding (odd A) unless :valid\n"                    \
     "         pool, avgpool [:AxA][:sN]  max or mean over AxA [2x2],\n"                          \
     "               stride N [A]\n"                                                              \
-    "         fcN   fully connected (+ ReLU unless last; the last is fc10)\n"                    \
+    "         fcN   fully connected (+ ReLU unless last)\n"                                      \
+    "         classifier: fcN, N the data's classes; added where a spec\n"                       \
+    "               ends without an fc layer\n"                                                  \
     "         padN  zero-pad each image to NxN (centred)"
 #define DATA_HELP                                                                                 \
     "folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n"                  \
-    "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]"
+    "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (-idx4-: images\n"                 \
+    "with channels); the shape and the classes come from the files"
 #define DEVICE_SHOWN "$CLNET_DEVICE, else the first GPU, else the first device"
 
 /* Rows whose field sits elsewhere in each command's options: T the options, m the field. */

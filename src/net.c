@@ -63,8 +63,8 @@ size_t net_plan_bytes(const net *nt, int n, size_t *largest)
     for (int k = 0; k < 3 + nt->nstate; k++) /* params, grads, decay mask, optimizer state */
         NEED(nt->nparams * sizeof(float));
     NEED((size_t)nt->C * n * nt->H * nt->W * sizeof(float));
-    NEED((size_t)n);
-    NEED((size_t)n * CLNET_CLASSES * sizeof(float));
+    NEED((size_t)n * sizeof(uint16_t)); /* labels */
+    NEED((size_t)n * nt->classes * sizeof(float));
     NEED((size_t)n * 2 * sizeof(float));
 #undef NEED
     if (largest)
@@ -162,8 +162,8 @@ void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
     clrt_fill_zero(rt, nt->grads, nt->nparams * sizeof(float));
     alloc_optimizer(rt, nt);
     nt->x = clrt_buffer(rt, (size_t)nt->C * batch * nt->H * nt->W * sizeof(float), "input");
-    nt->y = clrt_buffer(rt, (size_t)batch, "labels");
-    nt->probs = clrt_buffer(rt, (size_t)batch * CLNET_CLASSES * sizeof(float), "predictions");
+    nt->y = clrt_buffer(rt, (size_t)batch * sizeof(uint16_t), "labels");
+    nt->probs = clrt_buffer(rt, (size_t)batch * nt->classes * sizeof(float), "predictions");
     nt->per = clrt_buffer(rt, (size_t)batch * 2 * sizeof(float), "per-example loss");
 }
 

@@ -227,7 +227,7 @@ void ref_optim_update(double *p, double *m, double *v, const float *g, const flo
     }
 }
 
-double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,
+double ref_softmax_xent(float *probs, const float *logits, const uint16_t *labels, int n, int K,
                         int *correct)
 {
     double total = 0;

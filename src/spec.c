@@ -19,10 +19,11 @@
 static const struct {
     const char *name, *spec;
 } presets[] = {
-    {"ltfn", "conv64,conv64,pool,conv128,conv128,pool,fc10"},
-    {"mlp", "fc500,fc500,fc10"},
+    /* without the classifier: fcK for the data's K classes goes after each */
+    {"ltfn", "conv64,conv64,pool,conv128,conv128,pool"},
+    {"mlp", "fc500,fc500"},
     {"vgg", "pad32,conv64,conv64,pool,conv128,conv128,pool,conv256,conv256,conv256,pool,"
-            "conv512,conv512,conv512,pool,fc4096,fc10"},
+            "conv512,conv512,conv512,pool,fc4096"},
 };
 
 const char *net_expand(const char *spec)
@@ -33,11 +34,10 @@ const char *net_expand(const char *spec)
     return spec;
 }
 
-const char *net_describe(const char *spec, char *buf, size_t len)
+const char *net_describe(const net *nt, const char *spec, char *buf, size_t len)
 {
-    const char *layers = net_expand(spec);
-    if (layers != spec)
-        snprintf(buf, len, "%s = %s", spec, layers);
+    if (strcmp(spec, nt->spec))
+        snprintf(buf, len, "%s = %s", spec, nt->spec);
     else
         snprintf(buf, len, "%s", spec);
     return buf;
@@ -270,20 +270,38 @@ static void layout(net *nt)
     nt->nparams = off;
 }
 
-int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen)
+/* The whole layer list: a preset's layers and its classifier, or the spec with the classifier
+ * added where it ends without a fully connected layer; into out->spec. */
+static int full_spec(const char *spec, int classes, net *out, char *err, size_t errlen)
+{
+    const char *layers = net_expand(spec), *last = strrchr(layers, ',');
+    last = last ? last + 1 : layers;
+    int add = layers != spec || strncmp(last, "fc", 2) || strchr(last, ':');
+    int n = snprintf(out->spec, sizeof out->spec, "%s%s", layers, add ? "," : "");
+    if (add)
+        n += snprintf(out->spec + n, sizeof out->spec - (size_t)n, "fc%d", classes);
+    if (n > CLNET_SPEC_MAX)
+        return errorf(err, errlen, "%d characters long; a network spec has at most %d", n,
+                      CLNET_SPEC_MAX);
+    return 0;
+}
+
+int net_parse(const char *spec, int C, int H, int W, int classes, net *out, char *err,
+              size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    spec = net_expand(spec);
     if (strlen(spec) > CLNET_SPEC_MAX)
         return errorf(err, errlen, "%zu characters long; a network spec has at most %d",
                       strlen(spec), CLNET_SPEC_MAX);
+    if (full_spec(spec, classes, out, err, errlen))
+        return -1;
     int count = 1;
-    for (const char *p = spec; *p; p++)
+    for (const char *p = out->spec; *p; p++)
         count += *p == ',';
     out->layers = xcalloc((size_t)count, sizeof *out->layers);
-    out->C = C, out->H = H, out->W = W;
+    out->C = C, out->H = H, out->W = W, out->classes = classes;
     int counts[4] = {0, 0, 0, 0};
-    const char *text = spec;
+    const char *text = out->spec;
     for (int i = 0; i < count; i++) {
         const char *end = strchr(text, ',');
         size_t len = end ? (size_t)(end - text) : strlen(text);
@@ -294,8 +312,10 @@ int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t
         text += len + 1;
     }
     layer *last = &out->layers[count - 1];
-    if (last->kind != LAYER_FC || last->out_c != CLNET_CLASSES) {
-        errorf(err, errlen, "the last layer must be fc%d (one output per class)", CLNET_CLASSES);
+    if (last->out_c != classes) {
+        errorf(err, errlen, "the last layer fc%d has %d outputs but the data has %d classes (end "
+               "with fc%d, or leave the classifier out: it is added)", last->out_c, last->out_c,
+               classes, classes);
         return refuse(out);
     }
     for (int i = 0; i < count; i++)

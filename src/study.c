@@ -158,7 +158,7 @@ static int run_all(study *st, const char *kind)
 
 /* A bad --arch is refused before the study's folder exists. The runs check everything else
  * before they write anything; if the first refuses, the folder, still empty, is removed at exit
- * (files.h). The test set gives the image size. */
+ * (files.h). The test set gives the image size and (about) the classes. */
 static void check_arch(const study_opts *s)
 {
     dataset d;
@@ -166,7 +166,8 @@ static void check_arch(const study_opts *s)
     char err[MSG_BUF];
     if (dataset_load(s->base.data_dir, "t10k", &d, err, sizeof err))
         die("%s", err);
-    if (net_parse(s->base.spec, 1, d.rows, d.cols, &nt, err, sizeof err))
+    if (net_parse(s->base.spec, d.channels, d.rows, d.cols, d.classes > 2 ? d.classes : 2, &nt,
+                  err, sizeof err))
         die_status(EXIT_USAGE, "--arch %s: %s", s->base.spec, err);
     net_free_table(&nt);
     dataset_free(&d);
@@ -182,10 +183,12 @@ static void open_study(study *st, const study_opts *s, int n)
         die("%s", err);
 }
 
-static void print_network(FILE *f, const char *spec)
+/* "network ltfn = conv64,...,fc10": the spec given and, where it says less, the layers run. */
+static void print_network(FILE *f, const study *st)
 {
-    char buf[CLNET_SPEC_MAX + 64];
-    fprintf(f, "network %s\n", net_describe(spec, buf, sizeof buf));
+    const char *given = st->s->base.spec, *full = st->r[0].spec ? st->r[0].spec : given;
+    fprintf(f, "network %s%s%s\n", given, strcmp(given, full) ? " = " : "",
+            strcmp(given, full) ? full : "");
 }
 
 /* The first and the last hidden pre-activation (before "logits"); -1 without two of them. */
@@ -242,7 +245,7 @@ static void print_ranges(FILE *f, const study *st)
 static void print_init_tables(FILE *f, const study *st)
 {
     fputc('\n', f);
-    print_network(f, st->s->base.spec);
+    print_network(f, st);
     fprintf(f, "%-8s %9s %6s %6s %12s %14s\n", "init", "lr", "steps", "batch", "test cost",
             "test accuracy");
     for (int i = 0; i < st->n; i++) {
@@ -390,7 +393,7 @@ static void print_optim_table(FILE *f, const study *st)
 {
     const train_opts *o = &st->o[0];
     fputc('\n', f);
-    print_network(f, st->s->base.spec);
+    print_network(f, st);
     fprintf(f, "init %s, seed %llu, batch %d, %s batch order for every run\n", init_name(o->init),
             (unsigned long long)o->seed, o->batch, o->shuffle ? "the same shuffled" : "file");
     fprintf(f, "%-14s %9s %6s %12s %12s %14s %9s\n", "optimizer", "lr", "steps", "final cost",

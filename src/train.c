@@ -178,15 +178,21 @@ static void progress_read(clrt *rt, progress *p, cl_mem buf, size_t bytes, void 
 
 /* ---- the run ---- */
 
-static void load_data(const char *dir, dataset *train, dataset *test)
+/* Both splits, which must agree; returns the number of classes (1 + the largest label). */
+static int load_data(const char *dir, dataset *train, dataset *test)
 {
     char err[MSG_BUF];
     if (dataset_load(dir, "train", train, err, sizeof err) ||
         dataset_load(dir, "t10k", test, err, sizeof err))
         die("%s", err);
-    if (test->rows != train->rows || test->cols != train->cols)
-        die("%s: test images are %dx%d but training images are %dx%d", dir, test->rows,
-            test->cols, train->rows, train->cols);
+    if (test->rows != train->rows || test->cols != train->cols ||
+        test->channels != train->channels)
+        die("%s: test images are %dx%d x%d but training images are %dx%d x%d", dir, test->rows,
+            test->cols, test->channels, train->rows, train->cols, train->channels);
+    int classes = train->classes > test->classes ? train->classes : test->classes;
+    if (classes < 2)
+        die("%s: every label is 0: a single class leaves nothing to learn", dir);
+    return classes;
 }
 
 /* "adam (beta1 0.9, beta2 0.999, eps 1e-08), lr 0.001 cosine", for the header and the report. */
@@ -211,18 +217,18 @@ static const char *optimizer_text(const train_opts *o)
     return buf;
 }
 
-static void print_header(const clrt *rt, const train_opts *o, const dataset *train,
-                         const dataset *test, long steps, long spe)
+static void print_header(const clrt *rt, const train_opts *o, const net *nt,
+                         const dataset *train, const dataset *test, long steps, long spe)
 {
     printf("device: %s / %s (%s)%s\n", rt->platform_name, rt->device_name,
            rt->device_type & CL_DEVICE_TYPE_GPU ? "GPU" : rt->device_type & CL_DEVICE_TYPE_CPU ? "CPU" : "other",
            rt->device_type & CL_DEVICE_TYPE_GPU ? "" : " - not a GPU");
     printf("kernels: %s, built in %.2f s\n", o->kernel_dir ? o->kernel_dir : "embedded",
            rt->build_seconds);
-    printf("data: %s: %d training and %d test images of %dx%d\n", o->data_dir, train->count,
-           test->count, train->rows, train->cols);
-    char spec[CLNET_SPEC_MAX + 64];
-    printf("network: %s\n", net_describe(o->spec, spec, sizeof spec));
+    printf("data: %s: %d training and %d test images of %dx%d x%d, %d classes\n", o->data_dir,
+           train->count, test->count, train->rows, train->cols, train->channels, nt->classes);
+    char spec[2 * CLNET_SPEC_MAX + 8];
+    printf("network: %s\n", net_describe(nt, o->spec, spec, sizeof spec));
     char conv[PATH_BUF + 512]; /* names the tuned parameters' file */
     printf("convolutions: %s\n", conv_describe(rt, conv, sizeof conv));
     printf("train: %ld steps (%.2f epochs of %ld steps), batch %d, %s, init %s", steps,
@@ -325,11 +331,12 @@ static void open_output(run *r)
     r->rep.steps_per_epoch = r->spe;
     report_setting(&r->rep, "command", "%s", o->command ? o->command : "clnet train");
     report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
-    report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d)", o->data_dir,
-                   r->train.count, r->test.count, r->train.rows, r->train.cols);
-    char spec[CLNET_SPEC_MAX + 64];
+    report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d x%d, %d classes)",
+                   o->data_dir, r->train.count, r->test.count, r->train.rows, r->train.cols,
+                   r->train.channels, r->nt.classes);
+    char spec[2 * CLNET_SPEC_MAX + 8];
     report_setting(&r->rep, "network", "%s (%zu parameters)",
-                   net_describe(o->spec, spec, sizeof spec), r->nt.nparams);
+                   net_describe(&r->nt, o->spec, spec, sizeof spec), r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
     report_setting(&r->rep, "optimizer", "%s", optimizer_text(o));
@@ -374,7 +381,8 @@ static int save_checkpoint(run *r, long next)
     const train_opts *o = r->o;
     checkpoint c;
     memset(&c, 0, sizeof c);
-    snprintf(c.spec, sizeof c.spec, "%s", net_expand(o->spec));
+    snprintf(c.spec, sizeof c.spec, "%s", r->nt.spec);
+    c.classes = (uint32_t)r->nt.classes;
     c.C = (uint32_t)r->nt.C, c.H = (uint32_t)r->nt.H, c.W = (uint32_t)r->nt.W;
     c.batch = (uint32_t)o->batch, c.shuffle = (uint32_t)o->shuffle, c.init = (uint32_t)o->init;
     c.optim = (uint32_t)o->optim.kind;
@@ -417,12 +425,15 @@ static void check_resume(const run *r, const checkpoint *c)
 {
     const train_opts *o = r->o;
     const char *p = o->resume_path;
-    if (strcmp(c->spec, net_expand(o->spec)))
+    if ((int)c->H != r->train.rows || (int)c->W != r->train.cols || (int)c->C != r->train.channels)
+        die("checkpoint %s: made for %ux%ux%u images, %s has %dx%dx%d", p, c->H, c->W, c->C,
+            o->data_dir, r->train.rows, r->train.cols, r->train.channels);
+    if ((int)c->classes != r->nt.classes)
+        die("checkpoint %s: made for %u classes, %s has %d", p, c->classes, o->data_dir,
+            r->nt.classes);
+    if (strcmp(c->spec, r->nt.spec))
         die("checkpoint %s: its network is %s, this run's is %s (give --arch %s)", p, c->spec,
-            net_expand(o->spec), c->spec);
-    if ((int)c->H != r->train.rows || (int)c->W != r->train.cols || c->C != 1)
-        die("checkpoint %s: made for %ux%ux%u images, %s has %dx%dx1", p, c->H, c->W, c->C,
-            o->data_dir, r->train.rows, r->train.cols);
+            r->nt.spec, c->spec);
     if ((int)c->train_count != r->train.count)
         die("checkpoint %s: made with %llu training images, %s has %d", p,
             (unsigned long long)c->train_count, o->data_dir, r->train.count);
@@ -517,13 +528,14 @@ static void run_check(run *r, checkpoint *ck)
     if (!o->no_output && output_dir_check(o->out_dir, err, sizeof err))
         die("%s", err);
     check_save(r);
-    load_data(o->data_dir, &r->train, &r->test);
+    int classes = load_data(o->data_dir, &r->train, &r->test);
     if (o->batch > r->train.count)
         die("--batch %d is larger than the training set (%d images in %s)", o->batch,
             r->train.count, o->data_dir);
     r->spe = r->train.count / o->batch;
     r->steps = o->steps ? o->steps : (o->epochs ? o->epochs : 1) * r->spe;
-    if (net_parse(o->spec, 1, r->train.rows, r->train.cols, &r->nt, err, sizeof err))
+    if (net_parse(o->spec, r->train.channels, r->train.rows, r->train.cols, classes, &r->nt, err,
+                  sizeof err))
         die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     r->nt.nstate = optim_state_arenas(o->optim.kind);
     data_checksums(r);
@@ -544,10 +556,10 @@ static void run_open(run *r, const train_opts *o)
     r->ring_len = r->ring_len < r->spe ? r->ring_len : r->spe;
     r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
     clrt_open(&r->rt, o->device, o->kernel_dir);
-    print_header(&r->rt, o, &r->train, &r->test, r->steps, r->spe);
-    int pixels = r->train.rows * r->train.cols;
-    net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, pixels) +
-                                            batch_device_bytes(r->test.count, pixels));
+    print_header(&r->rt, o, &r->nt, &r->train, &r->test, r->steps, r->spe);
+    size_t image = dataset_bytes(&r->train) / (size_t)r->train.count;
+    net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, image) +
+                                            batch_device_bytes(r->test.count, image));
     net_print(&r->nt, stdout);
     batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
     batch_upload(&r->rt, &r->dtest, &r->test, "test set");
@@ -774,6 +786,7 @@ static void fill_result(const run *r, train_result *res, int status, double cost
 {
     memset(res, 0, sizeof *res);
     res->status = status;
+    res->spec = xstrdup(r->nt.spec);
     res->steps = r->steps;
     res->test_cost = cost, res->test_acc = acc, res->images_per_s = ips;
     res->ntensors = r->rep.ntensors, res->nbins = r->rep.nbins;
@@ -796,6 +809,7 @@ static void fill_result(const run *r, train_result *res, int status, double cost
 
 void train_result_free(train_result *res)
 {
+    free(res->spec);
     free(res->names);
     free(res->stats0);
     free(res->bins0);
@@ -908,10 +922,13 @@ static void eval_model(const eval_opts *o, const dataset *test, checkpoint *c, n
     char err[MSG_BUF];
     if (ckpt_load(o->model, c, err, sizeof err))
         die("%s", err);
-    if (test->rows != (int)c->H || test->cols != (int)c->W || c->C != 1)
-        die("%s: test images are %dx%d but the checkpoint %s was made for %ux%ux%u", o->data_dir,
-            test->rows, test->cols, o->model, c->H, c->W, c->C);
-    if (net_parse(c->spec, (int)c->C, (int)c->H, (int)c->W, nt, err, sizeof err))
+    if (test->rows != (int)c->H || test->cols != (int)c->W || test->channels != (int)c->C)
+        die("%s: test images are %dx%dx%d but the checkpoint %s was made for %ux%ux%u",
+            o->data_dir, test->rows, test->cols, test->channels, o->model, c->H, c->W, c->C);
+    if (test->classes > (int)c->classes)
+        die("%s: a test label is %d but the checkpoint %s knows %u classes", o->data_dir,
+            test->classes - 1, o->model, c->classes);
+    if (net_parse(c->spec, (int)c->C, (int)c->H, (int)c->W, (int)c->classes, nt, err, sizeof err))
         die("checkpoint %s: network spec: %s", o->model, err);
     if (c->nparams != nt->nparams)
         die("checkpoint %s: %llu parameters, its network %s has %zu", o->model,
@@ -932,7 +949,7 @@ int eval_run(const eval_opts *o)
     batch = batch < count ? batch : count;
     clrt rt;
     clrt_open(&rt, o->device, o->kernel_dir);
-    net_alloc(&rt, &nt, batch, batch_device_bytes(test.count, test.rows * test.cols));
+    net_alloc(&rt, &nt, batch, batch_device_bytes(test.count, dataset_bytes(&test) / test.count));
     clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
     device_data dd;
     batch_upload(&rt, &dd, &test, "test set");

@@ -60,7 +60,7 @@ static void write_split(const char *dir, const char *split, int count, int rows,
     size_t lh = idx_header(labels, 0x08, 1, dims);
     for (int i = 0; i < count; i++) {
         int from_real = real && i < real->count;
-        labels[lh + i] = from_real ? real->labels[i] : (uint8_t)(i % CLNET_CLASSES);
+        labels[lh + i] = from_real ? (uint8_t)real->labels[i] : (uint8_t)(i % 10);
         for (size_t p = 0; p < pix; p++)
             buf[h + i * pix + p] = from_real ? real->pixels[i * pix + p]
                                              : (uint8_t)((p * 7 + (size_t)i * 13) % 256);
@@ -89,6 +89,37 @@ void write_data_folder(const char *dir, int ntrain, int ntest, int rows, int col
     write_split(dir, "t10k", ntest, rows, cols, gz, src);
     if (src)
         dataset_free(&real);
+}
+
+void write_shaped_folder(const char *dir, int ntrain, int ntest, int rows, int cols, int channels,
+                         int classes)
+{
+    const char *split[] = {"train", "t10k"};
+    int count[] = {ntrain, ntest};
+    int wide = classes > 256; /* labels as shorts (0x0B) */
+    for (int s = 0; s < 2; s++) {
+        int n = count[s];
+        size_t image = (size_t)rows * cols * channels;
+        uint8_t *px = xmalloc(20 + (size_t)n * image), *lab = xmalloc(8 + (size_t)n * 2);
+        uint32_t dims[4] = {(uint32_t)n, (uint32_t)rows, (uint32_t)cols, (uint32_t)channels};
+        size_t h = idx_header(px, 0x08, 4, dims), lh = idx_header(lab, wide ? 0x0B : 0x08, 1, dims);
+        for (int i = 0; i < n; i++) {
+            int k = (i + s) % classes; /* every class, when n >= classes; it shows in the pixels */
+            for (size_t p = 0; p < image; p++)
+                px[h + (size_t)i * image + p] = (uint8_t)((k * 53 + (int)(p % channels) * 90 +
+                                                           (int)(p / channels) * (k % 5)) % 256);
+            if (wide)
+                lab[lh + 2 * i] = (uint8_t)(k >> 8), lab[lh + 2 * i + 1] = (uint8_t)k;
+            else
+                lab[lh + i] = (uint8_t)k;
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s-images-idx4-ubyte.gz", dir, split[s]);
+        write_file(path, px, h + (size_t)n * image, 1);
+        snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, split[s]);
+        write_file(path, lab, lh + (size_t)n * (wide ? 2 : 1), 1);
+        free(px), free(lab);
+    }
 }
 
 void remove_dir(const char *dir)

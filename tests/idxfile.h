@@ -14,6 +14,10 @@ size_t idx_header(uint8_t *out, uint8_t type, uint8_t rank, const uint32_t *dims
 /* Writes a valid MNIST-layout folder with ntrain / ntest images of rows x cols (gz or raw):
  * the real digits of assets/mnist-sample where they fit (28x28), else a synthetic pattern. */
 void write_data_folder(const char *dir, int ntrain, int ntest, int rows, int cols, int gz);
+/* Writes a data folder of rank-4 IDX images (rows x cols x channels) with classes classes
+ * (labels as shorts beyond 256), the class visible in the pixels. */
+void write_shaped_folder(const char *dir, int ntrain, int ntest, int rows, int cols, int channels,
+                         int classes);
 /* Removes a folder and the files in it (one level). */
 void remove_dir(const char *dir);
 

@@ -122,7 +122,7 @@ START_TEST(bad_data_folders)
     snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", dir);
     write_file(path, b, h + 100 * 400, 1);
     snprintf(args, sizeof args, "train --data %s", dir);
-    expect_error(args, 1, "test images are 20x20 but training images are 28x28");
+    expect_error(args, 1, "test images are 20x20 x1 but training images are 28x28 x1");
 
     /* every file fault, through the binary */
     write_data_folder(dir, 200, 100, 28, 28, 1);
@@ -140,6 +140,43 @@ START_TEST(bad_data_folders)
     unlink(path);
     mkdir(path, 0700);
     expect_error(args, 1, "is a folder, not a regular file");
+}
+END_TEST
+
+/* The data's shape and classes come from the data: colour, not square, 300 classes. */
+START_TEST(own_shapes_and_classes)
+{
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/d", dir);
+    mkdir(path, 0700);
+    write_shaped_folder(path, 320, 40, 12, 16, 3, 300);
+    snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 8 --steps 3 "
+             "--log-every 1 --no-output --save %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "images of 12x16 x3, 300 classes") &&
+                  strstr(out, "network: conv4,pool = conv4,pool,fc300") && strstr(out, "test cost"),
+                  "%s", out);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "conv4,pool,fc300, trained 3 steps"), "%s%s", out,
+                  err);
+    snprintf(args, sizeof args, "train --data %s --arch conv4,fc7 --steps 1", path);
+    expect_error(args, 2, "the last layer fc7 has 7 outputs but the data has 300 classes");
+    snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 8 --steps 5 "
+             "--no-output --resume %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "resumed from"), "%s", err);
+    /* the same images with 10 classes: the checkpoint does not continue there */
+    snprintf(path, sizeof path, "%s/e", dir);
+    mkdir(path, 0700);
+    write_shaped_folder(path, 96, 40, 12, 16, 3, 10);
+    snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 8 --steps 5 "
+             "--no-output --resume %s/ck", path, dir);
+    expect_error(args, 1, "made for 300 classes");
+    /* one class: nothing to learn */
+    snprintf(path, sizeof path, "%s/f", dir);
+    mkdir(path, 0700);
+    write_shaped_folder(path, 20, 10, 4, 4, 1, 1);
+    snprintf(args, sizeof args, "train --data %s --steps 1", path);
+    expect_error(args, 1, "a single class leaves nothing to learn");
 }
 END_TEST
 
@@ -673,6 +710,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, bad_data_folders);
     tcase_add_test(tc, device_choice_errors);
     tcase_add_test(tc, batch_beyond_device_memory);
+    tcase_add_test(tc, own_shapes_and_classes);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

@@ -58,10 +58,11 @@ START_TEST(shipped_mnist_sample_loads)
     ck_assert_msg(dataset_load("assets/mnist-sample", "t10k", &te, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(tr.count, 8000);
     ck_assert_int_eq(te.count, 2000);
-    int seen[CLNET_CLASSES] = {0};
+    ck_assert(tr.classes == 10 && te.classes == 10 && tr.channels == 1);
+    int seen[10] = {0};
     for (int i = 0; i < tr.count; i++)
         seen[tr.labels[i]]++;
-    for (int k = 0; k < CLNET_CLASSES; k++)
+    for (int k = 0; k < 10; k++)
         ck_assert_msg(seen[k] > 500, "class %d has only %d examples", k, seen[k]);
     dataset_free(&tr), dataset_free(&te);
 }
@@ -74,9 +75,9 @@ static void expect_idx_error(const uint8_t *bytes, size_t n, int gz, int rank, c
     char path[4096], err[512] = "";
     snprintf(path, sizeof path, "%s/f", dir);
     write_file(path, bytes, n, gz);
-    uint32_t dims[3];
+    idx_shape dims;
     uint8_t *data = (uint8_t *)1;
-    ck_assert_int_eq(idx_read(path, rank, dims, &data, err, sizeof err), -1);
+    ck_assert_int_eq(idx_read(path, rank, &dims, &data, err, sizeof err), -1);
     ck_assert_ptr_null(data);
     ck_assert_msg(strstr(err, path) != NULL, "error does not name the file: %s", err);
     ck_assert_msg(strstr(err, want) != NULL, "expected '%s' in: %s", want, err);
@@ -150,12 +151,12 @@ END_TEST
 START_TEST(missing_files_and_directories)
 {
     char path[4096], err[512];
-    uint32_t dims[3];
+    idx_shape dims;
     uint8_t *data;
     snprintf(path, sizeof path, "%s/nothing-here", dir);
-    ck_assert_int_eq(idx_read(path, 3, dims, &data, err, sizeof err), -1);
+    ck_assert_int_eq(idx_read(path, IDX_IMAGES, &dims, &data, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
-    ck_assert_int_eq(idx_read(dir, 3, dims, &data, err, sizeof err), -1);
+    ck_assert_int_eq(idx_read(dir, IDX_IMAGES, &dims, &data, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "is a folder, not a regular file") != NULL, "%s", err);
 
     dataset d;
@@ -177,14 +178,25 @@ START_TEST(labels_out_of_range_and_disagreeing_counts)
     char path[4096], err[512];
     dataset d;
     write_data_folder(dir, 6, 4, 5, 5, 1);
-    uint8_t lab[8 + 6];
-    size_t h = idx_header(lab, 0x08, 1, (uint32_t[]){6});
-    memset(lab + h, 1, 6);
-    lab[h + 4] = 10;
+    uint8_t lab[8 + 6 * 4];
+    /* labels of ints (0x0C, big-endian): the classes are 1 + the largest, up to 65535 */
+    size_t h = idx_header(lab, 0x0C, 1, (uint32_t[]){6});
+    memset(lab + h, 0, 6 * 4);
+    lab[h + 4 * 4 + 2] = 0x12, lab[h + 4 * 4 + 3] = 0x34; /* label 4 is 4660 */
     snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
-    write_file(path, lab, h + 6, 1);
+    write_file(path, lab, h + 6 * 4, 1);
+    ck_assert_msg(dataset_load(dir, "train", &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.classes == 4661 && d.labels[4] == 4660 && d.labels[5] == 0);
+    dataset_free(&d);
+    lab[h + 4 * 4 + 1] = 0x01; /* 70196 */
+    write_file(path, lab, h + 6 * 4, 1);
     ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "label 4 is 10, outside 0..9") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "label 4 is 70196, outside 0..65534") != NULL, "%s", err);
+    h = idx_header(lab, 0x0B, 1, (uint32_t[]){6}); /* shorts: a negative one */
+    memset(lab + h, 0xff, 12);
+    write_file(path, lab, h + 12, 1);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "label 0 is -1, outside") != NULL, "%s", err);
     h = idx_header(lab, 0x08, 1, (uint32_t[]){5});
     memset(lab + h, 1, 5);
     write_file(path, lab, h + 5, 1);

@@ -314,20 +314,20 @@ static double mean_per_example(cl_mem per, int n)
 static double xent_loss(void *v)
 {
     loss_ctx *c = v;
-    loss_forward_backward(test_rt(), c->probs, c->d, c->per, c->z, c->y, c->n, CLNET_CLASSES);
+    loss_forward_backward(test_rt(), c->probs, c->d, c->per, c->z, c->y, c->n, 10);
     return mean_per_example(c->per, c->n);
 }
 
 START_TEST(softmax_xent_gradients)
 {
     int n = 4;
-    size_t nz = (size_t)n * CLNET_CLASSES;
+    size_t nz = (size_t)n * 10;
     float *z = xmalloc(nz * 4);
-    uint8_t y[4] = {0, 9, 3, 3};
+    uint16_t y[4] = {0, 9, 3, 3};
     fill_random(z, nz, 501);
-    loss_ctx c = {n, dev_from(z, nz), clrt_buffer(test_rt(), 4, "labels"), dev_zeros(nz),
+    loss_ctx c = {n, dev_from(z, nz), clrt_buffer(test_rt(), sizeof y, "labels"), dev_zeros(nz),
                   dev_zeros(nz), dev_zeros((size_t)n * 2)};
-    clrt_upload(test_rt(), c.y, 0, 4, y);
+    clrt_upload(test_rt(), c.y, 0, sizeof y, y);
     xent_loss(&c);
     float *d = xmalloc(nz * 4);
     dev_read(c.d, d, nz); /* the analytic gradient, before the perturbed runs overwrite it */
@@ -445,17 +445,17 @@ static void check_network(const char *spec, int H, int W, int n)
     clrt *rt = test_rt();
     net_ctx c = {.n = n};
     char err[256];
-    ck_assert_msg(net_parse(spec, 1, H, W, &c.nt, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(net_parse(spec, 1, H, W, 10, &c.nt, err, sizeof err) == 0, "%s", err);
     net_alloc(rt, &c.nt, n, 0);
     net_init_params(rt, &c.nt, INIT_HE, 0, 7);
     size_t nx = (size_t)n * H * W, np = c.nt.nparams;
     float *x = xmalloc(nx * 4);
-    uint8_t y[16];
+    uint16_t y[16];
     fill_random(x, nx, 601);
     for (int i = 0; i < n; i++)
-        y[i] = (uint8_t)(i * 3 % CLNET_CLASSES);
+        y[i] = (uint16_t)(i * 3 % 10);
     dev_write(c.nt.x, x, nx);
-    clrt_upload(rt, c.nt.y, 0, (size_t)n, y);
+    clrt_upload(rt, c.nt.y, 0, (size_t)n * sizeof *y, y);
     c.stats = dev_zeros(2), c.status = dev_zeros(1);
     net_cost(&c);
     net_backward(rt, &c.nt, n);

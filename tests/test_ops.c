@@ -403,20 +403,20 @@ END_TEST
 
 static void check_loss(int n, float logit_scale)
 {
-    int K = CLNET_CLASSES;
+    int K = 10;
     size_t nz = (size_t)n * K;
     float *z = xmalloc(nz * 4), *p = xmalloc(nz * 4), *pr = xmalloc(nz * 4), stats[2];
-    uint8_t *y = xmalloc((size_t)n);
+    uint16_t *y = xmalloc((size_t)n * sizeof *y);
     fill_random(z, nz, 11);
     for (size_t i = 0; i < nz; i++)
         z[i] *= logit_scale;
     for (int i = 0; i < n; i++)
-        y[i] = (uint8_t)((i * 7 + 3) % K);
+        y[i] = (uint16_t)((i * 7 + 3) % K);
     clrt *rt = test_rt();
     cl_mem dz = dev_from(z, nz), dp = dev_zeros(nz), dd = dev_zeros(nz),
            per = dev_zeros((size_t)n * 2), dstats = dev_zeros(2), status = dev_zeros(1);
-    cl_mem dy = clrt_buffer(rt, (size_t)n, "labels");
-    clrt_upload(rt, dy, 0, (size_t)n, y);
+    cl_mem dy = clrt_buffer(rt, (size_t)n * sizeof *y, "labels");
+    clrt_upload(rt, dy, 0, (size_t)n * sizeof *y, y);
     loss_forward_backward(rt, dp, dd, per, dz, dy, n, K);
     loss_reduce(rt, dstats, status, per, 0, n, 1);
     dev_read(dp, p, nz);
@@ -485,40 +485,49 @@ START_TEST(optimizers_match_reference)
 }
 END_TEST
 
-/* gather_batch against dataset_to_float through a shuffled order, from an offset. */
-START_TEST(gather_batch_matches_reference)
+/* gather_batch against dataset_to_float through a shuffled order, from an offset, for one
+ * channel and for three (interleaved in the file, planes in the network). */
+static void check_gather(int C)
 {
     clrt *rt = test_rt();
-    enum { COUNT = 9, ROWS = 3, COLS = 5, N = 4, FIRST = 3 };
-    dataset d = {.count = COUNT, .rows = ROWS, .cols = COLS, .pixels = xmalloc(COUNT * ROWS * COLS),
-                 .labels = xmalloc(COUNT)};
-    for (int i = 0; i < COUNT * ROWS * COLS; i++)
+    enum { COUNT = 9, ROWS = 3, COLS = 5, N = 4, FIRST = 3, P = ROWS * COLS };
+    dataset d = {.count = COUNT, .rows = ROWS, .cols = COLS, .channels = C, .classes = 300,
+                 .pixels = xmalloc((size_t)COUNT * P * C),
+                 .labels = xmalloc(COUNT * sizeof(uint16_t))};
+    for (int i = 0; i < COUNT * P * C; i++)
         d.pixels[i] = (uint8_t)(i * 37 % 256);
     for (int i = 0; i < COUNT; i++)
-        d.labels[i] = (uint8_t)(i % CLNET_CLASSES);
+        d.labels[i] = (uint16_t)(i * 37 % 300); /* wider than a byte */
     int order[COUNT] = {8, 2, 5, 0, 7, 1, 6, 3, 4};
     net nt;
     char err[128];
-    ck_assert(net_parse("fc10", 1, ROWS, COLS, &nt, err, sizeof err) == 0);
+    ck_assert(net_parse("fc300", C, ROWS, COLS, 300, &nt, err, sizeof err) == 0);
     net_alloc(rt, &nt, N, 0);
     device_data dd;
     batch_upload(rt, &dd, &d, "test images");
     clrt_upload(rt, dd.order, 0, sizeof order, order);
     batch_gather(rt, nt.x, nt.y, &dd, FIRST, N);
-    float x[N * ROWS * COLS], want[ROWS * COLS];
-    uint8_t y[N];
-    dev_read(nt.x, x, N * ROWS * COLS);
-    clrt_download(rt, nt.y, 0, N, y);
+    float x[3 * N * P], want[3 * P];
+    uint16_t y[N];
+    dev_read(nt.x, x, (size_t)C * N * P);
+    clrt_download(rt, nt.y, 0, sizeof y, y);
     for (int i = 0; i < N; i++) {
         int src = order[FIRST + i];
-        dataset_to_float(&d, src, 1, want);
-        for (int p = 0; p < ROWS * COLS; p++)
-            ck_assert_float_eq_tol(x[i * ROWS * COLS + p], want[p], 1e-6f); /* x * (1/255) vs x / 255 */
+        dataset_to_float(&d, src, 1, want); /* (c, 1, p) */
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < P; p++) /* x * (1/255) vs x / 255 */
+                ck_assert_float_eq_tol(x[((size_t)c * N + i) * P + p], want[c * P + p], 1e-6f);
         ck_assert_int_eq(y[i], d.labels[src]);
     }
     batch_release(&dd);
     net_free(&nt);
     dataset_free(&d);
+}
+
+START_TEST(gather_batch_matches_reference)
+{
+    check_gather(1);
+    check_gather(3);
 }
 END_TEST
 

@@ -16,7 +16,7 @@ START_TEST(short_training_run_cost_falls)
     char err[512];
     ck_assert_msg(dataset_load("assets/mnist-sample", "train", &d, err, sizeof err) == 0, "%s", err);
     net nt;
-    ck_assert(net_parse("conv8,pool,conv8,pool,fc10", 1, 28, 28, &nt, err, sizeof err) == 0);
+    ck_assert(net_parse("conv8,pool,conv8,pool,fc10", 1, 28, 28, 10, &nt, err, sizeof err) == 0);
     int n = 32, steps = 60;
     net_alloc(rt, &nt, n, 0);
     net_init_params(rt, &nt, INIT_HE, 0, 1);
@@ -26,7 +26,7 @@ START_TEST(short_training_run_cost_falls)
         int first = (s * n) % (d.count - n);
         dataset_to_float(&d, first, n, x);
         dev_write(nt.x, x, (size_t)n * 784);
-        clrt_upload(rt, nt.y, 0, (size_t)n, d.labels + first);
+        clrt_upload(rt, nt.y, 0, (size_t)n * sizeof *d.labels, d.labels + first);
         net_forward(rt, &nt, n);
         net_loss(rt, &nt, stats, status, s, n, 1);
         net_backward(rt, &nt, n);
@@ -63,25 +63,39 @@ START_TEST(spec_parser)
 {
     net nt;
     char err[256];
-    ck_assert(net_parse(CLNET_DEFAULT_SPEC, 1, 28, 28, &nt, err, sizeof err) == 0);
+    ck_assert(net_parse(CLNET_DEFAULT_SPEC, 1, 28, 28, 10, &nt, err, sizeof err) == 0);
     ck_assert_int_eq(nt.nlayers, 7);
     const layer *fc = &nt.layers[6];
     ck_assert_int_eq(fc->fan_in, 6272);
     ck_assert_int_eq(nt.layers[5].out_h, 7);
     ck_assert_int_eq(nt.layers[3].nw + nt.layers[3].nb, 73856);
     ck_assert(!fc->relu && nt.layers[0].relu);
+    ck_assert_str_eq(nt.spec, "conv64,conv64,pool,conv128,conv128,pool,fc10");
     net_free(&nt);
-    ck_assert_str_eq(net_expand("ltfn"), "conv64,conv64,pool,conv128,conv128,pool,fc10");
+    /* the classifier follows the data: a preset's and a spec's without one are added */
+    ck_assert(net_parse("ltfn", 3, 32, 24, 43, &nt, err, sizeof err) == 0);
+    ck_assert_str_eq(nt.spec, "conv64,conv64,pool,conv128,conv128,pool,fc43");
+    ck_assert(nt.layers[0].in_c == 3 && nt.layers[6].fan_in == 128 * 8 * 6 && nt.classes == 43);
+    net_free(&nt);
+    ck_assert(net_parse("conv8,pool", 1, 28, 28, 2, &nt, err, sizeof err) == 0);
+    ck_assert_str_eq(nt.spec, "conv8,pool,fc2");
+    net_free(&nt);
+    ck_assert(net_parse("conv8,fc20", 1, 28, 28, 20, &nt, err, sizeof err) == 0);
+    ck_assert_str_eq(nt.spec, "conv8,fc20");
+    net_free(&nt);
+    ck_assert(net_parse("conv8,fc12", 1, 28, 28, 10, &nt, err, sizeof err) == -1);
+    ck_assert_msg(strstr(err, "the last layer fc12 has 12 outputs but the data has 10 classes"),
+                  "%s", err);
     ck_assert_str_eq(net_expand("conv8,fc10"), "conv8,fc10");
     /* mlp: 784-500-500-10 */
-    ck_assert(net_parse("mlp", 1, 28, 28, &nt, err, sizeof err) == 0);
+    ck_assert(net_parse("mlp", 1, 28, 28, 10, &nt, err, sizeof err) == 0);
     ck_assert_int_eq(nt.nlayers, 3);
     ck_assert(nt.layers[0].flatten && !nt.layers[1].flatten && nt.layers[1].relu);
     ck_assert_int_eq(nt.layers[0].fan_in, 784);
     ck_assert_uint_eq(total_params(&nt), 784 * 500 + 500 + 500 * 500 + 500 + 5010);
     net_free(&nt);
     /* vgg: 28x28 padded to 32x32; four pools leave 2x2x512 */
-    ck_assert(net_parse("vgg", 1, 28, 28, &nt, err, sizeof err) == 0);
+    ck_assert(net_parse("vgg", 1, 28, 28, 10, &nt, err, sizeof err) == 0);
     ck_assert_int_eq(nt.nlayers, 17);
     ck_assert(nt.layers[0].kind == LAYER_PAD && nt.layers[0].out_h == 32);
     ck_assert_int_eq(nt.layers[0].pad_top, 2);
@@ -89,8 +103,8 @@ START_TEST(spec_parser)
     ck_assert_uint_eq(total_params(&nt), 16067786);
     net_free(&nt);
     /* every option: 28 -> 5x5/2 same 14 -> 3x3 valid 12 -> avg 2x2 6 -> max 3x3/1 4 */
-    ck_assert(net_parse("conv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10", 1, 28, 28, &nt,
-                        err, sizeof err) == 0);
+    ck_assert(net_parse("conv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10", 1, 28, 28, 10,
+                        &nt, err, sizeof err) == 0);
     int want_h[] = {14, 12, 6, 4, 1, 1};
     for (int i = 0; i < 6; i++)
         ck_assert_int_eq(nt.layers[i].out_h, want_h[i]);
@@ -119,7 +133,7 @@ START_TEST(spec_parser)
         "layer 3 'conv65536:99x99:valid': 41108373504 weights, more than",
         "layer 2 'fc1048576': 3367254360064 weights"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        ck_assert_msg(net_parse(bad[i], 1, 28, 28, &nt, err, sizeof err) == -1, "%s parsed", bad[i]);
+        ck_assert_msg(net_parse(bad[i], 1, 28, 28, 10, &nt, err, sizeof err) == -1, "%s parsed", bad[i]);
         ck_assert_msg(strstr(err, want[i]) != NULL, "'%s': %s", bad[i], err);
     }
 }

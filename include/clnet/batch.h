@@ -7,20 +7,20 @@
 #include "clnet/data.h"
 
 typedef struct {
-    cl_mem images; /* (count, pixels) bytes */
-    cl_mem labels; /* (count) bytes */
+    cl_mem images; /* (count, pixels, channels) bytes */
+    cl_mem labels; /* (count) ushort */
     cl_mem order;  /* (count) ints: the identity until a shuffled order is written */
-    int count, pixels;
+    int count, pixels, channels;
 } device_data;
 
-/* Device bytes batch_upload takes for count images of pixels bytes (images, labels, order), for
- * the memory plan. */
-size_t batch_device_bytes(int count, int pixels);
+/* Device bytes batch_upload takes for count images of image_bytes each (images, labels, order),
+ * for the memory plan. */
+size_t batch_device_bytes(int count, size_t image_bytes);
 /* Copies d to the device (what names it in an allocation failure). */
 void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what);
 void batch_release(device_data *dd);
-/* Enqueues images order[first .. first+n) into x (1, n, pixels) as floats in [0,1] and their
- * labels into y (n) bytes: the network's input (net.h). */
+/* Enqueues images order[first .. first+n) into x (channels, n, pixels) as floats in [0,1] and
+ * their labels into y (n) ushort: the network's input (net.h). */
 void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n);
 
 #endif

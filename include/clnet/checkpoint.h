@@ -3,9 +3,10 @@
  * Layout (little-endian): "CLNETCKP", u32 version, u32 CRC32 of the payload, u64 payload bytes,
  * then the payload: u32 spec length + spec, u32 C H W batch shuffle init optimizer, u64 seed step
  * train_count, (from version 2) u32 CRC-32 of the training pixels and of the training labels,
- * the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate + nstate f32
+ * u32 classes, u32 names_len + names_len bytes of class names each ended by a NUL (one per
+ * class, or none), the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate + nstate f32
  * (optimizer state: none for SGD, momentum's m, Adam's m then v). Version 1 files (no data
- * checksums) still load. Written to a temporary file in the same folder, flushed, fsync'd and
+ * checksums; 10 classes) still load. Written to a temporary file in the same folder, flushed, fsync'd and
  * renamed over the old one (then the folder is fsync'd): a crash at any moment leaves the
  * previous checkpoint or the new one, never a broken file. A file whose parameters or optimizer
  * state are not all finite is refused. */
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clnet/data.h"
 #include "clnet/init.h"
 #include "clnet/util.h"
 
@@ -29,6 +31,9 @@ typedef struct {
     uint64_t train_count; /* training images of the run */
     int has_data_crc;     /* version >= 2: the two checksums below are known */
     uint32_t pixels_crc, labels_crc; /* of the training set (dataset_checksums) */
+    uint32_t classes;     /* the classifier's outputs */
+    uint32_t names_len;   /* bytes of names: 0 (classes are numbers) or NUL-ended names */
+    char *names;
     rng_t epoch_rng;      /* the batch-order RNG, as it was before the current epoch's shuffle */
     double lr;
     uint64_t nparams, nstate;

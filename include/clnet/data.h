@@ -7,24 +7,34 @@
 
 #include "clnet/util.h"
 
-#define CLNET_CLASSES 10     /* labels must be 0..9 */
-#define CLNET_MAX_SIDE 1024  /* largest image side accepted */
+#define CLNET_MAX_CLASSES 65535 /* labels are 0 .. 65534 */
+#define CLNET_MAX_SIDE 1024     /* largest image side accepted */
 
 typedef struct {
-    int count, rows, cols;
-    uint8_t *pixels; /* count * rows * cols, row-major per image */
-    uint8_t *labels; /* count, each < CLNET_CLASSES */
+    int count, rows, cols, channels;
+    int classes;       /* 1 + the largest label */
+    uint8_t *pixels;   /* count images of rows x cols pixels of channels bytes: (row, col, chan) */
+    uint16_t *labels;  /* count, each < classes */
     char images_path[PATH_BUF], labels_path[PATH_BUF]; /* the files read (dataset_load) */
 } dataset;
 
-/* Reads an IDX file of unsigned bytes with the given rank (3: images, 1: labels).
- * dims receives the dimensions, *data the payload (caller frees).
- * Returns 0, or -1 with a one-line reason "PATH: problem" in err. */
-int idx_read(const char *path, int rank, uint32_t dims[3], uint8_t **data, char *err, size_t errlen);
+/* What an IDX file holds, from its header. */
+typedef struct {
+    int rank;          /* 1 (count), 3 (count, rows, columns), 4 (and channels, 1 to 4) */
+    uint32_t dims[4];
+    int elem;          /* bytes a value: 1 (0x08 unsigned byte), 2 (0x0B short), 4 (0x0C int) */
+} idx_shape;
+enum { IDX_LABELS = 1, IDX_IMAGES = 3 };
 
-/* Loads <dir>/<split>-images-idx3-ubyte[.gz] and <dir>/<split>-labels-idx1-ubyte[.gz]
- * (split: "train" or "t10k"; a file in both forms is refused as ambiguous), checking that they
- * agree (both headers before either payload) and that every label is a class.
+/* Reads an IDX file of the given kind (IDX_IMAGES: rank 3 or 4 of unsigned bytes; IDX_LABELS:
+ * rank 1 of bytes, shorts or ints, big-endian as IDX stores them): its shape, and *data the
+ * payload (caller frees). Returns 0, or -1 with a one-line reason "PATH: problem" in err. */
+int idx_read(const char *path, int kind, idx_shape *shape, uint8_t **data, char *err,
+             size_t errlen);
+
+/* Loads <dir>/<split>-images-idx3-ubyte[.gz] (or -idx4-ubyte: with channels) and
+ * <dir>/<split>-labels-idx1-ubyte[.gz] (split: "train" or "t10k"; a file in two forms is refused
+ * as ambiguous), checking that they agree (both headers before either payload) and every label.
  * Returns 0, or -1 with a one-line reason in err. */
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t errlen);
 void dataset_free(dataset *d);
@@ -34,7 +44,10 @@ const char *dataset_file_of(const char *dir, const char *path);
 /* CRC-32 of the pixels and of the labels: checkpoints store them to know their data set. */
 void dataset_checksums(const dataset *d, uint32_t *pixels, uint32_t *labels);
 
-/* Pixels as floats in [0,1]: out[i] = pixels[i] / 255. */
+/* Bytes of all its pixels. */
+size_t dataset_bytes(const dataset *d);
+/* Images first .. first+count as floats in [0,1] in the network's layout (channel, image, pixel):
+ * the plain-C reference of the gather kernel. */
 void dataset_to_float(const dataset *d, int first, int count, float *out);
 
 #endif

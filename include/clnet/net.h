@@ -10,8 +10,9 @@
  *   pool, maxpool, avgpool [:AxA][:sN]  max or average over A x A windows (2x2), stride N (A)
  *   fcN                             fully connected + bias (ReLU unless it is the last layer)
  *   padN                            zero-pads each image to N x N (centred)
- * A flatten is put in front of the first fc automatically. The last layer must be fc with
- * CLNET_CLASSES outputs. */
+ * A flatten is put in front of the first fc automatically. The last layer is the classifier, fc
+ * with one output per class of the data: a preset gets it, and so does a spec that ends without
+ * an fc layer; a spec that ends with fcN needs N to be the number of classes. */
 #ifndef CLNET_NET_H
 #define CLNET_NET_H
 
@@ -20,6 +21,7 @@
 #include "clnet/clrt.h"
 #include "clnet/init.h"
 #include "clnet/ops.h"
+#include "clnet/util.h"
 
 #define CLNET_DEFAULT_SPEC "ltfn"
 
@@ -48,9 +50,11 @@ typedef struct {
 } layer;
 
 typedef struct {
+    char spec[CLNET_SPEC_MAX + 1]; /* every layer, the classifier included (net_parse) */
     layer *layers;
     int nlayers;
     int C, H, W;        /* input image shape */
+    int classes;        /* outputs of the last layer */
     int batch;          /* N, the largest batch every buffer holds */
     size_t nparams;
     size_t device_bytes;/* from the memory plan */
@@ -60,20 +64,24 @@ typedef struct {
     cl_mem m, v;        /* optimizer state, same layout as params (NULL when absent) */
     cl_mem decay;       /* 1 over weights, 0 over biases and padding: where weight decay acts */
     cl_mem x;           /* input (C, N, H, W) */
-    cl_mem y;           /* labels (N) uchar */
+    cl_mem y;           /* labels (N) ushort */
     cl_mem col;         /* workspace shared by the conv and fc layers (im2col, grids, copies) */
     cl_mem ones;        /* ones, for bias gradients */
     cl_mem probs;       /* softmax output (N, classes) */
     cl_mem per;         /* per-example (loss, correct), (N, 2) */
 } net;
 
-/* The layer list of a preset name ("ltfn", "mlp", "vgg"); any other spec is returned as is. */
+/* The layers of a preset name ("ltfn", "mlp", "vgg") without its classifier; any other spec is
+ * returned as is. */
 const char *net_expand(const char *spec);
-/* "ltfn = conv64,...,fc10" for a preset, else the spec itself, into buf; returns buf. */
-const char *net_describe(const char *spec, char *buf, size_t len);
-/* Parses spec (a preset or a layer list) for an input of C x H x W; fills layers (no buffers).
- * Returns 0, or -1 with a one-line reason naming the bad token in err. */
-int net_parse(const char *spec, int C, int H, int W, net *out, char *err, size_t errlen);
+/* "ltfn = conv64,...,fc10" where the parsed network nt is more than spec says, else spec, into
+ * buf; returns buf. */
+const char *net_describe(const net *nt, const char *spec, char *buf, size_t len);
+/* Parses spec (a preset or a layer list) for an input of C x H x W and classes outputs; fills
+ * layers (no buffers) and spec, the whole list. Returns 0, or -1 with a one-line reason naming
+ * the bad token in err. */
+int net_parse(const char *spec, int C, int H, int W, int classes, net *out, char *err,
+              size_t errlen);
 /* Frees the layer table of a parsed network that has no buffers (spec.c: host only). */
 void net_free_table(net *nt);
 /* Bytes of device memory the network needs at batch n (the memory plan). */

@@ -48,7 +48,7 @@ void ref_maxpool_backward(float *din, const float *dout, const int *arg, size_t 
 void ref_optim_update(double *p, double *m, double *v, const float *g, const float *decay,
                       const optim_hparams *h, double lr, long t, size_t n);
 /* Per-example loss and probabilities; returns the mean loss. */
-double ref_softmax_xent(float *probs, const float *logits, const uint8_t *labels, int n, int K,
+double ref_softmax_xent(float *probs, const float *logits, const uint16_t *labels, int n, int K,
                         int *correct);
 
 /* Statistics of x[0..n) in double (count, le0, nonfinite, min, max, mean, std; not the range). */

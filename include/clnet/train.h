@@ -58,6 +58,7 @@ typedef struct {
 /* What a run gives back (for clnet study). */
 typedef struct {
     int status;             /* the process exit status */
+    char *spec;             /* every layer of the network trained */
     long steps;
     double test_cost, test_acc; /* NaN when the run stopped early */
     double images_per_s;
