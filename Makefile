@@ -6,7 +6,8 @@
 # make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
 # make tune       deps, build, clnet tune (CLBlast's GEMM tuned for the device, kept per device)
 # make asan       the whole test suite built with AddressSanitizer and UBSan
-# make fuzz       libFuzzer on the IDX reader, the checkpoint decoder and the --arch parser
+# make fuzz       libFuzzer on the IDX reader, the checkpoint decoder, the --arch parser and the
+#                 CIFAR readers
 #                 (clang; FUZZ_SECONDS each)
 # make clean
 
@@ -69,19 +70,22 @@ test: deps
 
 # The fuzz targets linked with only what their fuzzers link (fuzz/replay.c for a main): a target
 # that needs more no longer links. They replay tests/fuzz-regressions/.
-FUZZ_IDX_SRC = fuzz/fuzz_idx.c src/data.c src/files.c src/util.c
+FUZZ_IDX_SRC = fuzz/fuzz_idx.c src/data.c src/cifar.c src/files.c src/util.c
 FUZZ_CKPT_SRC = fuzz/fuzz_checkpoint.c src/checkpoint.c src/files.c src/util.c
 FUZZ_SPEC_SRC = fuzz/fuzz_spec.c src/spec.c src/geom.c src/util.c
+FUZZ_CIFAR_SRC = fuzz/fuzz_cifar.c src/cifar.c src/files.c src/util.c
 $(B)/replay_idx: fuzz/replay.c $(FUZZ_IDX_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IDX_SRC) -lz
 $(B)/replay_ckpt: fuzz/replay.c $(FUZZ_CKPT_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_CKPT_SRC) -lz -lm
 $(B)/replay_spec: fuzz/replay.c $(FUZZ_SPEC_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_SPEC_SRC)
+$(B)/replay_cifar: fuzz/replay.c $(FUZZ_CIFAR_SRC) $(HEADERS)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_CIFAR_SRC) -lz
 
-check: $(B)/clnet $(B)/test_clnet $(B)/replay_idx $(B)/replay_ckpt $(B)/replay_spec
+check: $(B)/clnet $(B)/test_clnet $(B)/replay_idx $(B)/replay_ckpt $(B)/replay_spec $(B)/replay_cifar
 	B=$(B) tools/layers.sh
-	for k in idx ckpt spec; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
+	for k in idx ckpt spec cifar; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
 	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
 
 
@@ -117,10 +121,12 @@ FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
 fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
-	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec
+	    build-fuzz/seeds/cifar build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec \
+	    build-fuzz/corpus-cifar
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx $(FUZZ_IDX_SRC) -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint $(FUZZ_CKPT_SRC) -lz -lm
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_spec $(FUZZ_SPEC_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_cifar $(FUZZ_CIFAR_SRC) -lz
 	$(CC) -std=c11 -Iinclude -o build-fuzz/seeds-maker fuzz/seeds.c src/checkpoint.c src/files.c src/util.c -lz
 	build-fuzz/seeds-maker build-fuzz/seeds
 	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
@@ -129,6 +135,8 @@ fuzz: deps
 	    corpus-ckpt seeds/ckpt ../tests/fuzz-regressions/ckpt
 	cd build-fuzz && ./fuzz_spec -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -dict=../fuzz/spec.dict corpus-spec seeds/spec
+	cd build-fuzz && ./fuzz_cifar -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus-cifar seeds/cifar ../tests/fuzz-regressions/cifar
 
 clean:
 	rm -rf build build-asan build-fuzz

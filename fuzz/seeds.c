@@ -53,6 +53,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
+    /* a CIFAR-10 record (selector byte 0: version 10, 2 classes) and one of CIFAR-100 (1) */
+    static unsigned char rec[1 + 2 + 3072];
+    for (int i = 0; i < (int)sizeof rec; i++)
+        rec[i] = (unsigned char)(i * 13);
+    rec[0] = 0, rec[1] = 1;
+    snprintf(path, sizeof path, "%s/cifar/10", argv[1]);
+    put(path, rec, 1 + 1 + 3072, 0);
+    rec[0] = 1, rec[2] = 1;
+    snprintf(path, sizeof path, "%s/cifar/100", argv[1]);
+    put(path, rec, sizeof rec, 0);
+    snprintf(path, sizeof path, "%s/cifar/names", argv[1]);
+    put(path, "\x04airplane\nautomobile\r\n\nbird  \n", 33, 0);
     const char *specs[] = {"\x1b\x1bltfn", "\x1b\x1bmlp", "\x1b\x1bvgg",
                            "\x1b\x1bconv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10",
                            "\x06\x07pad9,conv2:3x3:s2,avgpool:3x3:s2,fc10"};

@@ -270,6 +270,18 @@ static void close_idx(idx_file *a, idx_file *b)
     gzclose(b->f);
 }
 
+/* 10 or 100 when dir holds CIFAR-10 or CIFAR-100 binaries, else 0. */
+static int format_of(const char *dir)
+{
+    char path[PATH_BUF];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data_batch_1.bin", dir);
+    if (lstat(path, &st) == 0)
+        return 10;
+    snprintf(path, sizeof path, "%s/train.bin", dir);
+    return lstat(path, &st) == 0 ? 100 : 0;
+}
+
 /* The images file of split: <split>-images-idx3-ubyte (rank 3) or -idx4-ubyte (rank 4, with
  * channels), raw or .gz; one of them. */
 static int find_images(const char *dir, const char *split, char *path, char *err, size_t len)
@@ -300,8 +312,12 @@ int dataset_load(const char *dir, const char *split, dataset *out, char *err, si
     if (!S_ISDIR(st.st_mode))
         return fail(err, len, dir, "is not a folder (--data wants a folder in the MNIST layout)");
     char *ipath = out->images_path, *lpath = out->labels_path, name[64];
-    if (find_images(dir, split, ipath, err, len))
+    if (find_images(dir, split, ipath, err, len)) {
+        int cifar = format_of(dir);
+        if (cifar)
+            return cifar_load(dir, cifar, split, out, err, len);
         return -1;
+    }
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte", split);
     if (find_file(dir, name, lpath, PATH_BUF, err, len))
         return -1;
@@ -344,14 +360,21 @@ int dataset_load(const char *dir, const char *split, dataset *out, char *err, si
 const char *dataset_file_of(const char *dir, const char *path)
 {
     static const char *const names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                                        "train-images-idx4-ubyte", "t10k-images-idx4-ubyte",
+                                        "test_batch.bin", "train.bin", "test.bin",
+                                        "batches.meta.txt", "fine_label_names.txt"};
     static char found[64];
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     char folder[PATH_BUF];
     snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - path + (slash == path)) : 1,
              slash ? path : ".");
     int here = same_file(folder, dir); /* a name in the folder, whether it exists or not */
-    for (int i = 0; i < 4; i++)
+    if (here && !strncmp(base, "data_batch_", 11) && strstr(base, ".bin")) {
+        snprintf(found, sizeof found, "%s", "a CIFAR-10 batch");
+        return found;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         for (int gz = 0; gz < 2; gz++) {
             char p[PATH_BUF];
             snprintf(p, sizeof p, "%s/%s%s", dir, names[i], gz ? ".gz" : "");
@@ -384,9 +407,24 @@ void dataset_free(dataset *d)
 {
     free(d->pixels);
     free(d->labels);
+    free(d->names);
     d->pixels = NULL;
     d->labels = NULL;
+    d->names = NULL;
+    d->names_len = 0;
     d->count = d->rows = d->cols = d->channels = d->classes = 0;
+}
+
+const char *dataset_class_name(const dataset *d, int k, char *buf, size_t len)
+{
+    const char *p = d->names;
+    for (int i = 0; p && i < k && p < d->names + d->names_len; i++)
+        p += strlen(p) + 1;
+    if (p && p < d->names + d->names_len)
+        snprintf(buf, len, "%s", p);
+    else
+        snprintf(buf, len, "%d", k);
+    return buf;
 }
 
 size_t dataset_bytes(const dataset *d)

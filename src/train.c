@@ -217,6 +217,18 @@ static const char *optimizer_text(const train_opts *o)
     return buf;
 }
 
+/* "classes: airplane, automobile, ... and 4 more": the first names that fit a line. */
+static void print_class_names(const dataset *d)
+{
+    int n = printf("classes: "), k = 0;
+    char name[256];
+    for (; k < d->classes && n < 80; k++)
+        n += printf("%s%s", k ? ", " : "", dataset_class_name(d, k, name, sizeof name));
+    if (k < d->classes)
+        printf(" and %d more", d->classes - k);
+    printf("\n");
+}
+
 static void print_header(const clrt *rt, const train_opts *o, const net *nt,
                          const dataset *train, const dataset *test, long steps, long spe)
 {
@@ -227,6 +239,8 @@ static void print_header(const clrt *rt, const train_opts *o, const net *nt,
            rt->build_seconds);
     printf("data: %s: %d training and %d test images of %dx%d x%d, %d classes\n", o->data_dir,
            train->count, test->count, train->rows, train->cols, train->channels, nt->classes);
+    if (train->names)
+        print_class_names(train);
     char spec[2 * CLNET_SPEC_MAX + 8];
     printf("network: %s\n", net_describe(nt, o->spec, spec, sizeof spec));
     char conv[PATH_BUF + 512]; /* names the tuned parameters' file */
@@ -388,6 +402,11 @@ static int save_checkpoint(run *r, long next)
     c.optim = (uint32_t)o->optim.kind;
     c.seed = o->seed, c.step = (uint64_t)next, c.train_count = (uint64_t)r->train.count;
     c.pixels_crc = r->pixels_crc, c.labels_crc = r->labels_crc;
+    if (r->train.names) {
+        c.names = xmalloc(r->train.names_len);
+        memcpy(c.names, r->train.names, r->train.names_len);
+        c.names_len = (uint32_t)r->train.names_len;
+    }
     c.epoch_rng = next % r->spe == 0 ? r->eo.rng : r->eo.start;
     c.lr = o->lr;
     c.nparams = r->nt.nparams;
@@ -431,6 +450,9 @@ static void check_resume(const run *r, const checkpoint *c)
     if ((int)c->classes != r->nt.classes)
         die("checkpoint %s: made for %u classes, %s has %d", p, c->classes, o->data_dir,
             r->nt.classes);
+    if (c->names_len != r->train.names_len ||
+        (c->names_len && memcmp(c->names, r->train.names, c->names_len)))
+        die("checkpoint %s: made with other class names than those of %s", p, o->data_dir);
     if (strcmp(c->spec, r->nt.spec))
         die("checkpoint %s: its network is %s, this run's is %s (give --arch %s)", p, c->spec,
             r->nt.spec, c->spec);

@@ -122,6 +122,55 @@ void write_shaped_folder(const char *dir, int ntrain, int ntest, int rows, int c
     }
 }
 
+/* One CIFAR record: label byte(s), then three 32x32 planes that show the class. */
+static void cifar_record(uint8_t *r, int version, int label, int coarse)
+{
+    int lb = version == 100 ? 2 : 1;
+    if (version == 100)
+        r[0] = (uint8_t)coarse;
+    r[lb - 1] = (uint8_t)label;
+    for (int c = 0; c < 3; c++)
+        for (int p = 0; p < 1024; p++)
+            r[lb + c * 1024 + p] = (uint8_t)((label * 37 + c * 80 + (p % 32) * (label % 3)) % 256);
+}
+
+void write_cifar(const char *dir, int version, int nbatches, int per_batch, int ntest)
+{
+    int lb = version == 100 ? 2 : 1, classes = version == 100 ? 100 : 10;
+    size_t rec = (size_t)lb + 3072;
+    char path[4096];
+    for (int b = 0; b <= nbatches; b++) { /* b == nbatches: the test set */
+        int n = b == nbatches ? ntest : per_batch;
+        uint8_t *buf = xmalloc((size_t)n * rec);
+        for (int i = 0; i < n; i++)
+            cifar_record(buf + (size_t)i * rec, version, (i + b) % classes, (i + b) % 20);
+        if (version == 100)
+            snprintf(path, sizeof path, "%s/%s.bin", dir, b == nbatches ? "test" : "train");
+        else if (b == nbatches)
+            snprintf(path, sizeof path, "%s/test_batch.bin", dir);
+        else
+            snprintf(path, sizeof path, "%s/data_batch_%d.bin", dir, b + 1);
+        write_file(path, buf, (size_t)n * rec, 0);
+        free(buf);
+        if (version == 100 && b == 0) /* CIFAR-100: one training file */
+            b = nbatches - 1;
+    }
+    char names[4096] = "";
+    for (int k = 0; k < classes; k++) {
+        size_t at = strlen(names);
+        if (version == 10)
+            snprintf(names + at, sizeof names - at, "%s\n", (const char *[]){"airplane",
+                     "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                     "truck"}[k]);
+        else
+            snprintf(names + at, sizeof names - at, "fine %d\r\n", k); /* blanks, CR, as shipped */
+    }
+    strcat(names, "\n\n");
+    snprintf(path, sizeof path, "%s/%s", dir, version == 100 ? "fine_label_names.txt"
+                                                               : "batches.meta.txt");
+    write_file(path, names, strlen(names), 0);
+}
+
 void remove_dir(const char *dir)
 {
     DIR *d = opendir(dir);

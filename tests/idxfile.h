@@ -18,6 +18,10 @@ void write_data_folder(const char *dir, int ntrain, int ntest, int rows, int col
  * (labels as shorts beyond 256), the class visible in the pixels. */
 void write_shaped_folder(const char *dir, int ntrain, int ntest, int rows, int cols, int channels,
                          int classes);
+/* Writes CIFAR-10 (version 10: nbatches data_batch_*.bin of per_batch records, test_batch.bin,
+ * batches.meta.txt) or CIFAR-100 (100: train.bin of per_batch records, test.bin, a coarse and a
+ * fine label each, fine_label_names.txt "fine K") files in dir, in the exact formats. */
+void write_cifar(const char *dir, int version, int nbatches, int per_batch, int ntest);
 /* Removes a folder and the files in it (one level). */
 void remove_dir(const char *dir);
 

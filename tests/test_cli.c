@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clnet/checkpoint.h"
+#include "clnet/data.h"
 #include "clnet/util.h"
 #include "idxfile.h"
 #define STB_IMAGE_IMPLEMENTATION
@@ -177,6 +179,46 @@ START_TEST(own_shapes_and_classes)
     write_shaped_folder(path, 20, 10, 4, 4, 1, 1);
     snprintf(args, sizeof args, "train --data %s --steps 1", path);
     expect_error(args, 1, "a single class leaves nothing to learn");
+}
+END_TEST
+
+/* CIFAR-10 and CIFAR-100 files (in the exact formats) train and evaluate; the class names go
+ * into the checkpoint. */
+START_TEST(cifar_trains_and_evaluates)
+{
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/c10", dir);
+    mkdir(path, 0700);
+    write_cifar(path, 10, 2, 40, 20);
+    snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 8 --steps 4 "
+             "--no-output --save %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "80 training and 20 test images of 32x32 x3, 10 classes") &&
+                  strstr(out, "classes: airplane, automobile, bird, cat, deer, dog, frog, horse"),
+                  "%s", out);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "test cost"), "%s", err);
+    checkpoint c;
+    char why[512], name[64];
+    snprintf(path, sizeof path, "%s/ck", dir);
+    ck_assert_msg(ckpt_load(path, &c, why, sizeof why) == 0, "%s", why);
+    dataset names = {.classes = 10, .names = c.names, .names_len = c.names_len};
+    ck_assert_str_eq(dataset_class_name(&names, 8, name, sizeof name), "ship");
+    ckpt_free(&c);
+    /* another data set's class names: not continued */
+    snprintf(path, sizeof path, "%s/c10/batches.meta.txt", dir);
+    write_file(path, "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n", 20, 0);
+    snprintf(args, sizeof args, "train --data %s/c10 --arch conv4,pool --batch 8 --steps 6 "
+             "--no-output --resume %s/ck", dir, dir);
+    expect_error(args, 1, "made with other class names");
+    snprintf(path, sizeof path, "%s/c100", dir);
+    mkdir(path, 0700);
+    write_cifar(path, 100, 1, 200, 30);
+    snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 10 --steps 2 "
+             "--no-output", path);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "of 32x32 x3, 100 classes") && strstr(out, "classes: fine 0, fine 1") &&
+                  strstr(out, "more\n") && strstr(out, "fc100"), "%s", out);
 }
 END_TEST
 
@@ -711,6 +753,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, device_choice_errors);
     tcase_add_test(tc, batch_beyond_device_memory);
     tcase_add_test(tc, own_shapes_and_classes);
+    tcase_add_test(tc, cifar_trains_and_evaluates);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

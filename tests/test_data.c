@@ -205,6 +205,70 @@ START_TEST(labels_out_of_range_and_disagreeing_counts)
 }
 END_TEST
 
+START_TEST(cifar_both_versions)
+{
+    dataset d;
+    char err[1024], name[64];
+    write_cifar(dir, 10, 3, 7, 5);
+    ck_assert_msg(dataset_load(dir, "train", &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.count == 21 && d.rows == 32 && d.cols == 32 && d.channels == 3 && d.classes == 10);
+    ck_assert_str_eq(dataset_class_name(&d, 9, name, sizeof name), "truck");
+    ck_assert_int_eq(d.labels[7], 1); /* batch 2's first record: (0 + 1) % 10 */
+    /* planes R, G, B become interleaved channels */
+    ck_assert_int_eq(d.pixels[(7 * 1024 + 5) * 3 + 1], (1 * 37 + 80 + 5 * 1) % 256);
+    dataset_free(&d);
+    ck_assert_msg(dataset_load(dir, "t10k", &d, err, sizeof err) == 0 && d.count == 5, "%s", err);
+    dataset_free(&d);
+    remove_dir(dir);
+    mkdir(dir, 0700);
+    write_cifar(dir, 100, 1, 30, 4);
+    ck_assert_msg(dataset_load(dir, "train", &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.count == 30 && d.classes == 100 && d.labels[23] == 23); /* the fine label */
+    ck_assert_str_eq(dataset_class_name(&d, 42, name, sizeof name), "fine 42");
+    dataset_free(&d);
+}
+END_TEST
+
+/* Every kind of bad CIFAR file is refused naming the file and the fault. */
+START_TEST(cifar_faults)
+{
+    dataset d;
+    char err[1024], path[4096];
+    write_cifar(dir, 10, 1, 4, 2);
+    snprintf(path, sizeof path, "%s/data_batch_1.bin", dir);
+    static uint8_t buf[4 * 3073 + 5];
+    memset(buf, 1, sizeof buf);
+    write_file(path, buf, 2 * 3073 + 5, 0);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "data_batch_1.bin: 6151 bytes is not a whole number of 3073-byte "
+                         "CIFAR-10 records"), "%s", err);
+    buf[3073] = 12;
+    write_file(path, buf, 2 * 3073, 0);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "record 1 has label 12, outside the 10 classes"), "%s", err);
+    write_file(path, "", 0, 0);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "0 bytes is not a whole number"), "%s", err);
+    write_cifar(dir, 10, 1, 4, 2);
+    snprintf(path, sizeof path, "%s/batches.meta.txt", dir);
+    write_file(path, "a\nb\nc\n", 6, 0);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "batches.meta.txt names 3 classes; the format has 10"), "%s", err);
+    write_file(path, "a\nb\x01x\n", 7, 0);
+    ck_assert_int_eq(dataset_load(dir, "train", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "line 2 has a control character"), "%s", err);
+    unlink(path); /* no names: numbers */
+    ck_assert_msg(dataset_load(dir, "train", &d, err, sizeof err) == 0 && !d.names, "%s", err);
+    dataset_free(&d);
+    snprintf(path, sizeof path, "%s/test_batch.bin", dir);
+    unlink(path);
+    mkfifo(path, 0600);
+    ck_assert_int_eq(dataset_load(dir, "t10k", &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "test_batch.bin: is a FIFO"), "%s", err);
+    unlink(path);
+}
+END_TEST
+
 Suite *suite_data(void)
 {
     Suite *s = suite_create("data");
@@ -217,6 +281,8 @@ Suite *suite_data(void)
     tcase_add_test(tc, corrupt_and_truncated_gzip);
     tcase_add_test(tc, missing_files_and_directories);
     tcase_add_test(tc, labels_out_of_range_and_disagreeing_counts);
+    tcase_add_test(tc, cifar_both_versions);
+    tcase_add_test(tc, cifar_faults);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -15,6 +15,8 @@ typedef struct {
     int classes;       /* 1 + the largest label */
     uint8_t *pixels;   /* count images of rows x cols pixels of channels bytes: (row, col, chan) */
     uint16_t *labels;  /* count, each < classes */
+    char *names;       /* the class names, each ended by a NUL, or NULL: classes are numbers */
+    size_t names_len;
     char images_path[PATH_BUF], labels_path[PATH_BUF]; /* the files read (dataset_load) */
 } dataset;
 
@@ -43,6 +45,22 @@ void dataset_free(dataset *d);
 const char *dataset_file_of(const char *dir, const char *path);
 /* CRC-32 of the pixels and of the labels: checkpoints store them to know their data set. */
 void dataset_checksums(const dataset *d, uint32_t *pixels, uint32_t *labels);
+
+/* CIFAR-10 (version 10: data_batch_1.bin .. data_batch_N.bin, test_batch.bin, class names in
+ * batches.meta.txt) or CIFAR-100 (100: train.bin, test.bin, the fine labels, fine_label_names.txt)
+ * in dir, split "train" or "t10k" (the test set). 0, or -1 with a one-line reason in err. */
+int cifar_load(const char *dir, int version, const char *split, dataset *out, char *err,
+               size_t errlen);
+/* Appends the n bytes of CIFAR records of buf (path names them in a reason) to d, labels checked
+ * against classes (the fuzzing entry point). 0, or -1. */
+int cifar_records(const uint8_t *buf, size_t n, int version, int classes, const char *path,
+                  dataset *d, char *err, size_t errlen);
+/* Class names, one a line (blank lines and trailing blanks left out; want: how many there must
+ * be, 0 any), into d->names. Returns how many, or -1 with a reason naming path. */
+int class_names_parse(const char *text, const char *path, int want, dataset *d, char *err,
+                      size_t errlen);
+/* The name of class k ("7" when the data names none), into buf; returns it. */
+const char *dataset_class_name(const dataset *d, int k, char *buf, size_t len);
 
 /* Bytes of all its pixels. */
 size_t dataset_bytes(const dataset *d);
