@@ -1,12 +1,15 @@
 /* seeds.c: writes the fuzzers' starting inputs into DIR/idx, DIR/ckpt and DIR/spec: small valid
  * IDX files (raw and gzip, images and labels), a checkpoint of a tiny network, and network specs
- * (two size bytes, then the spec) using every layer kind and option. */
+ * (two size bytes, then the spec) using every layer kind and option, CIFAR records and class
+ * names, and small images (a selector byte, then a PNG, JPEG, BMP or TGA file) in DIR/image. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "clnet/checkpoint.h"
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "stb_image_write.h"
 
 static void put(const char *path, const void *p, size_t n, int gz)
 {
@@ -19,6 +22,11 @@ static void put(const char *path, const void *p, size_t n, int gz)
     FILE *f = fopen(path, "wb");
     fwrite(p, 1, n, f);
     fclose(f);
+}
+
+static void append(void *f, void *data, int n)
+{
+    fwrite(data, 1, (size_t)n, f);
 }
 
 int main(int argc, char **argv)
@@ -66,11 +74,31 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/cifar/names", argv[1]);
     put(path, "\x04airplane\nautomobile\r\n\nbird  \n", 33, 0);
     const char *specs[] = {"\x1b\x1bltfn", "\x1b\x1bmlp", "\x1b\x1bvgg",
-                           "\x1b\x1bconv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10",
+                           "\x1b\x1b" "conv6:5x5:s2,conv4:valid,avgpool,pool:3x3:s1,fc7,fc10",
                            "\x06\x07pad9,conv2:3x3:s2,avgpool:3x3:s2,fc10"};
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
         snprintf(path, sizeof path, "%s/spec/%zu", argv[1], i);
         put(path, specs[i], strlen(specs[i]), 0);
     }
+    /* 5 x 3 images of 1 to 4 channels in the formats stb writes, after a selector byte */
+    unsigned char px[5 * 3 * 4];
+    for (int i = 0; i < (int)sizeof px; i++)
+        px[i] = (unsigned char)(i * 29);
+    const char *fmt[] = {"png", "jpg", "bmp", "tga"};
+    for (int f = 0; f < 4; f++)
+        for (int c = 1; c <= 4; c++) {
+            snprintf(path, sizeof path, "%s/image/%s%d", argv[1], fmt[f], c);
+            FILE *o = fopen(path, "wb");
+            fputc(c * 37 + f * 11, o);
+            if (f == 0)
+                stbi_write_png_to_func(append, o, 5, 3, c, px, 5 * c);
+            else if (f == 1)
+                stbi_write_jpg_to_func(append, o, 5, 3, c, px, 90);
+            else if (f == 2)
+                stbi_write_bmp_to_func(append, o, 5, 3, c, px);
+            else
+                stbi_write_tga_to_func(append, o, 5, 3, c, px);
+            fclose(o);
+        }
     return 0;
 }

@@ -180,6 +180,18 @@ void set_seed(const flag *f, const char *v, void *to)
     *(uint64_t *)to = (uint64_t)s;
 }
 
+void set_size(const flag *f, const char *v, void *to)
+{
+    const char *x = strchr(v, 'x');
+    char w[32];
+    if (!x || x == v || (size_t)(x - v) >= sizeof w)
+        die_status(EXIT_USAGE, "%s '%s': not WIDTHxHEIGHT (such as 32x32)", f->name, v);
+    snprintf(w, sizeof w, "%.*s", (int)(x - v), v);
+    int *wh = to;
+    wh[0] = (int)flag_long(f->name, w, (long)f->lo, (long)f->hi);
+    wh[1] = (int)flag_long(f->name, x + 1, (long)f->lo, (long)f->hi);
+}
+
 /* ---- parsing ---- */
 
 /* The row named a, and its group, or NULL. */

@@ -67,14 +67,23 @@ static void usage(FILE *out)
     "               ends without an fc layer\n"                                                  \
     "         padN  zero-pad each image to NxN (centred)"
 #define DATA_HELP                                                                                 \
-    "folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n"                  \
-    "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (-idx4-: images\n"                 \
-    "with channels); the shape and the classes come from the files"
+    "the data: a folder of IDX files (train-images-idx3-ubyte[.gz],\n"                          \
+    "train-labels-idx1-ubyte[.gz], t10k-... for the test set; -idx4-: with\n"                   \
+    "channels), of CIFAR-10 or CIFAR-100 binaries, or of images (train/CLASS/*\n"               \
+    "and test/CLASS/*: PNG, JPEG, BMP, GIF, TGA, PNM); the shape and the\n"                    \
+    "classes come from the data"
 #define DEVICE_SHOWN "$CLNET_DEVICE, else the first GPU, else the first device"
 
 /* Rows whose field sits elsewhere in each command's options: T the options, m the field. */
 #define ARCH_ROW(T, m) {"--arch", "SPEC", ARCH_HELP, set_string, offsetof(T, m), .shown = ""}
 #define DATA_ROW(T, m) {"--data", "DIR", DATA_HELP, set_folder, offsetof(T, m)}
+/* --channels and --resize, into the image_opts m of T */
+#define IMAGE_ROWS(T, m)                                                                          \
+    {"--channels", "N", "make the images N channels: 1 grey (colour by its luma), 3 RGB,\n"     \
+     "4 RGBA", set_int, offsetof(T, m.channels), 1, 4,                                          \
+     .shown = "the data's; image folders: 3 if any image has colour"},                          \
+    {"--resize", "WxH", "resize every image to W x H pixels (image folders of mixed sizes\n"    \
+     "need it)", set_size, offsetof(T, m.w), 1, CLNET_MAX_SIDE, .shown = "none"}
 #define DEVICE_ROW(T, m)                                                                          \
     {"--device", "D", "device index or part of its name (see clnet devices)", set_string,         \
      offsetof(T, m), .shown = DEVICE_SHOWN}
@@ -158,6 +167,7 @@ static char *command_line(int argc, char **argv)
 static const flag train_rows[] = {
     ARCH_ROW(train_opts, spec),
     DATA_ROW(train_opts, data_dir),
+    IMAGE_ROWS(train_opts, image),
     {"--steps", "N", "training steps (batches)", set_long, offsetof(train_opts, steps), 1, 1e9,
      .shown = "one epoch"},
     {"--epochs", "N", "passes over the training set (instead of --steps)", set_long,
@@ -330,8 +340,9 @@ static int cmd_tune(int argc, char **argv)
 
 static const flag eval_rows[] = {
     {"--model", "FILE", "the checkpoint (required)", set_file, offsetof(eval_opts, model)},
-    {"--data", "DIR", "folder with t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]",
-     set_folder, offsetof(eval_opts, data_dir)},
+    {"--data", "DIR", "the test set: t10k-... IDX files, CIFAR's test batch or test/CLASS/*\n"
+     "images (as clnet train --data)", set_folder, offsetof(eval_opts, data_dir)},
+    IMAGE_ROWS(eval_opts, image),
     {"--batch", "N", "images per forward pass", set_int, offsetof(eval_opts, batch), 1, 65536,
      .shown = "the checkpoint's"},
     {"--test-images", "N", "the first N test images", set_long, offsetof(eval_opts, test_images),
@@ -348,7 +359,7 @@ static const command eval_cmd = {
 
 static int cmd_eval(int argc, char **argv)
 {
-    eval_opts o = {NULL, DEFAULT_DATA, NULL, NULL, 0, 0}, d = o;
+    eval_opts o = {.data_dir = DEFAULT_DATA}, d = o;
     if (flags_parse(&eval_cmd, argc, argv, 2, &o, &d))
         return 0;
     if (!o.model)
@@ -425,6 +436,7 @@ static const flag study_rows[] = {
     {"--batch", "N", "images per step of every run", set_int,
      offsetof(study_opts, batch), 1, 65536, .shown = "the recipe's"},
     DATA_ROW(study_opts, base.data_dir),
+    IMAGE_ROWS(study_opts, base.image),
     SEED_ROW(study_opts, base.seed),
     DEVICE_ROW(study_opts, base.device),
     KERNELS_ROW(study_opts, base.kernel_dir),

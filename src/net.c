@@ -192,6 +192,7 @@ void net_free(net *nt)
 
 void net_print(const net *nt, FILE *out)
 {
+    /* shapes as width x height x channels, as the data's and --resize's */
     for (int i = 0; i < nt->nlayers; i++) {
         const layer *l = &nt->layers[i];
         char op[48];
@@ -202,12 +203,12 @@ void net_print(const net *nt, FILE *out)
             snprintf(op, sizeof op, "%s %dx%d/%d", l->avg ? "avg" : "max", l->pool.size,
                      l->pool.size, l->pool.stride);
         else if (l->kind == LAYER_PAD)
-            snprintf(op, sizeof op, "zero-pad %dx%d", l->out_h, l->out_w);
+            snprintf(op, sizeof op, "zero-pad %dx%d", l->out_w, l->out_h);
         else
             snprintf(op, sizeof op, "fc %d%s%s", l->out_c, l->flatten ? " (flatten)" : "",
                      l->relu ? "" : " (logits)");
         fprintf(out, "  %-7s %-22s %4dx%-3dx%-4d -> %4dx%-3dx%-4d %9zu params%s\n", l->name, op,
-                l->in_h, l->in_w, l->in_c, l->out_h, l->out_w, l->out_c, l->nw + l->nb,
+                l->in_w, l->in_h, l->in_c, l->out_w, l->out_h, l->out_c, l->nw + l->nb,
                 l->relu ? ", ReLU" : "");
     }
     size_t params = 0;

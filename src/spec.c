@@ -135,8 +135,8 @@ static int make_conv(token *t, const layer *prev, long K, layer *l)
                          size);
     int pad = valid ? 0 : (size - 1) / 2;
     if (l->in_h + 2 * pad < size || l->in_w + 2 * pad < size)
-        return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_h,
-                         l->in_w);
+        return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_w,
+                         l->in_h);
     long fan_in = (long)size * size * l->in_c;
     if (fan_in * K > MAX_LAYER_WEIGHTS)
         return token_err(t, "%ld weights, more than %ld", fan_in * K, MAX_LAYER_WEIGHTS);
@@ -157,8 +157,8 @@ static int make_pool(token *t, const layer *prev, int avg, layer *l)
     if (!stride)
         stride = size;
     if (l->in_h < size || l->in_w < size)
-        return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_h,
-                         l->in_w);
+        return token_err(t, "a %dx%d window does not fit the %dx%d input", size, size, l->in_w,
+                         l->in_h);
     l->kind = LAYER_POOL;
     l->avg = avg;
     l->pool = pool_make(l->in_c, l->in_h, l->in_w, size, stride);
@@ -173,7 +173,7 @@ static int make_pad(token *t, const layer *prev, long N, layer *l)
     if (t->opts)
         return token_err(t, "padN takes no options");
     if (N < l->in_h || N < l->in_w)
-        return token_err(t, "the input is already %dx%d, larger than %ldx%ld", l->in_h, l->in_w,
+        return token_err(t, "the input is already %dx%d, larger than %ldx%ld", l->in_w, l->in_h,
                          N, N);
     l->kind = LAYER_PAD;
     l->pad_top = ((int)N - l->in_h) / 2, l->pad_left = ((int)N - l->in_w) / 2;
@@ -239,7 +239,7 @@ static int add_layer(net *nt, const char *text, size_t len, int index, char *err
     if (make_layer(&t, prev, l))
         return -1;
     if ((long)l->out_c * l->out_h * l->out_w > MAX_IMAGE_FLOATS)
-        return token_err(&t, "its output of %dx%dx%d per image is too large", l->out_h, l->out_w,
+        return token_err(&t, "its output of %dx%dx%d per image is too large", l->out_w, l->out_h,
                          l->out_c);
     return 0;
 }

@@ -164,7 +164,7 @@ static void check_arch(const study_opts *s)
     dataset d;
     net nt;
     char err[MSG_BUF];
-    if (dataset_load(s->base.data_dir, "t10k", &d, err, sizeof err))
+    if (dataset_read(s->base.data_dir, "t10k", &s->base.image, &d, err, sizeof err))
         die("%s", err);
     if (net_parse(s->base.spec, d.channels, d.rows, d.cols, d.classes > 2 ? d.classes : 2, &nt,
                   err, sizeof err))

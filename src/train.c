@@ -179,19 +179,22 @@ static void progress_read(clrt *rt, progress *p, cl_mem buf, size_t bytes, void 
 /* ---- the run ---- */
 
 /* Both splits, which must agree; returns the number of classes (1 + the largest label). */
-static int load_data(const char *dir, dataset *train, dataset *test)
+static int load_data(const char *dir, const image_opts *io, dataset *train, dataset *test)
 {
     char err[MSG_BUF];
-    if (dataset_load(dir, "train", train, err, sizeof err) ||
-        dataset_load(dir, "t10k", test, err, sizeof err))
+    if (dataset_read(dir, "train", io, train, err, sizeof err))
+        die("%s", err);
+    image_opts same = {train->channels, io->w, io->h}; /* test/ gets the channels of train/ */
+    if (dataset_read(dir, "t10k", train->decode_threads ? &same : io, test, err, sizeof err))
         die("%s", err);
     if (test->rows != train->rows || test->cols != train->cols ||
         test->channels != train->channels)
-        die("%s: test images are %dx%d x%d but training images are %dx%d x%d", dir, test->rows,
-            test->cols, test->channels, train->rows, train->cols, train->channels);
+        die("%s: test images are %dx%d x%d but training images are %dx%d x%d", dir, test->cols,
+            test->rows, test->channels, train->cols, train->rows, train->channels);
     int classes = train->classes > test->classes ? train->classes : test->classes;
     if (classes < 2)
-        die("%s: every label is 0: a single class leaves nothing to learn", dir);
+        die("%s: %s: a single class leaves nothing to learn", dir, train->decode_threads ?
+            "train/ has one class folder" : "every label is 0");
     return classes;
 }
 
@@ -238,9 +241,12 @@ static void print_header(const clrt *rt, const train_opts *o, const net *nt,
     printf("kernels: %s, built in %.2f s\n", o->kernel_dir ? o->kernel_dir : "embedded",
            rt->build_seconds);
     printf("data: %s: %d training and %d test images of %dx%d x%d, %d classes\n", o->data_dir,
-           train->count, test->count, train->rows, train->cols, train->channels, nt->classes);
+           train->count, test->count, train->cols, train->rows, train->channels, nt->classes);
     if (train->names)
         print_class_names(train);
+    if (train->decode_threads)
+        printf("decoded: %d images in %.2f s on %d threads\n", train->count + test->count,
+               train->decode_seconds + test->decode_seconds, train->decode_threads);
     char spec[2 * CLNET_SPEC_MAX + 8];
     printf("network: %s\n", net_describe(nt, o->spec, spec, sizeof spec));
     char conv[PATH_BUF + 512]; /* names the tuned parameters' file */
@@ -346,7 +352,7 @@ static void open_output(run *r)
     report_setting(&r->rep, "command", "%s", o->command ? o->command : "clnet train");
     report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
     report_setting(&r->rep, "data", "%s (%d training, %d test images of %dx%d x%d, %d classes)",
-                   o->data_dir, r->train.count, r->test.count, r->train.rows, r->train.cols,
+                   o->data_dir, r->train.count, r->test.count, r->train.cols, r->train.rows,
                    r->train.channels, r->nt.classes);
     char spec[2 * CLNET_SPEC_MAX + 8];
     report_setting(&r->rep, "network", "%s (%zu parameters)",
@@ -445,8 +451,8 @@ static void check_resume(const run *r, const checkpoint *c)
     const train_opts *o = r->o;
     const char *p = o->resume_path;
     if ((int)c->H != r->train.rows || (int)c->W != r->train.cols || (int)c->C != r->train.channels)
-        die("checkpoint %s: made for %ux%ux%u images, %s has %dx%dx%d", p, c->H, c->W, c->C,
-            o->data_dir, r->train.rows, r->train.cols, r->train.channels);
+        die("checkpoint %s: made for %ux%u x%u images, %s has %dx%d x%d", p, c->W, c->H, c->C,
+            o->data_dir, r->train.cols, r->train.rows, r->train.channels);
     if ((int)c->classes != r->nt.classes)
         die("checkpoint %s: made for %u classes, %s has %d", p, c->classes, o->data_dir,
             r->nt.classes);
@@ -506,6 +512,18 @@ static void resume(run *r, checkpoint *c)
            (long)c->step >= r->steps ? " (nothing left to train)" : "");
 }
 
+/* An output inside the train/ or test/ of an image folder would be read as an image next time:
+ * refused. */
+static void refuse_in_images(const char *flag, const char *path, const char *dir)
+{
+    for (int i = 0; i < 2 && path; i++) {
+        char sub[PATH_BUF], why[256];
+        snprintf(sub, sizeof sub, "%s/%s", dir, i ? "test" : "train");
+        if (!check_folder(sub, why, sizeof why) && path_inside(path, sub))
+            die("%s %s: inside %s, the images of --data; write it elsewhere", flag, path, sub);
+    }
+}
+
 /* --save, before any work: a file clnet may replace (absent, empty or a checkpoint; not an
  * input, not inside --out), room beside it, and its lock. */
 static void check_save(run *r)
@@ -549,8 +567,10 @@ static void run_check(run *r, checkpoint *ck)
     char err[MSG_BUF];
     if (!o->no_output && output_dir_check(o->out_dir, err, sizeof err))
         die("%s", err);
+    refuse_in_images("--out", o->no_output ? NULL : o->out_dir, o->data_dir);
+    refuse_in_images("--save", o->save_path, o->data_dir);
     check_save(r);
-    int classes = load_data(o->data_dir, &r->train, &r->test);
+    int classes = load_data(o->data_dir, &o->image, &r->train, &r->test);
     if (o->batch > r->train.count)
         die("--batch %d is larger than the training set (%d images in %s)", o->batch,
             r->train.count, o->data_dir);
@@ -945,8 +965,9 @@ static void eval_model(const eval_opts *o, const dataset *test, checkpoint *c, n
     if (ckpt_load(o->model, c, err, sizeof err))
         die("%s", err);
     if (test->rows != (int)c->H || test->cols != (int)c->W || test->channels != (int)c->C)
-        die("%s: test images are %dx%dx%d but the checkpoint %s was made for %ux%ux%u",
-            o->data_dir, test->rows, test->cols, test->channels, o->model, c->H, c->W, c->C);
+        die("%s: test images are %dx%d x%d but the checkpoint %s was made for %ux%u x%u (give "
+            "--resize %ux%u --channels %u to make them so)", o->data_dir, test->cols, test->rows,
+            test->channels, o->model, c->W, c->H, c->C, c->W, c->H, c->C);
     if (test->classes > (int)c->classes)
         die("%s: a test label is %d but the checkpoint %s knows %u classes", o->data_dir,
             test->classes - 1, o->model, c->classes);
@@ -962,7 +983,7 @@ int eval_run(const eval_opts *o)
     checkpoint c;
     char err[MSG_BUF];
     dataset test;
-    if (dataset_load(o->data_dir, "t10k", &test, err, sizeof err))
+    if (dataset_read(o->data_dir, "t10k", &o->image, &test, err, sizeof err))
         die("%s", err);
     net nt;
     eval_model(o, &test, &c, &nt);

@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "stb_image_write.h" /* the implementation is plot.c's (without stdio: the _to_func forms) */
 
 #include "clnet/data.h"
 #include "clnet/util.h"
@@ -187,4 +190,48 @@ void remove_dir(const char *dir)
     }
     closedir(d);
     rmdir(dir);
+}
+
+static void to_file(void *f, void *data, int n)
+{
+    ck_assert(fwrite(data, 1, (size_t)n, f) == (size_t)n);
+}
+
+void write_image(const char *path, int w, int h, int channels, const uint8_t *px)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "fopen %s", path);
+    const char *ext = strrchr(path, '.');
+    int ok = !strcmp(ext, ".bmp") ? stbi_write_bmp_to_func(to_file, f, w, h, channels, px)
+             : stbi_write_png_to_func(to_file, f, w, h, channels, px, w * channels);
+    ck_assert_msg(ok && fclose(f) == 0, "writing %s", path);
+}
+
+void image_pattern(uint8_t *px, int w, int h, int channels, int k)
+{
+    for (int p = 0; p < w * h; p++)
+        for (int c = 0; c < channels; c++)
+            px[p * channels + c] = (uint8_t)((k * 53 + c * 90 + p * (k % 5 + 1)) % 256);
+}
+
+void write_image_folder(const char *dir, int ntrain, int ntest, int w, int h, int channels,
+                        int classes)
+{
+    const char *split[] = {"train", "test"};
+    int count[] = {ntrain, ntest};
+    uint8_t *px = xmalloc((size_t)w * h * channels);
+    char path[4096];
+    for (int s = 0; s < 2; s++) {
+        snprintf(path, sizeof path, "%s/%s", dir, split[s]);
+        mkdir(path, 0700);
+        for (int i = 0; i < count[s]; i++) {
+            int k = i % classes;
+            snprintf(path, sizeof path, "%s/%s/class-%02d", dir, split[s], k);
+            mkdir(path, 0700);
+            image_pattern(px, w, h, channels, k);
+            snprintf(path, sizeof path, "%s/%s/class-%02d/img%05d.png", dir, split[s], k, i);
+            write_image(path, w, h, channels, px);
+        }
+    }
+    free(px);
 }

@@ -22,6 +22,15 @@ void write_shaped_folder(const char *dir, int ntrain, int ntest, int rows, int c
  * batches.meta.txt) or CIFAR-100 (100: train.bin of per_batch records, test.bin, a coarse and a
  * fine label each, fine_label_names.txt "fine K") files in dir, in the exact formats. */
 void write_cifar(const char *dir, int version, int nbatches, int per_batch, int ntest);
+/* Writes w x h pixels of channels bytes as a PNG or BMP (.bmp) file, by path's end (a JPEG:
+ * tests/images/colour-6x6.jpg). */
+void write_image(const char *path, int w, int h, int channels, const uint8_t *px);
+/* The pixels of class k: a pattern that tells every class apart. */
+void image_pattern(uint8_t *px, int w, int h, int channels, int k);
+/* Writes an image folder: dir/train/class-KK/imgNNNNN.png (ntrain, class i % classes) and
+ * dir/test/... (ntest; a class with no image there has no folder). */
+void write_image_folder(const char *dir, int ntrain, int ntest, int w, int h, int channels,
+                        int classes);
 /* Removes a folder and the files in it (one level). */
 void remove_dir(const char *dir);
 

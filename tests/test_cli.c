@@ -13,8 +13,6 @@
 #include "clnet/data.h"
 #include "clnet/util.h"
 #include "idxfile.h"
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
 #include "stb_image.h"
 #include "cli.h"
 #include "json.h"
@@ -155,7 +153,7 @@ START_TEST(own_shapes_and_classes)
     snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 8 --steps 3 "
              "--log-every 1 --no-output --save %s/ck", path, dir);
     ck_assert_msg(run(args) == 0, "%s", err);
-    ck_assert_msg(strstr(out, "images of 12x16 x3, 300 classes") &&
+    ck_assert_msg(strstr(out, "images of 16x12 x3, 300 classes") &&
                   strstr(out, "network: conv4,pool = conv4,pool,fc300") && strstr(out, "test cost"),
                   "%s", out);
     snprintf(args, sizeof args, "eval --data %s --model %s/ck", path, dir);
@@ -219,6 +217,47 @@ START_TEST(cifar_trains_and_evaluates)
     ck_assert_msg(run(args) == 0, "%s", err);
     ck_assert_msg(strstr(out, "of 32x32 x3, 100 classes") && strstr(out, "classes: fine 0, fine 1") &&
                   strstr(out, "more\n") && strstr(out, "fc100"), "%s", out);
+}
+END_TEST
+
+/* An image folder trains (the classes from its sub-folders, every image decoded) and the
+ * checkpoint evaluates it; a test set of another size needs --resize, and gets it. */
+START_TEST(image_folder_trains_and_evaluates)
+{
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/img", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 60, 30, 12, 10, 3, 3);
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --epochs 4 "
+             "--optimizer adam --lr 0.01 --no-output --save %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "60 training and 30 test images of 12x10 x3, 3 classes") &&
+                  strstr(out, "classes: class-00, class-01, class-02") &&
+                  strstr(out, "decoded: 90 images in "), "%s", out);
+    ck_assert_msg(strstr(out, "test accuracy 100.00%"), "the classes differ plainly: %s", out);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "test accuracy 100.00% (30 images"), "%s", out);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck --channels 1", path, dir);
+    expect_error(args, 1, "test images are 12x10 x1 but the checkpoint");
+    ck_assert_msg(strstr(err, "was made for 12x10 x3 (give --resize 12x10 --channels 3"), "%s",
+                  err);
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --steps 2 "
+             "--no-output --resize 20x16 --channels 1", path);
+    ck_assert_msg(run(args) == 0 && strstr(out, "images of 20x16 x1"), "%s", err);
+    /* a test image of another size: refused, naming it, unless --resize */
+    uint8_t px[8 * 8 * 3] = {0};
+    snprintf(path, sizeof path, "%s/img/test/class-01/odd.png", dir);
+    write_image(path, 8, 8, 3, px);
+    snprintf(args, sizeof args, "train --data %s/img --steps 1 --no-output", dir);
+    expect_error(args, 1, "odd.png is 8 x 8 but");
+    snprintf(args, sizeof args, "eval --data %s/img --model %s/ck --resize 12x10", dir, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "(31 images"), "%s", err);
+    /* outputs inside train/ or test/ would be read as images next time */
+    snprintf(args, sizeof args, "train --data %s/img --steps 1 --save %s/img/train/class-00/ck",
+             dir, dir);
+    expect_error(args, 1, "/img/train/class-00/ck: inside ");
+    snprintf(args, sizeof args, "train --data %s/img --steps 1 --out %s/img/test/r", dir, dir);
+    expect_error(args, 1, "the images of --data; write it elsewhere");
 }
 END_TEST
 
@@ -754,6 +793,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, batch_beyond_device_memory);
     tcase_add_test(tc, own_shapes_and_classes);
     tcase_add_test(tc, cifar_trains_and_evaluates);
+    tcase_add_test(tc, image_folder_trains_and_evaluates);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

@@ -1,4 +1,5 @@
-/* test_data.c: the IDX reader on valid files (raw and gzip) and on every malformed kind. */
+/* test_data.c: the readers (IDX raw and gzip, CIFAR, image folders) on valid data and on every
+ * malformed kind. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,132 @@ START_TEST(cifar_faults)
 }
 END_TEST
 
+
+/* dir/SUB/NAME, made the path of buf. */
+static const char *in_dir(char *buf, size_t n, const char *sub, const char *name)
+{
+    snprintf(buf, n, "%s/%s/%s", dir, sub, name);
+    return buf;
+}
+
+START_TEST(image_folder_loads)
+{
+    dataset d;
+    char err[2048], path[4096], name[64];
+    write_image_folder(dir, 12, 5, 9, 7, 3, 4);
+    ck_assert_msg(dataset_read(dir, "train", NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.count == 12 && d.cols == 9 && d.rows == 7 && d.channels == 3 && d.classes == 4);
+    ck_assert_str_eq(dataset_class_name(&d, 3, name, sizeof name), "class-03");
+    /* class by class, files sorted: class-00 holds img00000, img00004, img00008 */
+    ck_assert(d.labels[0] == 0 && d.labels[2] == 0 && d.labels[3] == 1 && d.labels[11] == 3);
+    static uint8_t want[9 * 7 * 3];
+    image_pattern(want, 9, 7, 3, 1);
+    ck_assert(!memcmp(d.pixels + 3 * sizeof want, want, sizeof want)); /* PNG is exact */
+    ck_assert(d.decode_threads >= 1);
+    dataset_free(&d);
+    ck_assert_msg(dataset_read(dir, "t10k", NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.count == 5 && d.classes == 4); /* the classes of train/ */
+    dataset_free(&d);
+    /* grey by luma, and resized */
+    image_opts io = {1, 4, 5};
+    ck_assert_msg(dataset_read(dir, "train", &io, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.channels == 1 && d.cols == 4 && d.rows == 5 && d.count == 12);
+    dataset_free(&d);
+    /* grey images stay grey unless one has colour; JPEG and BMP are read; dotfiles skipped */
+    remove_dir(dir), mkdir(dir, 0700);
+    write_image_folder(dir, 4, 2, 6, 6, 1, 2);
+    ck_assert_msg(dataset_read(dir, "train", NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.channels == 1 && d.classes == 2);
+    dataset_free(&d);
+    uint8_t px[6 * 6 * 3];
+    image_pattern(px, 6, 6, 3, 0);
+    static char jpeg[4096];
+    FILE *f = fopen("tests/images/colour-6x6.jpg", "rb");
+    ck_assert(f != NULL);
+    size_t n = fread(jpeg, 1, sizeof jpeg, f);
+    fclose(f);
+    write_file(in_dir(path, sizeof path, "train/class-01", "b.jpg"), jpeg, n, 0);
+    write_image(in_dir(path, sizeof path, "train/class-01", "c.bmp"), 6, 6, 3, px);
+    write_file(in_dir(path, sizeof path, "train/class-01", ".DS_Store"), "x", 1, 0);
+    ck_assert_msg(dataset_read(dir, "train", NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.channels == 3 && d.count == 6);
+    ck_assert(!memcmp(d.pixels + 3 * sizeof px, px, sizeof px)); /* c.bmp (sorted 4th): exact */
+    dataset_free(&d);
+    /* IDX images get --channels and --resize too */
+    io = (image_opts){3, 14, 14};
+    ck_assert_msg(dataset_read("assets/mnist-sample", "t10k", &io, &d, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert(d.channels == 3 && d.cols == 14 && d.rows == 14 && d.count == 2000);
+    dataset_free(&d);
+}
+END_TEST
+
+/* dataset_read of dir's split fails with a reason holding want. */
+static void refused(const char *split, const image_opts *io, const char *want)
+{
+    dataset d;
+    char err[2048];
+    ck_assert_int_eq(dataset_read(dir, split, io, &d, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, want) != NULL, "wanted '%s' in: %s", want, err);
+    ck_assert(d.pixels == NULL && d.names == NULL);
+}
+
+/* Every kind of bad image folder is refused naming the file and the fault. */
+START_TEST(image_folder_faults)
+{
+    char path[4096], other[4096];
+    write_image_folder(dir, 6, 3, 8, 8, 3, 2);
+    in_dir(path, sizeof path, "train/class-01", "img00003.png");
+    FILE *f = fopen(path, "r+b");
+    ck_assert(f && ftruncate(fileno(f), 60) == 0 && fclose(f) == 0);
+    refused("train", NULL, "img00003.png: cannot decode it: stb_image: ");
+    write_file(path, "", 0, 0);
+    refused("train", NULL, "img00003.png: an empty file, not an image");
+    write_file(path, "hello\n", 6, 0);
+    refused("train", NULL, "img00003.png: not an image clnet reads (PNG, JPEG, BMP, GIF, TGA, PNM)");
+    unlink(path), mkfifo(path, 0600);
+    refused("train", NULL, "img00003.png: is a FIFO, not a regular file");
+    unlink(path), mkdir(path, 0700);
+    refused("train", NULL, "img00003.png: is a folder, not a regular file");
+    rmdir(path);
+    /* PNG headers of 9000 x 9000 and 100000 x 100000: refused from the header, nothing decoded */
+    uint8_t huge[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                      0, 0, 0x23, 0x28, 0, 0, 0x23, 0x28, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+    write_file(path, huge, sizeof huge, 0);
+    refused("train", NULL, "img00003.png: 9000 x 9000 pixels; at most 67108864");
+    huge[17] = huge[21] = 1, huge[18] = huge[22] = 0x86, huge[19] = huge[23] = 0xa0;
+    write_file(path, huge, sizeof huge, 0);
+    refused("train", NULL, "img00003.png: a PNG file whose header is corrupt or too large to "
+            "decode");
+    uint8_t px[8 * 8 * 3] = {0}; /* 8 x 8 and 5 x 8 images from it */
+    write_image(path, 5, 8, 3, px);
+    refused("train", NULL, "img00003.png is 5 x 8 but");
+    refused("train", NULL, "img00000.png is 8 x 8: give --resize WxH");
+    dataset d;
+    char err[2048];
+    image_opts io = {0, 8, 8};
+    ck_assert_msg(dataset_read(dir, "train", &io, &d, err, sizeof err) == 0, "%s", err);
+    dataset_free(&d);
+    unlink(path);
+    mkdir(in_dir(path, sizeof path, "train", "empty"), 0700);
+    refused("train", NULL, "train/empty: an empty class folder");
+    rmdir(path);
+    mkdir(in_dir(path, sizeof path, "test", "class-07"), 0700);
+    write_image(in_dir(other, sizeof other, "test/class-07", "a.png"), 8, 8, 3, px);
+    refused("t10k", NULL, "test/class-07: a class that train/ lacks");
+    unlink(other), rmdir(path);
+    write_file(in_dir(path, sizeof path, "train", "README"), "x", 1, 0);
+    refused("train", NULL, "train/README: not a class folder (train/ holds one folder per class)");
+    unlink(path);
+    mkdir(in_dir(path, sizeof path, "train", "a\nb"), 0700);
+    refused("train", NULL, "train: a class folder whose name has a control character");
+    rmdir(path);
+    remove_dir(in_dir(path, sizeof path, "test", ""));
+    refused("t10k", NULL, "/test: No such file or directory (an image folder holds train/ and "
+            "test/, a folder of images per class in each)");
+}
+END_TEST
+
 Suite *suite_data(void)
 {
     Suite *s = suite_create("data");
@@ -283,6 +410,8 @@ Suite *suite_data(void)
     tcase_add_test(tc, labels_out_of_range_and_disagreeing_counts);
     tcase_add_test(tc, cifar_both_versions);
     tcase_add_test(tc, cifar_faults);
+    tcase_add_test(tc, image_folder_loads);
+    tcase_add_test(tc, image_folder_faults);
     suite_add_tcase(s, tc);
     return s;
 }

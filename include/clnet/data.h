@@ -18,7 +18,16 @@ typedef struct {
     char *names;       /* the class names, each ended by a NUL, or NULL: classes are numbers */
     size_t names_len;
     char images_path[PATH_BUF], labels_path[PATH_BUF]; /* the files read (dataset_load) */
+    double decode_seconds; /* image folders: the time to list, check and decode them */
+    int decode_threads;    /* and on how many threads */
 } dataset;
+
+/* What images become as they are read (--channels, --resize): 0 keeps what the data has. */
+typedef struct {
+    int channels; /* 1 grey, 3 RGB, 4 RGBA */
+    int w, h;
+} image_opts;
+#define IMAGE_MAX_PIXELS (1 << 26) /* a larger image file is refused from its header */
 
 /* What an IDX file holds, from its header. */
 typedef struct {
@@ -61,6 +70,31 @@ int class_names_parse(const char *text, const char *path, int want, dataset *d, 
                       size_t errlen);
 /* The name of class k ("7" when the data names none), into buf; returns it. */
 const char *dataset_class_name(const dataset *d, int k, char *buf, size_t len);
+
+/* Any data set of dir, split "train" or "t10k" (the test set), with the images made what io asks
+ * (io may be NULL): an image folder when dir/train is a folder (imgdir_load), else IDX or CIFAR
+ * (dataset_load). 0, or -1 with a one-line reason in err. */
+int dataset_read(const char *dir, const char *split, const image_opts *io, dataset *out,
+                 char *err, size_t errlen);
+/* dir/train/<class>/<image> and dir/test/<class>/<image>: the classes are the sub-folders of
+ * train/ in sorted order (test/ may lack some; names that train/ lacks are refused). The images
+ * must be of one size unless io gives one; channels: io's, else 3 when any image has colour,
+ * else 1. 0, or -1 with a one-line reason naming the file. */
+int imgdir_load(const char *dir, const char *split, const image_opts *io, dataset *out,
+                char *err, size_t errlen);
+/* The size and channels of the image file path from its header alone (image.c). 0, or -1. */
+int image_info(const char *path, int *w, int *h, int *channels, char *err, size_t errlen);
+/* Decodes the image file path (PNG, JPEG, BMP, GIF, TGA, PNM) into w x h pixels of channels bytes
+ * (converted and resized as needed). 0, or -1 with a reason naming path. */
+int image_read(const char *path, int channels, int w, int h, uint8_t *out, char *err,
+               size_t errlen);
+/* image_read's decoding of the n bytes of buf (path names them in a reason; the fuzzing entry
+ * point). 0, or -1. */
+int image_decode(const uint8_t *buf, size_t n, const char *path, int channels, int w, int h,
+                 uint8_t *out, char *err, size_t errlen);
+/* Makes every image of d channels x w x h (0: as it is), converting colour and resizing. 0, or
+ * -1 with a reason in err. */
+int image_convert(dataset *d, int channels, int w, int h, char *err, size_t errlen);
 
 /* Bytes of all its pixels. */
 size_t dataset_bytes(const dataset *d);

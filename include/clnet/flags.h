@@ -62,6 +62,7 @@ void set_choice(const flag *f, const char *v, void *to);      /* int (or an enum
 void set_on(const flag *f, const char *v, void *to);          /* int: 1 */
 void set_off(const flag *f, const char *v, void *to);         /* int: 0 */
 void set_seed(const flag *f, const char *v, void *to);        /* uint64_t */
+void set_size(const flag *f, const char *v, void *to);        /* int[2]: WxH, each in [lo, hi] */
 
 /* The checks behind the setters, for a command's own: each returns the value or exits 2 with a
  * message naming the flag. */

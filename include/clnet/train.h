@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "clnet/data.h"
 #include "clnet/hist.h"
 #include "clnet/init.h"
 #include "clnet/ops.h"
@@ -13,7 +14,8 @@ enum { LR_CONSTANT, LR_STEP, LR_COSINE };
 #define CLNET_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 
 typedef struct {
-    const char *data_dir;   /* MNIST-layout folder */
+    const char *data_dir;   /* IDX, CIFAR or image folder (data.h) */
+    image_opts image;       /* --channels, --resize */
     const char *device;     /* selector, NULL for the default */
     const char *kernel_dir; /* NULL: embedded kernels */
     const char *spec;       /* network spec (net.h) */
@@ -51,6 +53,7 @@ typedef struct {
 /* clnet eval: a checkpoint's test cost and accuracy. */
 typedef struct {
     const char *model, *data_dir, *device, *kernel_dir;
+    image_opts image;       /* --channels, --resize */
     int batch;              /* 0: the checkpoint's */
     long test_images;       /* 0: all */
 } eval_opts;
