@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "clnet/data.h"
 #include "clnet/util.h"
@@ -330,6 +331,68 @@ START_TEST(image_folder_loads)
 }
 END_TEST
 
+/* A PNG of its chunks as written by hand: the 8-byte signature, then IHDR (w x h, depth bits,
+ * colour type), PLTE when palette, and IDAT of the raw rows (filter byte 0 each). */
+static void write_raw_png(const char *path, int w, int h, int depth, int colour,
+                          const uint8_t *rows, size_t nrows, const uint8_t *plte, size_t nplte)
+{
+    uint8_t png[4096], z[2048];
+    size_t n = 0;
+    memcpy(png, "\x89PNG\r\n\x1a\n", 8), n = 8;
+    uint8_t ihdr[13] = {0, 0, 0, (uint8_t)w, 0, 0, 0, (uint8_t)h, (uint8_t)depth,
+                        (uint8_t)colour, 0, 0, 0};
+    uLongf zn = sizeof z;
+    ck_assert(compress(z, &zn, rows, nrows) == Z_OK);
+    const char *type[] = {"IHDR", "PLTE", "IDAT", "IEND"};
+    const uint8_t *data[] = {ihdr, plte, z, NULL};
+    size_t len[] = {13, nplte, zn, 0};
+    for (int c = 0; c < 4; c++) {
+        if (c == 1 && !plte)
+            continue;
+        uint8_t *at = png + n;
+        at[0] = (uint8_t)(len[c] >> 24), at[1] = (uint8_t)(len[c] >> 16);
+        at[2] = (uint8_t)(len[c] >> 8), at[3] = (uint8_t)len[c];
+        memcpy(at + 4, type[c], 4);
+        if (len[c])
+            memcpy(at + 8, data[c], len[c]);
+        uLong crc = crc32(crc32(0, NULL, 0), at + 4, (uInt)(4 + len[c]));
+        uint8_t *e = at + 8 + len[c];
+        e[0] = (uint8_t)(crc >> 24), e[1] = (uint8_t)(crc >> 16), e[2] = (uint8_t)(crc >> 8);
+        e[3] = (uint8_t)crc;
+        n += 12 + len[c];
+    }
+    write_file(path, png, n, 0);
+}
+
+/* 16-bit and palette PNGs become 8-bit pixels: the high byte, the palette's colours. */
+START_TEST(image_folder_deep_and_palette_png)
+{
+    char path[4096], err[2048];
+    write_image_folder(dir, 2, 2, 2, 2, 1, 2);
+    /* 2 x 2 grey of 16 bits: 0x1234 0xff00 / 0x0001 0x8080 */
+    const uint8_t deep[] = {0, 0x12, 0x34, 0xff, 0x00, 0, 0x00, 0x01, 0x80, 0x80};
+    write_raw_png(in_dir(path, sizeof path, "train/class-00", "deep.png"), 2, 2, 16, 0, deep,
+                  sizeof deep, NULL, 0);
+    dataset d;
+    ck_assert_msg(dataset_read(dir, "train", NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.channels == 1 && d.count == 3 && d.labels[0] == 0);
+    const uint8_t want[] = {0x12, 0xff, 0x00, 0x80};
+    ck_assert_msg(!memcmp(d.pixels, want, 4), "%d %d %d %d", d.pixels[0], d.pixels[1],
+                  d.pixels[2], d.pixels[3]);
+    dataset_free(&d);
+    /* a 2 x 2 palette PNG of 8-bit indices 0 1 / 1 0 into red and blue: colour */
+    const uint8_t idx[] = {0, 0, 1, 0, 1, 0}, plte[] = {255, 0, 0, 0, 0, 255};
+    write_raw_png(in_dir(path, sizeof path, "train/class-01", "pal.png"), 2, 2, 8, 3, idx,
+                  sizeof idx, plte, sizeof plte);
+    ck_assert_msg(dataset_read(dir, "train", NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(d.channels == 3 && d.count == 4);
+    const uint8_t *p = d.pixels + 3 * 12; /* class-01 sorts img00001.png before pal.png */
+    ck_assert_msg(p[0] == 255 && p[2] == 0 && p[3] == 0 && p[5] == 255, "%d %d %d %d", p[0], p[2],
+                  p[3], p[5]);
+    dataset_free(&d);
+}
+END_TEST
+
 /* dataset_read of dir's split fails with a reason holding want. */
 static void refused(const char *split, const image_opts *io, const char *want)
 {
@@ -412,6 +475,7 @@ Suite *suite_data(void)
     tcase_add_test(tc, cifar_faults);
     tcase_add_test(tc, image_folder_loads);
     tcase_add_test(tc, image_folder_faults);
+    tcase_add_test(tc, image_folder_deep_and_palette_png);
     suite_add_tcase(s, tc);
     return s;
 }
