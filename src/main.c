@@ -63,8 +63,8 @@ static void usage(FILE *out)
     "         pool, avgpool [:AxA][:sN]  max or mean over AxA [2x2],\n"                          \
     "               stride N [A]\n"                                                              \
     "         fcN   fully connected (+ ReLU unless last)\n"                                      \
-    "         classifier: fcN, N the data's classes; added where a spec\n"                       \
-    "               ends without an fc layer\n"                                                  \
+    "         classifier  fcN, N the data's classes: last, or left out (a spec\n"                \
+    "               that ends without an fc layer gets it)\n"                                    \
     "         padN  zero-pad each image to NxN (centred)"
 #define DATA_HELP                                                                                 \
     "the data: a folder of IDX files (train-images-idx3-ubyte[.gz],\n"                          \

@@ -214,8 +214,11 @@ static int make_layer(token *t, const layer *prev, layer *l)
         return make_fc(t, prev, num, l);
     if (!strncmp(b, "pad", 3) && (num = number(b + 3, MAX_SIDE)) > 0)
         return make_pad(t, prev, num, l);
+    if (!strcmp(b, "classifier"))
+        return token_err(t, "the classifier goes last (it is fcK, K the data's classes)");
     return token_err(t, "not a layer: expected convK, pool, avgpool, fcN or padN (K, N positive "
-                        "integers), or a preset (ltfn, mlp, vgg) as the whole spec");
+                        "integers), classifier last, or a preset (ltfn, mlp, vgg) as the whole "
+                        "spec");
 }
 
 static void name_layer(layer *l, int counts[4])
@@ -271,13 +274,17 @@ static void layout(net *nt)
 }
 
 /* The whole layer list: a preset's layers and its classifier, or the spec with the classifier
- * added where it ends without a fully connected layer; into out->spec. */
+ * added where it ends without a fully connected layer (or ends with the word "classifier");
+ * into out->spec. */
 static int full_spec(const char *spec, int classes, net *out, char *err, size_t errlen)
 {
     const char *layers = net_expand(spec), *last = strrchr(layers, ',');
     last = last ? last + 1 : layers;
-    int add = layers != spec || strncmp(last, "fc", 2) || strchr(last, ':');
-    int n = snprintf(out->spec, sizeof out->spec, "%s%s", layers, add ? "," : "");
+    int named = !strcmp(last, "classifier"); /* written out: it becomes fcK */
+    int add = named || layers != spec || strncmp(last, "fc", 2) || strchr(last, ':');
+    int n = snprintf(out->spec, sizeof out->spec, "%.*s%s",
+                     (int)(named ? last - layers : (long)strlen(layers)), layers,
+                     add && !named ? "," : "");
     if (add)
         n += snprintf(out->spec + n, sizeof out->spec - (size_t)n, "fc%d", classes);
     if (n > CLNET_SPEC_MAX)

@@ -80,6 +80,9 @@ START_TEST(spec_parser)
     ck_assert(net_parse("conv8,pool", 1, 28, 28, 2, &nt, err, sizeof err) == 0);
     ck_assert_str_eq(nt.spec, "conv8,pool,fc2");
     net_free(&nt);
+    ck_assert(net_parse("conv8,pool,fc64,classifier", 1, 8, 8, 7, &nt, err, sizeof err) == 0);
+    ck_assert_str_eq(nt.spec, "conv8,pool,fc64,fc7"); /* the word, as the presets show it */
+    net_free(&nt);
     ck_assert(net_parse("conv8,fc20", 1, 28, 28, 20, &nt, err, sizeof err) == 0);
     ck_assert_str_eq(nt.spec, "conv8,fc20");
     net_free(&nt);
@@ -122,7 +125,7 @@ START_TEST(spec_parser)
         "conv8:29x29:valid,fc10", "vgg,fc10", "conv8:1234567890123456789012345678901234567890"
         "12345678901234567890123,fc10", "fc10,pool,fc10", "pad64:s2,fc10",
         "pad4096,conv65536:99x99,fc10", "pad99,conv64,conv65536:99x99:valid,fc10",
-        "conv4096,fc1048576,fc10"};
+        "conv4096,fc1048576,fc10", "conv8,classifier,fc10"};
     const char *want[] = {
         "layer 3 'fc'", "layer 2 'blah': not a layer", "fully connected layer comes before",
         "last layer", "'conv0'", "layer 1 '': not a layer", "layer 2 ''", "does not fit",
@@ -131,7 +134,8 @@ START_TEST(spec_parser)
         "layer 1 'vgg'", "longer than", "layer 2 'pool': needs an image", "padN takes no",
         "output of 4096x4096x65536 per image is too large",
         "layer 3 'conv65536:99x99:valid': 41108373504 weights, more than",
-        "layer 2 'fc1048576': 3367254360064 weights"};
+        "layer 2 'fc1048576': 3367254360064 weights",
+        "layer 2 'classifier': the classifier goes last"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_msg(net_parse(bad[i], 1, 28, 28, 10, &nt, err, sizeof err) == -1, "%s parsed", bad[i]);
         ck_assert_msg(strstr(err, want[i]) != NULL, "'%s': %s", bad[i], err);
