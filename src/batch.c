@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "clnet/clerr.h"
 #include "clnet/util.h"
 
 size_t batch_device_bytes(int count, size_t image_bytes)
@@ -15,6 +16,8 @@ void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
     dd->count = d->count;
     dd->pixels = d->rows * d->cols;
     dd->channels = d->channels;
+    dd->H = d->rows, dd->W = d->cols;
+    dd->map = pixel_map_plain();
     size_t bytes = dataset_bytes(d), lbytes = (size_t)d->count * sizeof *d->labels;
     if (bytes > rt->max_alloc)
         die("the %s (%zu MiB of pixels) is larger than the device's largest allocation (%llu MiB): "
@@ -39,17 +42,29 @@ void batch_release(device_data *dd)
     clReleaseMemObject(dd->order);
 }
 
-void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n)
+void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n,
+                  long step)
 {
     cl_kernel k = rt->kernels[K_gather_batch];
+    const pixel_map *m = &dd->map;
+    cl_float4 scale = {{m->scale[0], m->scale[1], m->scale[2], m->scale[3]}};
+    cl_float4 offset = {{m->offset[0], m->offset[1], m->offset[2], m->offset[3]}};
+    cl_uint seed = m->seed, at = (cl_uint)step; /* a step past 2^32 draws as step mod 2^32 */
     karg_mem(k, 0, dd->images);
     karg_mem(k, 1, dd->labels);
     karg_mem(k, 2, dd->order);
     karg_int(k, 3, first);
-    karg_int(k, 4, dd->pixels);
-    karg_int(k, 5, dd->channels);
-    karg_int(k, 6, n);
-    karg_mem(k, 7, x);
-    karg_mem(k, 8, y);
+    karg_int(k, 4, dd->H);
+    karg_int(k, 5, dd->W);
+    karg_int(k, 6, dd->channels);
+    karg_int(k, 7, n);
+    CL_CHECK(clSetKernelArg(k, 8, sizeof scale, &scale));
+    CL_CHECK(clSetKernelArg(k, 9, sizeof offset, &offset));
+    karg_int(k, 10, m->flip);
+    karg_int(k, 11, m->pad);
+    CL_CHECK(clSetKernelArg(k, 12, sizeof seed, &seed));
+    CL_CHECK(clSetKernelArg(k, 13, sizeof at, &at));
+    karg_mem(k, 14, x);
+    karg_mem(k, 15, y);
     clrt_launch(rt, K_gather_batch, (size_t)dd->channels * n * dd->pixels, 0);
 }

@@ -449,7 +449,7 @@ static double check_sgd(bench_ctx *c, int i)
 static void op_step(bench_ctx *c, int i)
 {
     (void)i;
-    batch_gather(&c->rt, c->nt.x, c->nt.y, &c->data, 0, c->B);
+    batch_gather(&c->rt, c->nt.x, c->nt.y, &c->data, 0, c->B, 0);
     net_forward(&c->rt, &c->nt, c->B);
     net_loss(&c->rt, &c->nt, c->stats, c->status, 0, c->B, 1);
     net_backward(&c->rt, &c->nt, c->B);
@@ -782,7 +782,7 @@ static void setup(bench_ctx *c, const bench_opts *o)
     clrt_fill_zero(&c->rt, c->status, sizeof(int));
     /* one full step fills every activation and gradient; the first layer with weights runs
      * the first GEMM (where CLBlast compiles its kernels) */
-    batch_gather(&c->rt, c->nt.x, c->nt.y, &c->data, 0, c->B);
+    batch_gather(&c->rt, c->nt.x, c->nt.y, &c->data, 0, c->B, 0);
     int first = 0;
     while (first < c->nt.nlayers - 1 && !L(c, first)->nw)
         net_layer_forward(&c->rt, &c->nt, first++, c->B);

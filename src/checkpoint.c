@@ -45,8 +45,9 @@ static void put_floats(wbuf *b, const float *f, uint64_t n)
 static uint8_t *encode(const checkpoint *c, size_t *out_len)
 {
     size_t spec = strlen(c->spec);
-    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 2 * 4 + c->names_len + 4 * 8 + 8 + 8 +
-                     4 * c->nparams + 8 + 4 * c->nstate;
+    size_t norm = c->normalized ? 8 * (size_t)c->C : 0;
+    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 2 * 4 + c->names_len + 4 + norm +
+                     4 * 8 + 8 + 8 + 4 * c->nparams + 8 + 4 * c->nstate;
     wbuf b = {xmalloc(HEADER + payload), 0};
     memcpy(b.p, MAGIC, 8);
     b.len = 8;
@@ -69,6 +70,11 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
     if (c->names_len)
         memcpy(b.p + b.len, c->names, c->names_len);
     b.len += c->names_len;
+    put(&b, c->normalized, 4);
+    if (c->normalized) {
+        put_floats(&b, c->mean, c->C);
+        put_floats(&b, c->sd, c->C);
+    }
     for (int i = 0; i < 4; i++)
         put(&b, c->epoch_rng.s[i], 8);
     uint64_t lr;
@@ -217,6 +223,31 @@ static int decode_classes(rbuf *b, checkpoint *c, char *err, size_t errlen)
     return 0;
 }
 
+/* --normalize's channel means (in [0, 1]) and standard deviations (in (0, 1]). */
+static int decode_normalization(rbuf *b, checkpoint *c, char *err, size_t errlen)
+{
+    uint64_t on;
+    if (get(b, &on, 4))
+        return errorf(err, errlen, "truncated settings");
+    if (on > 1)
+        return errorf(err, errlen, "bad normalization flag %llu", (unsigned long long)on);
+    c->normalized = (uint32_t)on;
+    for (uint32_t k = 0; on && k < 2 * c->C; k++) {
+        uint64_t u;
+        if (get(b, &u, 4))
+            return errorf(err, errlen, "truncated normalization");
+        uint32_t u32 = (uint32_t)u;
+        float v;
+        memcpy(&v, &u32, 4);
+        int is_sd = k >= c->C;
+        if (!(v >= 0.0f && v <= 1.0f) || (is_sd && v == 0.0f))
+            return errorf(err, errlen, "normalization %s %g of channel %u is outside %s",
+                          is_sd ? "sd" : "mean", v, k % c->C, is_sd ? "(0, 1]" : "[0, 1]");
+        (is_sd ? c->sd : c->mean)[k % c->C] = v;
+    }
+    return 0;
+}
+
 static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t errlen)
 {
     uint64_t v[7], spec;
@@ -247,6 +278,8 @@ static int decode(rbuf *b, uint32_t version, checkpoint *c, char *err, size_t er
     c->pixels_crc = (uint32_t)pc, c->labels_crc = (uint32_t)lc;
     c->classes = 10; /* what every format 1 checkpoint has */
     if (c->has_data_crc && decode_classes(b, c, err, errlen))
+        return -1;
+    if (version >= 3 && decode_normalization(b, c, err, errlen))
         return -1;
     for (int i = 0; i < 4; i++)
         if (get(b, &c->epoch_rng.s[i], 8))

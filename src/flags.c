@@ -192,6 +192,37 @@ void set_size(const flag *f, const char *v, void *to)
     wh[1] = (int)flag_long(f->name, x + 1, (long)f->lo, (long)f->hi);
 }
 
+void set_augment(const flag *f, const char *v, void *to)
+{
+    int *fp = to; /* flip, pad */
+    fp[0] = fp[1] = 0;
+    char word[64];
+    for (const char *s = v; *s;) {
+        size_t n = strcspn(s, ",");
+        if (n == 0 || n >= sizeof word)
+            die_status(EXIT_USAGE, "%s '%s': not a list of flip and crop:P", f->name, v);
+        snprintf(word, sizeof word, "%.*s", (int)n, s);
+        if (!strcmp(word, "flip") && !fp[0])
+            fp[0] = 1;
+        else if (!strncmp(word, "crop:", 5) && !fp[1]) {
+            char *end;
+            errno = 0;
+            long p = strtol(word + 5, &end, 10);
+            if (errno || end == word + 5 || *end || p < 1 || p > (long)f->hi)
+                die_status(EXIT_USAGE, "%s '%s': the padding P of crop:P is a whole number of "
+                           "pixels, 1..%d", f->name, v, (int)f->hi);
+            fp[1] = (int)p;
+        } else
+            die_status(EXIT_USAGE, "%s '%s': '%s' is not flip or crop:P (P, the padding in "
+                       "pixels, 1..%d), or it is given twice", f->name, v, word, (int)f->hi);
+        s += n + (s[n] == ',');
+        if (s[-1] == ',' && !*s)
+            die_status(EXIT_USAGE, "%s '%s': ends with a comma", f->name, v);
+    }
+    if (!fp[0] && !fp[1])
+        die_status(EXIT_USAGE, "%s: give flip, crop:P or both (flip,crop:4)", f->name);
+}
+
 /* ---- parsing ---- */
 
 /* The row named a, and its group, or NULL. */

@@ -178,6 +178,17 @@ static const flag train_rows[] = {
      offsetof(train_opts, optim.kind), .choices = optim_words},
     END_ROW,
 };
+static const flag train_prep_rows[] = {
+    {"--normalize", NULL, "subtract the training set's per-channel mean from pixels / 255 and\n"
+     "divide by its standard deviation (stored in the checkpoint, applied\n"
+     "by eval and predict)", set_on, offsetof(train_opts, normalize), .shown = "pixels / 255"},
+    {"--augment", "A", "on the device, per training image and step (seeded): flip (mirror\n"
+     "half of the images left to right), crop:P (a random crop of the\n"
+     "image's size from it zero-padded by P pixels, 1..64), or both:\n"
+     "flip,crop:4 is the CIFAR recipe; the report shows one augmented batch",
+     set_augment, offsetof(train_opts, augment.flip), 0, AUGMENT_MAX_PAD, .shown = "none"},
+    END_ROW,
+};
 static const flag train_init_rows[] = {
     {"--init", "KIND", "he (He truncated normal convs, Xavier uniform fc), xavier, normal\n"
      "(N(0,1)), scaled (N(0,1) x --init-scale)", set_choice, offsetof(train_opts, init),
@@ -218,6 +229,7 @@ static const flag ckpt_rows[] = {
 static const flag_group train_groups[] = {
     {"flags (default in brackets):", train_rows, 0},
     {NULL, optim_rows, 0},
+    {NULL, train_prep_rows, 0},
     {NULL, train_init_rows, 0},
     {OUTPUT_TITLE, out_rows, 0},
     {NULL, train_hist_every, 0},

@@ -42,6 +42,24 @@ canvas canvas_new(int w, int h)
     return c;
 }
 
+canvas image_grid(const uint8_t *px, int n, int H, int W, int C, int cols)
+{
+    int side = H > W ? H : W, z = side >= 48 ? 1 : (48 + side - 1) / side, gap = 4;
+    int rows = (n + cols - 1) / cols;
+    canvas c = canvas_new(cols * (W * z + gap) + gap, rows * (H * z + gap) + gap);
+    for (int i = 0; i < n; i++) {
+        int x0 = gap + (i % cols) * (W * z + gap), y0 = gap + (i / cols) * (H * z + gap);
+        const uint8_t *img = px + (size_t)i * H * W * C;
+        for (int y = 0; y < H * z; y++)
+            for (int x = 0; x < W * z; x++) {
+                const uint8_t *p = img + ((size_t)(y / z) * W + x / z) * C;
+                uint8_t *q = c.px + ((size_t)(y0 + y) * c.w + x0 + x) * 3;
+                q[0] = p[0], q[1] = p[C >= 3 ? 1 : 0], q[2] = p[C >= 3 ? 2 : 0];
+            }
+    }
+    return c;
+}
+
 void canvas_free(canvas *c)
 {
     free(c->px);

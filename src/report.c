@@ -200,6 +200,7 @@ void report_close(report *r)
     free(r->ips);
     free(r->settings);
     free(r->results);
+    free(r->figures);
     if (r->dir)
         output_dir_release(r->dir, r->lock);
     free(r->dir);
@@ -282,6 +283,15 @@ void report_result(report *r, const char *fmt, ...)
     appendv(&r->results, fmt, ap);
     va_end(ap);
     append(&r->results, "\n");
+}
+
+void report_figure(report *r, const char *name, const char *title, const canvas *c)
+{
+    if (!r->dir || r->failed)
+        return;
+    write_png(r, name, c);
+    if (!r->failed)
+        append(&r->figures, "%s\t%s\n", name, title);
 }
 
 void report_tensors(report *r, char (*names)[32], int ntensors, int nbins, int log_counts,

@@ -125,6 +125,17 @@ void report_html(FILE *f, const report *r)
     svg_plot(f, "cost (training batch)", r->cost, r->nsteps, 1);
     svg_plot(f, "accuracy % (training batch)", r->acc, r->nsteps, 100);
     fputs("<p>Every step's numbers are in <a href=\"metrics.csv\">metrics.csv</a>.</p>\n", f);
+    for (const char *p = r->figures ? r->figures : ""; *p;) {
+        const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
+        fputs("<h2>", f);
+        html_escape_n(f, tab + 1, (size_t)(nl - tab - 1));
+        fputs("</h2>\n<img class=full src=\"", f);
+        html_escape_n(f, p, (size_t)(tab - p));
+        fputs("\" alt=\"", f);
+        html_escape_n(f, tab + 1, (size_t)(nl - tab - 1));
+        fputs("\">\n", f);
+        p = nl + 1;
+    }
     if (r->ncaps) {
         fputs("<h2>Histograms over time</h2>\n<p>", f);
         for (int i = 0; i < r->ncaps; i++)

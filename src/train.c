@@ -55,7 +55,7 @@ static int evaluate(clrt *rt, net *nt, const device_data *dd, int count, double 
     cl_event inflight = NULL;
     for (int b = 0; b < nb && !stop_requested(); b++) {
         int n = eval_batch_size(count, nt->batch, b);
-        batch_gather(rt, nt->x, nt->y, dd, b * nt->batch, n);
+        batch_gather(rt, nt->x, nt->y, dd, b * nt->batch, n, 0);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
         pace_queue(rt, &inflight);
@@ -259,6 +259,29 @@ static void print_header(const clrt *rt, const train_opts *o, const net *nt,
            o->shuffle ? "shuffled each epoch" : "file order");
 }
 
+/* "pixels / 255, normalized per channel (mean 0.49 0.48, sd 0.25 0.24); augmented on the device:
+ * flip, crop:4 (zero padding)": what the network is fed, for the header and the report. */
+static const char *input_text(const train_opts *o, int C, const float *mean, const float *sd)
+{
+    static char buf[256];
+    int n = snprintf(buf, sizeof buf, "pixels / 255");
+    if (o->normalize) {
+        n += snprintf(buf + n, sizeof buf - n, ", normalized per channel (mean");
+        for (int c = 0; c < C; c++)
+            n += snprintf(buf + n, sizeof buf - n, " %.4f", mean[c]);
+        n += snprintf(buf + n, sizeof buf - n, ", sd");
+        for (int c = 0; c < C; c++)
+            n += snprintf(buf + n, sizeof buf - n, " %.4f", sd[c]);
+        n += snprintf(buf + n, sizeof buf - n, ")");
+    }
+    if (o->augment.flip || o->augment.pad)
+        n += snprintf(buf + n, sizeof buf - n, "; augmented on the device:%s%s",
+                      o->augment.flip ? " flip" : "", o->augment.flip && o->augment.pad ? "," : "");
+    if (o->augment.pad)
+        snprintf(buf + n, sizeof buf - n, " crop:%d (zero padding)", o->augment.pad);
+    return buf;
+}
+
 /* Everything one training run holds. */
 typedef struct {
     const train_opts *o;
@@ -292,6 +315,7 @@ typedef struct {
     char save_err[MSG_BUF]; /* why the last one could not */
     int save_told;       /* the failures were reported in full (after a signal) */
     uint32_t pixels_crc, labels_crc; /* of the training set, with --save or --resume */
+    float mean[4], sd[4]; /* --normalize: of the training set's channels */
 } run;
 
 /* The learning rate of step (0-based) out of steps. */
@@ -312,7 +336,8 @@ static void enqueue_step(run *r, long step)
     clrt *rt = &r->rt;
     if (step % r->spe == 0 && o->shuffle)
         order_next_epoch(rt, &r->eo, &r->dtrain, step / r->spe);
-    batch_gather(rt, r->nt.x, r->nt.y, &r->dtrain, (int)((step % r->spe) * o->batch), o->batch);
+    batch_gather(rt, r->nt.x, r->nt.y, &r->dtrain, (int)((step % r->spe) * o->batch), o->batch,
+                 step);
     net_forward(rt, &r->nt, o->batch);
     net_loss(rt, &r->nt, r->ring, r->status, (int)(step % r->ring_len), o->batch, 1);
     net_backward(rt, &r->nt, o->batch);
@@ -359,6 +384,7 @@ static void open_output(run *r)
                    net_describe(&r->nt, o->spec, spec, sizeof spec), r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
+    report_setting(&r->rep, "input", "%s", input_text(o, r->train.channels, r->mean, r->sd));
     report_setting(&r->rep, "optimizer", "%s", optimizer_text(o));
     if (o->init == INIT_SCALED)
         report_setting(&r->rep, "init", "scaled (N(0,1) x %g)", o->init_scale);
@@ -413,6 +439,9 @@ static int save_checkpoint(run *r, long next)
         memcpy(c.names, r->train.names, r->train.names_len);
         c.names_len = (uint32_t)r->train.names_len;
     }
+    c.normalized = (uint32_t)o->normalize;
+    memcpy(c.mean, r->mean, sizeof c.mean);
+    memcpy(c.sd, r->sd, sizeof c.sd);
     c.epoch_rng = next % r->spe == 0 ? r->eo.rng : r->eo.start;
     c.lr = o->lr;
     c.nparams = r->nt.nparams;
@@ -473,6 +502,9 @@ static void check_resume(const run *r, const checkpoint *c)
     if ((int)c->batch != o->batch || c->seed != o->seed || (int)c->shuffle != o->shuffle)
         die("checkpoint %s: made with --batch %u --seed %llu%s; give the same to continue it", p,
             c->batch, (unsigned long long)c->seed, c->shuffle ? "" : " --no-shuffle");
+    if ((int)c->normalized != o->normalize)
+        die("checkpoint %s: made %s --normalize; give the same to continue it", p,
+            c->normalized ? "with" : "without");
     if ((int)c->optim != (int)o->optim.kind)
         die("checkpoint %s: made with --optimizer %s; give the same to continue it", p,
             optim_name((optim_kind)c->optim));
@@ -580,10 +612,50 @@ static void run_check(run *r, checkpoint *ck)
                   sizeof err))
         die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     r->nt.nstate = optim_state_arenas(o->optim.kind);
+    int side = r->train.rows < r->train.cols ? r->train.rows : r->train.cols;
+    if (o->augment.pad > side / 2)
+        die_status(EXIT_USAGE, "--augment crop:%d: more than half the side of the %dx%d images "
+                   "of %s (crops would be mostly padding)", o->augment.pad, r->train.cols,
+                   r->train.rows, o->data_dir);
+    if (o->normalize)
+        dataset_channel_stats(&r->train, r->mean, r->sd);
     data_checksums(r);
     if (o->resume_path)
         load_resume(r, ck);
     stop_poll("before training started (this run wrote nothing)");
+}
+
+#define GRID_IMAGES 64 /* of an augmented batch in the report: 8 x 8 */
+
+/* With --augment, the report shows the first batch as the network gets it (read from its input
+ * after the first step was enqueued; the mapping undone to bytes, so a person sees what the
+ * flips and crops did). */
+static void show_augmented_batch(run *r)
+{
+    const train_opts *o = r->o;
+    if (!r->rep.dir || (!o->augment.flip && !o->augment.pad))
+        return;
+    const device_data *dd = &r->dtrain;
+    int n = o->batch < GRID_IMAGES ? o->batch : GRID_IMAGES, C = dd->channels;
+    size_t pix = (size_t)dd->pixels;
+    float *x = xmalloc((size_t)C * o->batch * pix * sizeof(float));
+    clrt_download(&r->rt, r->nt.x, 0, (size_t)C * o->batch * pix * sizeof(float), x);
+    uint8_t *px = xmalloc((size_t)n * pix * C);
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < C; c++)
+            for (size_t p = 0; p < pix; p++) {
+                double v = (x[((size_t)c * o->batch + i) * pix + p] - dd->map.offset[c]) /
+                           dd->map.scale[c];
+                px[((size_t)i * pix + p) * C + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
+            }
+    canvas cv = image_grid(px, n, dd->H, dd->W, C, 8);
+    char title[160];
+    snprintf(title, sizeof title, "The first training batch as augmented (%d of %d images, step "
+             "%ld)", n, o->batch, r->start);
+    report_figure(&r->rep, "augmented-batch.png", title, &cv);
+    canvas_free(&cv);
+    free(px);
+    free(x);
 }
 
 static void run_open(run *r, const train_opts *o)
@@ -599,12 +671,17 @@ static void run_open(run *r, const train_opts *o)
     r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
     clrt_open(&r->rt, o->device, o->kernel_dir);
     print_header(&r->rt, o, &r->nt, &r->train, &r->test, r->steps, r->spe);
+    printf("input: %s\n", input_text(o, r->train.channels, r->mean, r->sd));
     size_t image = dataset_bytes(&r->train) / (size_t)r->train.count;
     net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, image) +
                                             batch_device_bytes(r->test.count, image));
     net_print(&r->nt, stdout);
     batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
     batch_upload(&r->rt, &r->dtest, &r->test, "test set");
+    if (o->normalize)
+        r->dtrain.map = r->dtest.map = pixel_map_normalized(r->mean, r->sd, r->train.channels);
+    r->dtrain.map.flip = o->augment.flip, r->dtrain.map.pad = o->augment.pad;
+    r->dtrain.map.seed = (uint32_t)(o->seed ^ (o->seed >> 32) ^ 0xa6a6a6a6u);
     net_init_params(&r->rt, &r->nt, o->init, o->init_scale, o->seed);
     for (int k = 0; k < 2; k++)
         r->eo.host[k] = xmalloc((size_t)r->train.count * sizeof(int));
@@ -658,7 +735,8 @@ static int replay_step(run *r, long bad, long now, uint64_t *count)
     if (o->shuffle && e != now / r->spe) /* the ring is read once per epoch: e is now - 1 */
         clrt_upload(&r->rt, r->dtrain.order, 0, (size_t)r->train.count * sizeof(int),
                     r->eo.host[e & 1]);
-    batch_gather(&r->rt, r->nt.x, r->nt.y, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch);
+    batch_gather(&r->rt, r->nt.x, r->nt.y, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch,
+                 bad);
     net_forward(&r->rt, &r->nt, o->batch);
     net_loss(&r->rt, &r->nt, r->ring, r->status, 0, o->batch, 0);
     net_backward(&r->rt, &r->nt, o->batch);
@@ -763,6 +841,8 @@ static int run_loop(run *r)
     long prev_log = r->start - 1, checked = r->start - 1;
     for (long step = r->start; step < r->steps; step++) {
         enqueue_step(r, step);
+        if (step == r->start)
+            show_augmented_batch(r);
         progress_mark(&r->rt, &r->pg, step);
         pace_queue(&r->rt, &r->inflight); /* a signal is answered after this step */
         int last = step == r->steps - 1;
@@ -996,7 +1076,10 @@ int eval_run(const eval_opts *o)
     clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
     device_data dd;
     batch_upload(&rt, &dd, &test, "test set");
-    printf("model %s: %s, trained %llu steps\n", o->model, c.spec, (unsigned long long)c.step);
+    if (c.normalized)
+        dd.map = pixel_map_normalized(c.mean, c.sd, (int)c.C);
+    printf("model %s: %s, trained %llu steps%s\n", o->model, c.spec, (unsigned long long)c.step,
+           c.normalized ? ", inputs normalized" : "");
     fflush(stdout);
     stop_poll("before the test pass");
     double cost, acc;

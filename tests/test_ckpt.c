@@ -3,6 +3,7 @@
  * checkpointing never leaving a broken file. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,8 @@ START_TEST(resume_matches_uninterrupted)
     check_resume("", 4, whole, sizeof whole); /* at an epoch boundary */
     /* optimizer state and the schedule continue too */
     check_resume("--optimizer momentum --lr-schedule step --lr-decay-every 2", 3, whole, sizeof whole);
+    /* so do the normalization and the augmentation draws */
+    check_resume("--normalize --augment flip,crop:3", 3, whole, sizeof whole);
     check_resume("--optimizer adam --lr 0.001 --weight-decay 0.01", 5, whole, sizeof whole);
     /* (a cosine schedule depends on the run's length, so its cut run differs by design;
      * its values are checked in the log) */
@@ -154,6 +157,24 @@ START_TEST(bad_checkpoints_are_refused)
     expect_refused(args, "its network is conv8,pool,fc10");
     snprintf(args, sizeof args, "train --data %s --batch 25 --steps 3 --no-output --resume %s", dir, ck);
     expect_refused(args, "made with --batch 50 --seed 1; give the same");
+    /* the normalization round-trips, and out-of-range values are refused */
+    ck_assert(c.normalized == 0);
+    snprintf(c.spec, sizeof c.spec, "conv64,conv64,pool,conv128,conv128,pool,fc10");
+    c.normalized = 1, c.mean[0] = 0.25f, c.sd[0] = 0.5f;
+    ck_assert(ckpt_save(path, &c, e, sizeof e) == 0);
+    checkpoint c2;
+    ck_assert_msg(ckpt_load(path, &c2, e, sizeof e) == 0, "%s", e);
+    ck_assert(c2.normalized == 1 && c2.mean[0] == 0.25f && c2.sd[0] == 0.5f);
+    ckpt_free(&c2);
+    snprintf(args, sizeof args, "eval --data %s --model %s", dir, path);
+    ck_assert_msg(run(args) == 0 && strstr(out, "inputs normalized"), "%s", err);
+    float bad_values[][2] = {{-0.1f, 0.5f}, {1.5f, 0.5f}, {0.5f, 0.0f}, {0.5f, 1.5f},
+                             {NAN, 0.5f}, {0.5f, NAN}};
+    for (size_t i = 0; i < sizeof bad_values / sizeof *bad_values; i++) {
+        c.mean[0] = bad_values[i][0], c.sd[0] = bad_values[i][1];
+        ck_assert(ckpt_save(path, &c, e, sizeof e) == 0);
+        expect_refused(args, "normalization ");
+    }
     ckpt_free(&c);
     free(good);
     free(b);

@@ -261,6 +261,51 @@ START_TEST(image_folder_trains_and_evaluates)
 }
 END_TEST
 
+/* --normalize and --augment: the header says what the net is fed, the checkpoint keeps the
+ * normalization (eval gives the run's test cost), the report shows the augmented batch, and a
+ * resume without --normalize or a bad --augment is refused. */
+START_TEST(normalize_and_augment)
+{
+    char args[8192], path[4096], want[64];
+    snprintf(path, sizeof path, "%s/img", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 60, 30, 12, 10, 3, 3);
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --epochs 3 "
+             "--optimizer adam --lr 0.01 --normalize --augment flip,crop:2 --out %s/run --save "
+             "%s/ck", path, dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "input: pixels / 255, normalized per channel (mean 0.") &&
+                  strstr(out, "; augmented on the device: flip, crop:2 (zero padding)"), "%s", out);
+    const char *t = strstr(out, "test cost");
+    ck_assert(t != NULL);
+    snprintf(want, sizeof want, "%.30s", t);
+    snprintf(args, sizeof args, "%s/run/augmented-batch.png", dir);
+    int w, h, c;
+    char why[512] = "";
+    ck_assert_msg(image_info(args, &w, &h, &c, why, sizeof why) == 0 && w > 4 * 48 && h > 48,
+                  "%s", why);
+    snprintf(args, sizeof args, "%s/run/index.html", dir);
+    static char html[1 << 18];
+    slurp(args, html, sizeof html);
+    ck_assert_msg(strstr(html, "src=\"augmented-batch.png\"") &&
+                  strstr(html, "The first training batch as augmented (10 of 10 images"), "%s",
+                  html);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "inputs normalized") && strstr(out, want),
+                  "eval: %s, the run: %s", out, want);
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --epochs 4 "
+             "--optimizer adam --lr 0.01 --no-output --resume %s/ck", path, dir);
+    expect_error(args, 1, "made with --normalize; give the same to continue it");
+    snprintf(args, sizeof args, "train --data %s --batch 10 --augment crop:6 --no-output", path);
+    expect_error(args, 2, "more than half the side of the 12x10 images");
+    const char *bad[] = {"flop", "flip,flip", "crop:0", "crop:65", "crop:", "flip,", ",flip"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "train --data %s --augment %s --no-output", path, bad[i]);
+        expect_error(args, 2, "--augment '");
+    }
+}
+END_TEST
+
 START_TEST(batch_beyond_device_memory)
 {
     /* At batch 65536 the im2col workspace alone has 2^34.8 floats: beyond every device (and
@@ -794,6 +839,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, own_shapes_and_classes);
     tcase_add_test(tc, cifar_trains_and_evaluates);
     tcase_add_test(tc, image_folder_trains_and_evaluates);
+    tcase_add_test(tc, normalize_and_augment);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

@@ -485,9 +485,10 @@ START_TEST(optimizers_match_reference)
 }
 END_TEST
 
-/* gather_batch against dataset_to_float through a shuffled order, from an offset, for one
- * channel and for three (interleaved in the file, planes in the network). */
-static void check_gather(int C)
+/* gather_batch against dataset_gather through a shuffled order, from an offset, for one channel
+ * and for three (interleaved in the file, planes in the network), plain, normalized, and
+ * augmented (flips and crops from a padded image). */
+static void check_gather(int C, const pixel_map *m, uint32_t step, int *flips)
 {
     clrt *rt = test_rt();
     enum { COUNT = 9, ROWS = 3, COLS = 5, N = 4, FIRST = 3, P = ROWS * COLS };
@@ -505,20 +506,30 @@ static void check_gather(int C)
     net_alloc(rt, &nt, N, 0);
     device_data dd;
     batch_upload(rt, &dd, &d, "test images");
+    dd.map = *m;
     clrt_upload(rt, dd.order, 0, sizeof order, order);
-    batch_gather(rt, nt.x, nt.y, &dd, FIRST, N);
-    float x[3 * N * P], want[3 * P];
+    batch_gather(rt, nt.x, nt.y, &dd, FIRST, N, step);
+    float x[3 * N * P], want[3 * N * P];
     uint16_t y[N];
     dev_read(nt.x, x, (size_t)C * N * P);
     clrt_download(rt, nt.y, 0, sizeof y, y);
-    for (int i = 0; i < N; i++) {
-        int src = order[FIRST + i];
-        dataset_to_float(&d, src, 1, want); /* (c, 1, p) */
-        for (int c = 0; c < C; c++)
-            for (int p = 0; p < P; p++) /* x * (1/255) vs x / 255 */
-                ck_assert_float_eq_tol(x[((size_t)c * N + i) * P + p], want[c * P + p], 1e-6f);
-        ck_assert_int_eq(y[i], d.labels[src]);
-    }
+    dataset_gather(&d, order, FIRST, N, m, step, want);
+    for (int i = 0; i < C * N * P; i++)
+        ck_assert_float_eq_tol(x[i], want[i], 1e-6f * (1.0f + fabsf(want[i])));
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(y[i], d.labels[order[FIRST + i]]);
+    if (!m->pad && m->offset[0] == 0.0f) /* plain, or flipped: pixels / 255, maybe mirrored */
+        for (int i = 0; i < N; i++) {
+            dataset_to_float(&d, order[FIRST + i], 1, want);
+            int mirrored = m->flip && (augment_hash(m->seed, step, (uint32_t)i) & 1u);
+            *flips += mirrored;
+            for (int c = 0; c < C; c++)
+                for (int p = 0; p < P; p++) {
+                    int col = p % COLS, from = p - col + (mirrored ? COLS - 1 - col : col);
+                    ck_assert_float_eq_tol(x[((size_t)c * N + i) * P + p], want[c * P + from],
+                                           1e-6f);
+                }
+        }
     batch_release(&dd);
     net_free(&nt);
     dataset_free(&d);
@@ -526,8 +537,44 @@ static void check_gather(int C)
 
 START_TEST(gather_batch_matches_reference)
 {
-    check_gather(1);
-    check_gather(3);
+    pixel_map plain = pixel_map_plain(), flip = plain, aug = plain;
+    float mean[3] = {0.5f, 0.25f, 0.75f}, sd[3] = {0.2f, 0.5f, 0.1f};
+    pixel_map norm = pixel_map_normalized(mean, sd, 3);
+    flip.flip = 1, flip.seed = 3;
+    aug.flip = 1, aug.pad = 2, aug.seed = 77;
+    int flips = 0;
+    for (int C = 1; C <= 3; C += 2) {
+        check_gather(C, &plain, 0, &flips);
+        check_gather(C, &norm, 0, &flips);
+        for (uint32_t step = 0; step < 6; step++) {
+            check_gather(C, &flip, step, &flips);
+            check_gather(C, &aug, step, &flips);
+        }
+    }
+    ck_assert_int_gt(flips, 0); /* of 48 images, some were mirrored, and some not */
+    ck_assert_int_lt(flips, 48);
+}
+END_TEST
+
+/* The draws of augment_hash: flips half of the time, every offset of -pad..pad about as often. */
+START_TEST(augmentation_draws_are_balanced)
+{
+    enum { PAD = 4, SPAN = 2 * PAD + 1, DRAWS = 90000 };
+    int flips = 0, dy[SPAN] = {0}, dx[SPAN] = {0};
+    for (uint32_t k = 0; k < DRAWS; k++) {
+        uint32_t h = augment_hash(5, k / 100, k % 100);
+        flips += h & 1u;
+        dy[(h >> 8) % SPAN]++;
+        dx[(h >> 20) % SPAN]++;
+    }
+    ck_assert_int_gt(flips, DRAWS / 2 - 600); /* 4 standard deviations: 150 */
+    ck_assert_int_lt(flips, DRAWS / 2 + 600);
+    for (int i = 0; i < SPAN; i++) {
+        ck_assert_int_gt(dy[i], DRAWS / SPAN - 400); /* sd about 94 */
+        ck_assert_int_lt(dy[i], DRAWS / SPAN + 400);
+        ck_assert_int_gt(dx[i], DRAWS / SPAN - 400);
+        ck_assert_int_lt(dx[i], DRAWS / SPAN + 400);
+    }
 }
 END_TEST
 
@@ -548,6 +595,7 @@ Suite *suite_ops(void)
     tcase_add_test(tc, softmax_xent_matches_reference);
     tcase_add_test(tc, optimizers_match_reference);
     tcase_add_test(tc, gather_batch_matches_reference);
+    tcase_add_test(tc, augmentation_draws_are_balanced);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,7 +10,8 @@ typedef struct {
     cl_mem images; /* (count, pixels, channels) bytes */
     cl_mem labels; /* (count) ushort */
     cl_mem order;  /* (count) ints: the identity until a shuffled order is written */
-    int count, pixels, channels;
+    int count, pixels, channels, H, W;
+    pixel_map map;  /* what gather makes of the bytes: pixel_map_plain() after batch_upload */
 } device_data;
 
 /* Device bytes batch_upload takes for count images of image_bytes each (images, labels, order),
@@ -19,8 +20,10 @@ size_t batch_device_bytes(int count, size_t image_bytes);
 /* Copies d to the device (what names it in an allocation failure). */
 void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what);
 void batch_release(device_data *dd);
-/* Enqueues images order[first .. first+n) into x (channels, n, pixels) as floats in [0,1] and
- * their labels into y (n) ushort: the network's input (net.h). */
-void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n);
+/* Enqueues images order[first .. first+n) into x (channels, n, pixels) as floats mapped by
+ * dd->map (augmented as drawn for step) and their labels into y (n) ushort: the network's input
+ * (net.h). */
+void batch_gather(clrt *rt, cl_mem x, cl_mem y, const device_data *dd, int first, int n,
+                  long step);
 
 #endif

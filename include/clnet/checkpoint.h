@@ -6,7 +6,7 @@
  * u32 classes, u32 names_len + names_len bytes of class names each ended by a NUL (one per
  * class, or none), the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate + nstate f32
  * (optimizer state: none for SGD, momentum's m, Adam's m then v). Version 1 files (no data
- * checksums; 10 classes) still load. Written to a temporary file in the same folder, flushed, fsync'd and
+ * checksums; 10 classes) and version 2 files (not normalized) still load. Written to a temporary file in the same folder, flushed, fsync'd and
  * renamed over the old one (then the folder is fsync'd): a crash at any moment leaves the
  * previous checkpoint or the new one, never a broken file. A file whose parameters or optimizer
  * state are not all finite is refused. */
@@ -20,7 +20,7 @@
 #include "clnet/init.h"
 #include "clnet/util.h"
 
-#define CKPT_VERSION 2
+#define CKPT_VERSION 3
 
 typedef struct {
     char spec[CLNET_SPEC_MAX + 1];
@@ -34,6 +34,8 @@ typedef struct {
     uint32_t classes;     /* the classifier's outputs */
     uint32_t names_len;   /* bytes of names: 0 (classes are numbers) or NUL-ended names */
     char *names;
+    uint32_t normalized;  /* --normalize: inputs are (pixels / 255 - mean[c]) / sd[c] */
+    float mean[4], sd[4]; /* C of each when normalized */
     rng_t epoch_rng;      /* the batch-order RNG, as it was before the current epoch's shuffle */
     double lr;
     uint64_t nparams, nstate;

@@ -98,8 +98,31 @@ int image_convert(dataset *d, int channels, int w, int h, char *err, size_t errl
 
 /* Bytes of all its pixels. */
 size_t dataset_bytes(const dataset *d);
-/* Images first .. first+count as floats in [0,1] in the network's layout (channel, image, pixel):
- * the plain-C reference of the gather kernel. */
+/* Images first .. first+count as floats in [0,1] in the network's layout (channel, image, pixel). */
 void dataset_to_float(const dataset *d, int first, int count, float *out);
+
+/* What the batch gather (kernels/batch.cl) makes of each image: value = byte * scale[c] +
+ * offset[c]; flip: mirror left to right half of the time; pad > 0: a random crop of the
+ * original size from the image zero-padded by pad pixels; both drawn from (seed, step, place
+ * in the batch). */
+typedef struct {
+    float scale[4], offset[4];
+    int flip, pad;
+    uint32_t seed;
+} pixel_map;
+#define AUGMENT_MAX_PAD 64
+/* pixels / 255, no augmentation. */
+pixel_map pixel_map_plain(void);
+/* (pixels / 255 - mean[c]) / sd[c] for the C channels, no augmentation. */
+pixel_map pixel_map_normalized(const float *mean, const float *sd, int C);
+/* The per-channel mean and standard deviation of pixels / 255 over the whole set (an sd below
+ * 1/255, a constant channel, is given as 1 so that it divides nothing away). */
+void dataset_channel_stats(const dataset *d, float *mean, float *sd);
+/* The hash whose bits choose an image's flip (bit 0) and offsets (bits 8.., 20..). */
+uint32_t augment_hash(uint32_t seed, uint32_t step, uint32_t i);
+/* Images order[first .. first+n) mapped by m at step into out (channel, image, pixel): the
+ * plain-C reference of the gather kernel. */
+void dataset_gather(const dataset *d, const int *order, int first, int n, const pixel_map *m,
+                    uint32_t step, float *out);
 
 #endif

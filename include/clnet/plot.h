@@ -27,6 +27,9 @@ uint8_t *canvas_png(const canvas *c, size_t *len);
 /* Writes the canvas as a PNG: a temporary file in the same folder, renamed over path, so a
  * reader never sees half an image. Returns 0, or -1 with errno set. */
 int canvas_write_png(const canvas *c, const char *path);
+/* n images of H x W pixels of C interleaved bytes (1 grey, 3 RGB, 4 RGBA: alpha ignored) in a
+ * grid of cols columns, each scaled up by a whole factor to at least 48 pixels a side. */
+canvas image_grid(const uint8_t *px, int n, int H, int W, int C, int cols);
 
 /* Formats an axis value so that neighbouring ticks `step` apart are distinguishable. */
 void format_tick(char *buf, size_t len, double v, double step);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clnet/plot.h"
 #include "clnet/stats.h"
 
 typedef struct {
@@ -31,6 +32,7 @@ typedef struct {
     double *ips;           /* images/s of the log interval ending at this step, else NaN */
     char *settings;        /* "key\tvalue\n" lines (control characters of a value escaped) */
     char *results;         /* the run's outcome, one or more lines */
+    char *figures;         /* "file\ttitle\n" lines: report_figure's images, in order */
     int lock;              /* the folder's lock (files.h), -1 without one */
 } report;
 
@@ -57,6 +59,8 @@ void report_result(report *r, const char *fmt, ...) __attribute__((format(printf
 void report_tensors(report *r, char (*names)[32], int ntensors, int nbins, int log_counts,
                     const char *label);
 
+/* Writes c as name (a PNG in the folder) and shows it, with its title, in index.html. */
+void report_figure(report *r, const char *name, const char *title, const canvas *c);
 /* Records step's training batch cost and accuracy (ips: NaN unless measured at this step). */
 void report_metrics(report *r, long step, float cost, float acc, double ips);
 /* Keeps a capture and writes its images (one per tensor and a summary sheet). */

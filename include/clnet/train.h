@@ -16,6 +16,10 @@ enum { LR_CONSTANT, LR_STEP, LR_COSINE };
 typedef struct {
     const char *data_dir;   /* IDX, CIFAR or image folder (data.h) */
     image_opts image;       /* --channels, --resize */
+    int normalize;          /* subtract the training set's channel means, divide by the sds */
+    struct {
+        int flip, pad;      /* --augment flip,crop:P (0: none) */
+    } augment;
     const char *device;     /* selector, NULL for the default */
     const char *kernel_dir; /* NULL: embedded kernels */
     const char *spec;       /* network spec (net.h) */
