@@ -101,21 +101,6 @@ static void print_table(FILE *out, const bench_ctx *c, const peaks *p)
     }
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 /* Non-finite numbers are not JSON: they become null. */
 static void json_number(FILE *f, double v)
 {

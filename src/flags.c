@@ -240,8 +240,23 @@ static const flag *find(const command *c, const char *a, const flag_group **grou
 int flags_parse(const command *c, int argc, char **argv, int first, void *opts,
                 const void *defaults)
 {
+    return flags_parse_args(c, argc, argv, first, opts, defaults, NULL, NULL);
+}
+
+int flags_parse_args(const command *c, int argc, char **argv, int first, void *opts,
+                     const void *defaults, char **args, int *nargs)
+{
+    int only_args = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
+        if (args && (only_args || a[0] != '-' || !a[1])) {
+            args[(*nargs)++] = argv[i];
+            continue;
+        }
+        if (args && !strcmp(a, "--")) {
+            only_args = 1;
+            continue;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             flags_help(c, stdout, defaults);
             return 1;

@@ -15,6 +15,7 @@
 #include "clnet/flags.h"
 #include "clnet/hist.h"
 #include "clnet/net.h"
+#include "clnet/predict.h"
 #include "clnet/stop.h"
 #include "clnet/study.h"
 #include "clnet/train.h"
@@ -31,7 +32,7 @@ static void usage(FILE *out)
             "usage: clnet COMMAND [FLAGS]\n"
             "\n"
             "commands:\n"
-            "  train      train the ConvNet on an MNIST-layout data set (clnet train --help)\n"
+            "  train      train a network on IDX, CIFAR or image-folder data (clnet train --help)\n"
             "  study init train the same network with several initialisations and compare them\n"
             "             (clnet study init --help)\n"
             "  study optim  train the same network with several optimizers and compare them\n"
@@ -39,6 +40,7 @@ static void usage(FILE *out)
             "  bench      time every kernel of a training step against the device's limits\n"
             "             (clnet bench --help)\n"
             "  eval       test cost and accuracy of a checkpoint (clnet eval --help)\n"
+            "  predict    the top classes of images by a checkpoint (clnet predict --help)\n"
             "  tune       tune CLBlast's GEMM for the device and keep the result (clnet tune --help)\n"
             "  devices    list every OpenCL platform and device\n"
             "  help       show this text\n"
@@ -369,6 +371,54 @@ static const command eval_cmd = {
     "accuracy.", eval_groups, 1, NULL, "--model FILE [FLAGS]",
 };
 
+/* ---- clnet predict ---- */
+
+static const flag predict_rows[] = {
+    {"--model", "FILE", "the checkpoint (required)", set_file, offsetof(predict_opts, model)},
+    {"--top", "K", "classes shown per image, most probable first (at most the model's)",
+     set_int, offsetof(predict_opts, top), 1, 64},
+    {"--json", NULL, "one JSON document on stdout: {\"model\", \"classes\", \"images\":\n"
+     "[{\"file\", \"top\": [{\"class\", \"index\", \"probability\"}...]}...]}", set_on,
+     offsetof(predict_opts, json)},
+    {"--resize", "WxH", "resize every image to the model's size (which WxH must be); without\n"
+     "it an image of another size is refused", set_size, offsetof(predict_opts, resize), 1,
+     CLNET_MAX_SIDE, .shown = "none"},
+    {"--batch", "N", "images per forward pass", set_int, offsetof(predict_opts, batch), 1, 65536,
+     .shown = "the checkpoint's"},
+    DEVICE_ROW(predict_opts, device),
+    KERNELS_ROW(predict_opts, kernel_dir),
+    END_ROW,
+};
+static const flag_group predict_groups[] = {{"flags (default in brackets):", predict_rows, 0}};
+static const command predict_cmd = {
+    "predict",
+    "Classifies images with a checkpoint of clnet train --save: for each IMAGE (PNG, JPEG, BMP,\n"
+    "GIF, TGA, PNM), and each image below each DIR (names starting with '.' left out; a file\n"
+    "that is not an image is refused, naming it), the most probable classes with their\n"
+    "probabilities. The images get the checkpoint's channels and preprocessing (pixels / 255,\n"
+    "--normalize's means and sds), as clnet eval gives them.",
+    predict_groups, 1, NULL, "--model FILE [FLAGS] IMAGE|DIR...",
+};
+
+static int cmd_predict(int argc, char **argv)
+{
+    predict_opts o = {.top = PREDICT_DEFAULT_TOP}, d = o;
+    char **args = xmalloc((size_t)argc * sizeof *args);
+    if (flags_parse_args(&predict_cmd, argc, argv, 2, &o, &d, args, &o.npaths)) {
+        free(args);
+        return 0;
+    }
+    if (!o.model)
+        die_status(EXIT_USAGE, "predict needs --model FILE (see clnet predict --help)");
+    if (!o.npaths)
+        die_status(EXIT_USAGE, "predict needs images or folders of images after the flags (see "
+                   "clnet predict --help)");
+    o.paths = args;
+    int st = predict_run(&o);
+    free(args);
+    return st;
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     eval_opts o = {.data_dir = DEFAULT_DATA}, d = o;
@@ -568,6 +618,8 @@ static int run_command(int argc, char **argv)
         return cmd_study(argc, argv);
     if (!strcmp(cmd, "eval"))
         return cmd_eval(argc, argv);
+    if (!strcmp(cmd, "predict"))
+        return cmd_predict(argc, argv);
     if (!strcmp(cmd, "tune"))
         return cmd_tune(argc, argv);
     if (!strcmp(cmd, "devices")) {

@@ -1038,12 +1038,27 @@ int train_run(const train_opts *o, train_result *res)
     return status;
 }
 
+void model_load(const char *path, checkpoint *c, net *nt)
+{
+    char err[MSG_BUF];
+    if (ckpt_load(path, c, err, sizeof err))
+        die("%s", err);
+    if (net_parse(c->spec, (int)c->C, (int)c->H, (int)c->W, (int)c->classes, nt, err, sizeof err))
+        die("checkpoint %s: network spec: %s", path, err);
+    if (c->nparams != nt->nparams)
+        die("checkpoint %s: %llu parameters, its network %s has %zu", path,
+            (unsigned long long)c->nparams, c->spec, nt->nparams);
+}
+
+pixel_map model_pixel_map(const checkpoint *c)
+{
+    return c->normalized ? pixel_map_normalized(c->mean, c->sd, (int)c->C) : pixel_map_plain();
+}
+
 /* clnet eval's checkpoint, checked against the test set and parsed into its network. */
 static void eval_model(const eval_opts *o, const dataset *test, checkpoint *c, net *nt)
 {
-    char err[MSG_BUF];
-    if (ckpt_load(o->model, c, err, sizeof err))
-        die("%s", err);
+    model_load(o->model, c, nt);
     if (test->rows != (int)c->H || test->cols != (int)c->W || test->channels != (int)c->C)
         die("%s: test images are %dx%d x%d but the checkpoint %s was made for %ux%u x%u (give "
             "--resize %ux%u --channels %u to make them so)", o->data_dir, test->cols, test->rows,
@@ -1051,11 +1066,6 @@ static void eval_model(const eval_opts *o, const dataset *test, checkpoint *c, n
     if (test->classes > (int)c->classes)
         die("%s: a test label is %d but the checkpoint %s knows %u classes", o->data_dir,
             test->classes - 1, o->model, c->classes);
-    if (net_parse(c->spec, (int)c->C, (int)c->H, (int)c->W, (int)c->classes, nt, err, sizeof err))
-        die("checkpoint %s: network spec: %s", o->model, err);
-    if (c->nparams != nt->nparams)
-        die("checkpoint %s: %llu parameters, its network %s has %zu", o->model,
-            (unsigned long long)c->nparams, c->spec, nt->nparams);
 }
 
 int eval_run(const eval_opts *o)
@@ -1076,8 +1086,7 @@ int eval_run(const eval_opts *o)
     clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
     device_data dd;
     batch_upload(&rt, &dd, &test, "test set");
-    if (c.normalized)
-        dd.map = pixel_map_normalized(c.mean, c.sd, (int)c.C);
+    dd.map = model_pixel_map(&c);
     printf("model %s: %s, trained %llu steps%s\n", o->model, c.spec, (unsigned long long)c.step,
            c.normalized ? ", inputs normalized" : "");
     fflush(stdout);

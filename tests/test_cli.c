@@ -306,6 +306,100 @@ START_TEST(normalize_and_augment)
 }
 END_TEST
 
+/* The number of JSON "file" entries of out whose top class is the folder the file is in. */
+static int top1_in_own_folder(int *images)
+{
+    int right = 0;
+    *images = 0;
+    for (const char *p = strstr(out, "{\"file\": \""); p; p = strstr(p + 1, "{\"file\": \"")) {
+        const char *f = p + 10, *q = strchr(f, '"'), *slash = q;
+        while (slash > f && *--slash != '/')
+            ;
+        const char *cls = slash;
+        while (cls > f && cls[-1] != '/')
+            cls--;
+        const char *c = strstr(q, "\"class\": \"");
+        ck_assert(c != NULL);
+        c += 10;
+        (*images)++;
+        right += strncmp(c, cls, (size_t)(slash - cls)) == 0 && c[slash - cls] == '"';
+    }
+    return right;
+}
+
+/* clnet predict: the top classes of the test images agree with clnet eval's accuracy (at any
+ * batch), text and JSON, and every bad input is refused naming it. */
+START_TEST(predict_agrees_with_eval)
+{
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/img", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 60, 30, 12, 10, 3, 3);
+    /* one small step: a model that is right on some images and wrong on others */
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --steps 1 "
+             "--lr 0.0001 --normalize --no-output --save %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    const char *acc = strstr(out, "test accuracy ");
+    ck_assert(acc != NULL);
+    double want = strtod(acc + 14, NULL);
+    ck_assert_msg(want > 0 && want < 100, "eval: %s (a test that cannot tell right from wrong)",
+                  out);
+    for (int batch = 1; batch <= 64; batch *= 8) {
+        snprintf(args, sizeof args, "predict --model %s/ck --json --top 2 --batch %d %s/test",
+                 dir, batch, path);
+        ck_assert_msg(run(args) == 0, "%s", err);
+        int n, right = top1_in_own_folder(&n);
+        ck_assert_int_eq(n, 30);
+        ck_assert_msg(fabs(100.0 * right / n - want) < 0.005, "predict: %d of %d right, eval %.2f%%",
+                      right, n, want);
+    }
+    snprintf(args, sizeof args, "predict --model %s/ck %s/test/class-01/img00001.png", dir, path);
+    ck_assert_msg(run(args) == 0 && strstr(out, "3 classes") &&
+                  strstr(out, "class-01/img00001.png: class-0") && strstr(out, "%, class-0"), "%s", out);
+    /* bad input, each refused naming what is wrong */
+    snprintf(args, sizeof args, "predict %s/test", path);
+    expect_error(args, 2, "predict needs --model FILE");
+    snprintf(args, sizeof args, "predict --model %s/ck", dir);
+    expect_error(args, 2, "needs images or folders of images");
+    snprintf(args, sizeof args, "predict --model %s/ck --resize 8x8 %s/test", dir, path);
+    expect_error(args, 2, "--resize 8x8: the model");
+    snprintf(args, sizeof args, "%s/other", dir);
+    mkdir(args, 0700);
+    snprintf(args, sizeof args, "predict --model %s/ck %s/other", dir, dir);
+    expect_error(args, 1, "no images in");
+    uint8_t px[8 * 8 * 3] = {0};
+    snprintf(args, sizeof args, "%s/other/small.png", dir);
+    write_image(args, 8, 8, 3, px);
+    snprintf(args, sizeof args, "predict --model %s/ck %s/other", dir, dir);
+    expect_error(args, 1, "small.png: 8 x 8 but the model");
+    snprintf(args, sizeof args, "predict --model %s/ck --resize 12x10 %s/other", dir, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "small.png: class-0"), "%s", err);
+    snprintf(args, sizeof args, "%s/other/notes.txt", dir);
+    write_file(args, (const uint8_t *)"not an image\n", 13, 0);
+    snprintf(args, sizeof args, "predict --model %s/ck --resize 12x10 %s/other", dir, dir);
+    expect_error(args, 1, "notes.txt: ");
+    snprintf(args, sizeof args, "%s/other/notes.txt", dir);
+    remove(args);
+    snprintf(args, sizeof args, "%s/other/empty.png", dir);
+    write_file(args, (const uint8_t *)"", 0, 0);
+    snprintf(args, sizeof args, "predict --model %s/ck --resize 12x10 %s/other", dir, dir);
+    expect_error(args, 1, "empty.png: ");
+    snprintf(args, sizeof args, "%s/other/empty.png", dir);
+    remove(args);
+    snprintf(args, sizeof args, "%s/other/fifo", dir);
+    ck_assert(mkfifo(args, 0600) == 0);
+    snprintf(args, sizeof args, "predict --model %s/ck --resize 12x10 %s/other/fifo", dir, dir);
+    ck_assert_int_eq(run_limited(60, args), 1);
+    ck_assert_msg(strstr(err, "fifo: is not a regular file or a folder"), "%s", err);
+    snprintf(args, sizeof args, "predict --model %s/nothing %s/test", dir, path);
+    expect_error(args, 1, "nothing: cannot open");
+    snprintf(args, sizeof args, "predict --model %s/ck %s/missing.png", dir, dir);
+    expect_error(args, 1, "missing.png: cannot open");
+}
+END_TEST
+
 START_TEST(batch_beyond_device_memory)
 {
     /* At batch 65536 the im2col workspace alone has 2^34.8 floats: beyond every device (and
@@ -840,6 +934,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, cifar_trains_and_evaluates);
     tcase_add_test(tc, image_folder_trains_and_evaluates);
     tcase_add_test(tc, normalize_and_augment);
+    tcase_add_test(tc, predict_agrees_with_eval);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

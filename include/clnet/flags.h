@@ -46,6 +46,11 @@ typedef struct {
  * --help was given and printed (the command then exits 0), else 0. */
 int flags_parse(const command *c, int argc, char **argv, int first, void *opts,
                 const void *defaults);
+/* The same for a command that also takes words (file names): each argument that is not a flag
+ * (does not start with '-', or comes after "--") goes into args (argc entries of room), counted
+ * in *nargs (set to 0 by the caller). */
+int flags_parse_args(const command *c, int argc, char **argv, int first, void *opts,
+                     const void *defaults, char **args, int *nargs);
 void flags_help(const command *c, FILE *out, const void *defaults);
 
 /* Setters for flag.set (the field's type in brackets). */

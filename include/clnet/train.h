@@ -4,9 +4,11 @@
 
 #include <stdint.h>
 
+#include "clnet/checkpoint.h"
 #include "clnet/data.h"
 #include "clnet/hist.h"
 #include "clnet/init.h"
+#include "clnet/net.h"
 #include "clnet/ops.h"
 
 enum { LR_CONSTANT, LR_STEP, LR_COSINE };
@@ -87,5 +89,9 @@ train_opts train_defaults(void);
 int train_run(const train_opts *o, train_result *res);
 void train_result_free(train_result *res);
 int eval_run(const eval_opts *o);
+/* A checkpoint and its network (parsed, no buffers), checked to agree; exits naming path. */
+void model_load(const char *path, checkpoint *c, net *nt);
+/* What the gather makes of a checkpoint's input bytes: its normalization or pixels / 255. */
+pixel_map model_pixel_map(const checkpoint *c);
 
 #endif

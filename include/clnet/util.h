@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses: 1 bad input or runtime failure, 2 usage error, 3 training diverged. */
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_DIVERGED = 3 };
@@ -34,6 +35,10 @@ char *xstrdup(const char *s);
                                255 characters below it, it still fits a PATH_BUF */
 #define PATH_BUF 4096       /* a path clnet builds (PATH_MAX) */
 #define MSG_BUF 9216        /* a one-line reason that names up to two paths */
+
+/* s as a JSON string (quotes, backslashes and control characters escaped; a byte that is not
+ * part of valid UTF-8 becomes U+FFFD, so any file name gives valid JSON). */
+void json_string(FILE *f, const char *s);
 
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
