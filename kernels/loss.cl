@@ -42,3 +42,20 @@ __kernel void loss_reduce(__global const float *per, __global float *stats,
     if (guard && !isfinite(loss))
         status[0] = 1;
 }
+
+/* pred[offset + b] = the class of the largest logit of example b (the first of equal ones: the
+ * argmax softmax_xent counts as correct or not). */
+__kernel void predicted_class(__global const float *logits, __global int *pred, int offset,
+                              int K)
+{
+    int b = get_global_id(0);
+    __global const float *z = logits + (size_t)b * K;
+    int arg = 0;
+    float m = z[0];
+    for (int k = 1; k < K; k++)
+        if (z[k] > m) {
+            m = z[k];
+            arg = k;
+        }
+    pred[offset + b] = arg;
+}

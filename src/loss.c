@@ -26,3 +26,13 @@ void loss_reduce(clrt *rt, cl_mem stats, cl_mem status, cl_mem per, int slot, in
     karg_int(k, 5, guard);
     clrt_launch(rt, K_loss_reduce, 1, 0);
 }
+
+void loss_predictions(clrt *rt, cl_mem pred, int offset, cl_mem logits, int n, int K)
+{
+    cl_kernel k = rt->kernels[K_predicted_class];
+    karg_mem(k, 0, logits);
+    karg_mem(k, 1, pred);
+    karg_int(k, 2, offset);
+    karg_int(k, 3, K);
+    clrt_launch(rt, K_predicted_class, (size_t)n, 0);
+}

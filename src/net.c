@@ -270,6 +270,12 @@ void net_forward(clrt *rt, net *nt, int n)
     }
 }
 
+void net_predictions(clrt *rt, net *nt, cl_mem pred, int offset, int n)
+{
+    const layer *last = &nt->layers[nt->nlayers - 1];
+    loss_predictions(rt, pred, offset, last->z, n, last->out_c);
+}
+
 void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard)
 {
     layer *last = &nt->layers[nt->nlayers - 1];

@@ -17,6 +17,7 @@
 #include "clnet/capture.h"
 #include "clnet/checkpoint.h"
 #include "clnet/clrt.h"
+#include "clnet/confusion.h"
 #include "clnet/data.h"
 #include "clnet/files.h"
 #include "clnet/net.h"
@@ -45,25 +46,34 @@ static void pace_queue(clrt *rt, cl_event *inflight)
     *inflight = done;
 }
 
-/* Mean cost and accuracy over the first count images of a data set, forward only. Returns 0, or
- * the signal that stopped it (stop.h) before the end. */
+/* Mean cost and accuracy over the first count images of a data set, forward only, and each
+ * image's predicted class into pred (count ints; NULL: not wanted). Returns 0, or the signal
+ * that stopped it (stop.h) before the end. */
 static int evaluate(clrt *rt, net *nt, const device_data *dd, int count, double *cost,
-                    double *acc)
+                    double *acc, int *pred)
 {
     int nb = (count + nt->batch - 1) / nt->batch;
     cl_mem stats = clrt_buffer(rt, (size_t)nb * 2 * sizeof(float), "evaluation statistics");
+    cl_mem dpred = pred ? clrt_buffer(rt, (size_t)count * sizeof(int), "predicted classes") : NULL;
     cl_event inflight = NULL;
     for (int b = 0; b < nb && !stop_requested(); b++) {
         int n = eval_batch_size(count, nt->batch, b);
         batch_gather(rt, nt->x, nt->y, dd, b * nt->batch, n, 0);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
+        if (pred)
+            net_predictions(rt, nt, dpred, b * nt->batch, n);
         pace_queue(rt, &inflight);
     }
     clrt_finish(rt);
     if (inflight)
         clReleaseEvent(inflight);
     int sig = stop_requested();
+    if (pred) {
+        if (!sig)
+            clrt_download(rt, dpred, 0, (size_t)count * sizeof(int), pred);
+        clReleaseMemObject(dpred);
+    }
     float *h = xmalloc((size_t)nb * 2 * sizeof(float));
     clrt_download(rt, stats, 0, (size_t)nb * 2 * sizeof(float), h);
     double sum = 0, correct = 0;
@@ -962,6 +972,34 @@ train_opts train_defaults(void)
     return o;
 }
 
+/* Accuracy per class and the confusions of count test images (their predicted classes in
+ * pred): on stdout, in the report's results and, up to CONFUSION_IMAGE_MAX classes, as its
+ * confusion.png. rep may be NULL (eval). */
+static void class_results(report *rep, const dataset *test, const int *pred, int count,
+                          int classes)
+{
+    confusion c;
+    confusion_count(&c, test->labels, pred, count, classes);
+    confusion_print(stdout, &c, test);
+    if (rep && rep->dir) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+            die("out of host memory for the report");
+        confusion_print(f, &c, test);
+        fclose(f);
+        report_result(rep, "%s", text);
+        free(text);
+        if (c.matrix) {
+            canvas cv = confusion_canvas(&c, test);
+            report_figure(rep, "confusion.png", "Test images: true class x predicted class", &cv);
+            canvas_free(&cv);
+        }
+    }
+    confusion_free(&c);
+}
+
 /* The test pass after training: prints and records the test cost and accuracy. Returns 0,
  * EXIT_DIVERGED when the cost is not finite, or 128 + the signal that stopped it. */
 static int test_pass(run *r, double *cost, double *acc)
@@ -969,7 +1007,8 @@ static int test_pass(run *r, double *cost, double *acc)
     const train_opts *o = r->o;
     int count = o->test_images && o->test_images < r->test.count ? (int)o->test_images
                                                                 : r->test.count;
-    int sig = evaluate(&r->rt, &r->nt, &r->dtest, count, cost, acc);
+    int *pred = xmalloc((size_t)count * sizeof(int));
+    int sig = evaluate(&r->rt, &r->nt, &r->dtest, count, cost, acc, pred);
     if (sig) {
         char held[PATH_BUF + 64] = "";
         if (o->save_path)
@@ -979,11 +1018,14 @@ static int test_pass(run *r, double *cost, double *acc)
                 stop_what(sig), o->save_path ? "; " : "", held);
         report_result(&r->rep, "stopped by signal %d during the test pass", sig);
         *cost = *acc = NAN;
+        free(pred);
         return 128 + sig;
     }
     printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", *cost, 100.0 * *acc, count);
     report_result(&r->rep, "test cost %.4f  test accuracy %.2f%% (%d images)", *cost,
                   100.0 * *acc, count);
+    class_results(&r->rep, &r->test, pred, count, r->nt.classes);
+    free(pred);
     if (isfinite(*cost))
         return 0;
     fflush(stdout);
@@ -1092,10 +1134,16 @@ int eval_run(const eval_opts *o)
     fflush(stdout);
     stop_poll("before the test pass");
     double cost, acc;
-    if (evaluate(&rt, &nt, &dd, count, &cost, &acc))
+    int *pred = xmalloc((size_t)count * sizeof(int));
+    if (evaluate(&rt, &nt, &dd, count, &cost, &acc, pred))
         stop_poll("during the test pass");
     printf("test cost %.4f  test accuracy %.2f%% (%d images of %s)\n", cost, 100.0 * acc, count,
            o->data_dir);
+    dataset named = test; /* the checkpoint's class names, which the test set may lack */
+    if (c.names_len)
+        named.names = c.names, named.names_len = c.names_len;
+    class_results(NULL, &named, pred, count, (int)c.classes);
+    free(pred);
     batch_release(&dd);
     net_free(&nt);
     clrt_close(&rt);

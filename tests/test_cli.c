@@ -400,6 +400,51 @@ START_TEST(predict_agrees_with_eval)
 }
 END_TEST
 
+/* Class names with spaces, unicode and HTML: printed as they are, escaped in index.html, valid
+ * in predict's JSON; per-class results and the confusion matrix in train and eval. */
+START_TEST(class_names_and_per_class_results)
+{
+    const char *names[] = {"a b", "caf\xc3\xa9", "<i>x&y \"q\""};
+    char args[8192], path[4096];
+    uint8_t px[6 * 6];
+    for (int s = 0; s < 2; s++) {
+        snprintf(path, sizeof path, "%s/%s", dir, s ? "test" : "train");
+        mkdir(path, 0700);
+        for (int k = 0; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/%s/%s", dir, s ? "test" : "train", names[k]);
+            mkdir(path, 0700);
+            for (int i = 0; i < (s ? 4 : 12); i++) {
+                image_pattern(px, 6, 6, 1, k);
+                px[i % 36] ^= 0x20; /* each image a little different */
+                snprintf(path, sizeof path, "%s/%s/%s/%02d.png", dir, s ? "test" : "train",
+                         names[k], i);
+                write_image(path, 6, 6, 1, px);
+            }
+        }
+    }
+    snprintf(args, sizeof args, "train --data %s --arch fc16,classifier --batch 6 --epochs 20 --optimizer "
+             "adam --lr 0.01 --out %s/run --save %s/ck", dir, dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    /* byte order: '<' before 'a' before 'c' */
+    ck_assert_msg(strstr(out, "classes: <i>x&y \"q\", a b, caf\xc3\xa9\n") &&
+                  strstr(out, "test accuracy per class:\n      0  <i>x&y \"q\"     ") &&
+                  strstr(out, "      1  a b     ") &&
+                  strstr(out, "confusion matrix (rows: the true class, columns: the predicted "
+                              "class):\n"), "%s", out);
+    static char html[1 << 18];
+    snprintf(path, sizeof path, "%s/run/index.html", dir);
+    slurp(path, html, sizeof html);
+    ck_assert_msg(strstr(html, "&lt;i&gt;x&amp;y &quot;q&quot;") && !strstr(html, "<i>x") &&
+                  strstr(html, "src=\"confusion.png\""), "%s", html);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", dir, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "      2  caf\xc3\xa9 ") &&
+                  strstr(out, "confusion matrix"), "%s", out);
+    snprintf(args, sizeof args, "predict --model %s/ck --json %s/test", dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(json_valid(out) && strstr(out, "\"class\": \"<i>x&y \\\"q\\\"\""), "%s", out);
+}
+END_TEST
+
 START_TEST(batch_beyond_device_memory)
 {
     /* At batch 65536 the im2col workspace alone has 2^34.8 floats: beyond every device (and
@@ -719,8 +764,8 @@ START_TEST(report_shows_every_image)
     snprintf(path, sizeof path, "%s/index.html", folder);
     slurp(path, html, sizeof html);
     ck_assert_msg(strstr(html, "</html>") && strstr(html, "<svg"), "index.html: %.300s", html);
-    /* 2 captures x (6 tensors + 1 sheet) + 6 over-time images */
-    ck_assert_int_eq(check_report_images(folder, html), 20);
+    /* 2 captures x (6 tensors + 1 sheet) + 6 over-time images + the confusion matrix */
+    ck_assert_int_eq(check_report_images(folder, html), 21);
     snprintf(path, sizeof path, "%s/metrics.csv", folder);
     slurp(path, html, sizeof html);
     ck_assert_msg(strncmp(html, "step,epoch,cost,accuracy,images_per_s\n0,1,", 42) == 0, "%s", html);
@@ -935,6 +980,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, image_folder_trains_and_evaluates);
     tcase_add_test(tc, normalize_and_augment);
     tcase_add_test(tc, predict_agrees_with_eval);
+    tcase_add_test(tc, class_names_and_per_class_results);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clnet/confusion.h"
 #include "clnet/data.h"
 #include "clnet/util.h"
 #include "idxfile.h"
@@ -459,6 +460,59 @@ START_TEST(image_folder_faults)
 }
 END_TEST
 
+/* Per-class counts, the matrix, the confusions most frequent first, and what is printed at
+ * each size: the whole matrix up to 20 classes, the top confusions beyond, the worst classes
+ * beyond 100. */
+START_TEST(confusion_counts_and_prints)
+{
+    uint16_t labels[] = {0, 0, 0, 1, 1, 2, 2, 2, 2};
+    int pred[] = {0, 1, 1, 1, 0, 2, 2, 1, 2};
+    confusion c;
+    confusion_count(&c, labels, pred, 9, 3);
+    ck_assert(c.total[0] == 3 && c.total[1] == 2 && c.total[2] == 4);
+    ck_assert(c.right[0] == 1 && c.right[1] == 1 && c.right[2] == 3 && c.right_total == 5);
+    ck_assert(c.matrix[0 * 3 + 1] == 2 && c.matrix[1 * 3 + 0] == 1 && c.matrix[2 * 3 + 1] == 1);
+    ck_assert_int_eq(c.npairs, 3);
+    ck_assert(c.pairs[0].truth == 0 && c.pairs[0].pred == 1 && c.pairs[0].n == 2);
+    ck_assert(c.pairs[1].truth == 1 && c.pairs[1].pred == 0 && c.pairs[1].n == 1);
+    char *text;
+    size_t len;
+    dataset named = {.classes = 3, .names = "cat\0dog <b>\0caf\xc3\xa9\0", .names_len = 18};
+    FILE *f = open_memstream(&text, &len);
+    confusion_print(f, &c, &named);
+    fclose(f);
+    ck_assert_msg(strstr(text, "      0  cat                    33.33%  1 of 3\n") &&
+                  strstr(text, "      1  dog <b>                50.00%  1 of 2\n") &&
+                  strstr(text, "caf\xc3\xa9") && strstr(text, "confusion matrix (rows") &&
+                  strstr(text, "    2      0     1     3\n"), "%s", text);
+    free(text);
+    canvas cv = confusion_canvas(&c, &named);
+    ck_assert(cv.w >= 440 && cv.h > 3 * 8);
+    canvas_free(&cv);
+    confusion_free(&c);
+    /* 30 classes: the confusions listed instead of the matrix; 300: the worst classes */
+    enum { N = 600 };
+    uint16_t lab[N];
+    int pr[N];
+    for (int k = 30; k <= 300; k *= 10) {
+        for (int i = 0; i < N; i++)
+            lab[i] = (uint16_t)(i % k), pr[i] = i % 7 == 0 ? (i + 1) % k : i % k;
+        confusion_count(&c, lab, pr, N, k);
+        f = open_memstream(&text, &len);
+        confusion_print(f, &c, &(dataset){0});
+        fclose(f);
+        ck_assert_msg(!strstr(text, "confusion matrix") &&
+                      strstr(text, "most frequent confusions (true class -> predicted: images):\n"),
+                      "%s", text);
+        ck_assert_msg(k == 30 ? c.matrix != NULL && strstr(text, "     29  29 ")
+                              : c.matrix == NULL && strstr(text, "the 10 worst of 300:"), "%s",
+                      text);
+        free(text);
+        confusion_free(&c);
+    }
+}
+END_TEST
+
 Suite *suite_data(void)
 {
     Suite *s = suite_create("data");
@@ -476,6 +530,7 @@ Suite *suite_data(void)
     tcase_add_test(tc, image_folder_loads);
     tcase_add_test(tc, image_folder_faults);
     tcase_add_test(tc, image_folder_deep_and_palette_png);
+    tcase_add_test(tc, confusion_counts_and_prints);
     suite_add_tcase(s, tc);
     return s;
 }

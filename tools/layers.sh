@@ -10,7 +10,8 @@ B=${B:-build}
 layer_of() {
     case "$1" in
     util | files | stop) echo 0 ;;                                      # errors, files, signals
-    init | data | cifar | image | imgdir | checkpoint | plot | geom | stats | hparams | ref)
+    init | data | cifar | image | imgdir | checkpoint | plot | geom | stats | hparams | ref |
+        confusion)
         echo 1 ;;                                                       # host
     clerr | kernels | tuned | clrt | blas | gemm) echo 2 ;;            # runtime: OpenCL, CLBlast
     ops | conv | conv_tiled | relu | pool | pad | dense | loss | optim | hist | batch) echo 3 ;;

@@ -58,6 +58,7 @@ enum program_id {
     X(unflatten, dense)          \
     X(softmax_xent, loss)        \
     X(loss_reduce, loss)         \
+    X(predicted_class, loss)     \
     X(optim_update, optim)       \
     X(hist_partial, hist)        \
     X(hist_final, hist)          \

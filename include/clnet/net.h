@@ -109,6 +109,8 @@ void net_layer_backward(clrt *rt, net *nt, int i, int n);
 int net_wants_input_grad(const net *nt, int i);
 void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard);
 void net_backward(clrt *rt, net *nt, int n);
+/* After net_forward: the predicted class of each of the n examples into pred[offset..] (ints). */
+void net_predictions(clrt *rt, net *nt, cl_mem pred, int offset, int n);
 /* One optimizer update (t: 1-based update count); net_sgd is plain SGD. */
 void net_update(clrt *rt, net *nt, cl_mem status, const optim_hparams *h, double lr, long t);
 void net_sgd(clrt *rt, net *nt, cl_mem status, float lr);

@@ -103,6 +103,8 @@ void flatten_backward(clrt *rt, cl_mem din, cl_mem dout, int C, int n, int P);
 void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, cl_mem logits,
                            cl_mem labels, int n, int K);
 void loss_reduce(clrt *rt, cl_mem stats, cl_mem status, cl_mem per, int slot, int n, int guard);
+/* pred[offset .. offset+n) = each example's predicted class (its largest logit; ints). */
+void loss_predictions(clrt *rt, cl_mem pred, int offset, cl_mem logits, int n, int K);
 
 /* optim.c: one update of every parameter (kernels/optim.cl has the formulas; hparams.h the
  * settings). m, v: the state arenas (NULL when the optimizer has none); decay: 1 where weight
