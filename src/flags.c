@@ -127,6 +127,14 @@ void set_below_f(const flag *f, const char *v, void *to)
     *(float *)to = (float)flag_range(f->name, v, f->lo, f->hi, 0);
 }
 
+void set_share(const flag *f, const char *v, void *to)
+{
+    double x = flag_range(f->name, v, 0, 1, 0);
+    if (x <= 0)
+        die_status(EXIT_USAGE, "%s %s: must be above 0 and below 1", f->name, v);
+    *(double *)to = x;
+}
+
 void set_within_f(const flag *f, const char *v, void *to)
 {
     *(float *)to = (float)flag_range(f->name, v, f->lo, f->hi, 1);

@@ -191,6 +191,17 @@ static const flag train_prep_rows[] = {
      set_augment, offsetof(train_opts, augment.flip), 0, AUGMENT_MAX_PAD, .shown = "none"},
     END_ROW,
 };
+static const flag train_val_rows[] = {
+    {"--val-split", "F", "hold out this share (0 < F < 1) of the training images, chosen by\n"
+     "--seed, to validate on at the end of every epoch (an image folder\n"
+     "without test/ then tests on them too)", set_share, offsetof(train_opts, val_split),
+     0, 1, .shown = "none"},
+    {"--val", "N", "hold out N training images instead", set_long,
+     offsetof(train_opts, val_count), 1, 1e9, .shown = "none"},
+    {"--val-every", "N", "also validate every N steps", set_long, offsetof(train_opts, val_every),
+     1, 1e9, .shown = "each epoch's end"},
+    END_ROW,
+};
 static const flag train_init_rows[] = {
     {"--init", "KIND", "he (He truncated normal convs, Xavier uniform fc), xavier, normal\n"
      "(N(0,1)), scaled (N(0,1) x --init-scale)", set_choice, offsetof(train_opts, init),
@@ -232,6 +243,7 @@ static const flag_group train_groups[] = {
     {"flags (default in brackets):", train_rows, 0},
     {NULL, optim_rows, 0},
     {NULL, train_prep_rows, 0},
+    {NULL, train_val_rows, 0},
     {NULL, train_init_rows, 0},
     {OUTPUT_TITLE, out_rows, 0},
     {NULL, train_hist_every, 0},
@@ -261,6 +273,10 @@ static int cmd_train(int argc, char **argv)
         die_status(EXIT_USAGE, "give --steps or --epochs, not both");
     if (o.no_output && o.out_dir)
         die_status(EXIT_USAGE, "give --out or --no-output, not both");
+    if (o.val_split > 0 && o.val_count)
+        die_status(EXIT_USAGE, "give --val-split or --val, not both");
+    if (o.val_every && !o.val_split && !o.val_count)
+        die_status(EXIT_USAGE, "--val-every needs --val-split F or --val N");
     o.command = command_line(argc, argv);
     int st = train_run(&o, NULL);
     free((char *)o.command);

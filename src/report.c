@@ -201,6 +201,9 @@ void report_close(report *r)
     free(r->settings);
     free(r->results);
     free(r->figures);
+    free(r->val_step);
+    free(r->val_cost);
+    free(r->val_acc);
     if (r->dir)
         output_dir_release(r->dir, r->lock);
     free(r->dir);
@@ -325,6 +328,20 @@ void report_metrics(report *r, long step, float cost, float acc, double ips)
         r->nsteps = step + 1;
 }
 
+void report_validation(report *r, long step, float cost, float acc)
+{
+    if (r->nval == r->val_room) {
+        r->val_room = r->val_room ? 2 * r->val_room : 64;
+        r->val_step = realloc(r->val_step, (size_t)r->val_room * sizeof *r->val_step);
+        r->val_cost = realloc(r->val_cost, (size_t)r->val_room * sizeof *r->val_cost);
+        r->val_acc = realloc(r->val_acc, (size_t)r->val_room * sizeof *r->val_acc);
+        if (!r->val_step || !r->val_cost || !r->val_acc)
+            die("out of host memory for %d validation results", r->val_room);
+    }
+    r->val_step[r->nval] = step, r->val_cost[r->nval] = cost, r->val_acc[r->nval] = acc;
+    r->nval++;
+}
+
 /* ---- capture images ---- */
 
 static void stats_line(char *buf, size_t len, const hist_stats *s)
@@ -413,7 +430,9 @@ static void write_metrics_csv(report *r)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         die("out of host memory writing metrics.csv");
-    fprintf(f, "step,epoch,cost,accuracy,images_per_s\n");
+    fprintf(f, "step,epoch,cost,accuracy,images_per_s%s\n",
+            r->nval ? ",val_cost,val_accuracy" : "");
+    int v = 0; /* the next validation pass */
     for (long s = 0; s < r->nsteps; s++) {
         if (isnan(r->cost[s]) && isnan(r->acc[s]))
             continue;
@@ -421,6 +440,12 @@ static void write_metrics_csv(report *r)
                 r->cost[s], r->acc[s]);
         if (!isnan(r->ips[s]))
             fprintf(f, "%.2f", r->ips[s]);
+        while (v < r->nval && r->val_step[v] < s)
+            v++;
+        if (v < r->nval && r->val_step[v] == s)
+            fprintf(f, ",%.6g,%.6g", r->val_cost[v], r->val_acc[v]);
+        else if (r->nval)
+            fputs(",,", f);
         fputc('\n', f);
     }
     fclose(f);

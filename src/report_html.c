@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clnet/report.h"
+#include "clnet/util.h"
 
 #define PLOT_W 640
 #define PLOT_H 220
@@ -55,8 +56,9 @@ static void settings_table(FILE *f, const report *r)
     fputs("</table>\n", f);
 }
 
-/* A line plot of v[0..n) (NaN and infinities skipped) against the step, as inline SVG. */
-static void svg_plot(FILE *f, const char *title, const float *v, long n, double scale)
+/* A line plot of v[0..n) (NaN and infinities skipped) against the step, as inline SVG; sparse:
+ * every finite value is a point (else at most PLOT_POINTS of them are drawn). */
+static void svg_plot(FILE *f, const char *title, const float *v, long n, double scale, int sparse)
 {
     double lo = INFINITY, hi = -INFINITY;
     for (long i = 0; i < n; i++)
@@ -78,7 +80,7 @@ static void svg_plot(FILE *f, const char *title, const float *v, long n, double 
     fprintf(f, "<text x=%d y=%d font-size=11>0</text>", x0, y0 + h + 16);
     fprintf(f, "<text x=%d y=%d font-size=11 text-anchor=end>step %ld</text>\n", x0 + w,
             y0 + h + 16, n - 1);
-    long every = n > PLOT_POINTS ? (n + PLOT_POINTS - 1) / PLOT_POINTS : 1;
+    long every = n > PLOT_POINTS && !sparse ? (n + PLOT_POINTS - 1) / PLOT_POINTS : 1;
     fputs("<polyline fill=none stroke=#3d6eb4 stroke-width=1.5 points=\"", f);
     for (long i = 0; i < n; i += every) {
         if (!isfinite(v[i]))
@@ -122,8 +124,21 @@ void report_html(FILE *f, const report *r)
     fputs("<h2>Results</h2>\n<pre>", f);
     html_escape(f, r->results ? r->results : "");
     fputs("</pre>\n<h2>Training batch cost and accuracy per step</h2>\n", f);
-    svg_plot(f, "cost (training batch)", r->cost, r->nsteps, 1);
-    svg_plot(f, "accuracy % (training batch)", r->acc, r->nsteps, 100);
+    svg_plot(f, "cost (training batch)", r->cost, r->nsteps, 1, 0);
+    svg_plot(f, "accuracy % (training batch)", r->acc, r->nsteps, 100, 0);
+    if (r->nval && r->nsteps) {
+        float *vc = xmalloc((size_t)r->nsteps * sizeof *vc), *va = xmalloc((size_t)r->nsteps * sizeof *va);
+        for (long s = 0; s < r->nsteps; s++)
+            vc[s] = va[s] = NAN;
+        for (int i = 0; i < r->nval; i++)
+            if (r->val_step[i] < r->nsteps)
+                vc[r->val_step[i]] = r->val_cost[i], va[r->val_step[i]] = r->val_acc[i];
+        fputs("<h2>Validation cost and accuracy</h2>\n", f);
+        svg_plot(f, "cost (validation images)", vc, r->nsteps, 1, 1);
+        svg_plot(f, "accuracy % (validation images)", va, r->nsteps, 100, 1);
+        free(vc);
+        free(va);
+    }
     fputs("<p>Every step's numbers are in <a href=\"metrics.csv\">metrics.csv</a>.</p>\n", f);
     for (const char *p = r->figures ? r->figures : ""; *p;) {
         const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');

@@ -4,6 +4,7 @@
 #include "clnet/train.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <signal.h>
 #include <math.h>
@@ -188,20 +189,59 @@ static void progress_read(clrt *rt, progress *p, cl_mem buf, size_t bytes, void 
 
 /* ---- the run ---- */
 
-/* Both splits, which must agree; returns the number of classes (1 + the largest label). */
-static int load_data(const char *dir, const image_opts *io, dataset *train, dataset *test)
+/* The validation images --val-split or --val asks of a training set of count (0: none). */
+static int validation_count(const train_opts *o, int count)
 {
+    long n = o->val_count ? o->val_count : o->val_split > 0 ? lround(o->val_split * count) : 0;
+    if (!o->val_count && !(o->val_split > 0))
+        return 0;
+    if (n < 1 || n > (long)count - o->batch)
+        die("%s %s: %ld validation images of %d leave %ld to train on, fewer than --batch %d",
+            o->val_count ? "--val" : "--val-split", o->data_dir, n, count, count - n, o->batch);
+    return (int)n;
+}
+
+/* An image folder without test/: --val-split or --val then gives the test set. */
+static int folder_lacks_test(const char *dir, const dataset *train)
+{
+    char path[PATH_BUF];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/test", dir);
+    return train->decode_threads && stat(path, &st) != 0 && errno == ENOENT;
+}
+
+/* The splits, which must agree (and the validation set held out of the training set); returns
+ * the number of classes (1 + the largest label). */
+static int load_data(const train_opts *o, dataset *train, dataset *test, dataset *val,
+                     int *test_is_val)
+{
+    const char *dir = o->data_dir;
+    const image_opts *io = &o->image;
     char err[MSG_BUF];
     if (dataset_read(dir, "train", io, train, err, sizeof err))
         die("%s", err);
+    int nval = validation_count(o, train->count);
+    if (nval)
+        dataset_split(train, nval, o->seed ^ 0x7a11da7e5eedull, val);
     image_opts same = {train->channels, io->w, io->h}; /* test/ gets the channels of train/ */
-    if (dataset_read(dir, "t10k", train->decode_threads ? &same : io, test, err, sizeof err))
-        die("%s", err);
+    *test_is_val = nval && folder_lacks_test(dir, train);
+    if (*test_is_val) {
+        int *all = xmalloc((size_t)nval * sizeof *all);
+        for (int i = 0; i < nval; i++)
+            all[i] = i;
+        dataset_subset(val, all, nval, test);
+        free(all);
+    } else if (dataset_read(dir, "t10k", train->decode_threads ? &same : io, test, err,
+                            sizeof err)) {
+        die("%s%s", err, train->decode_threads && !nval ? " (or give --val-split F to test on "
+            "held-out training images)" : "");
+    }
     if (test->rows != train->rows || test->cols != train->cols ||
         test->channels != train->channels)
         die("%s: test images are %dx%d x%d but training images are %dx%d x%d", dir, test->cols,
             test->rows, test->channels, train->cols, train->rows, train->channels);
     int classes = train->classes > test->classes ? train->classes : test->classes;
+    classes = nval && val->classes > classes ? val->classes : classes;
     if (classes < 2)
         die("%s: %s: a single class leaves nothing to learn", dir, train->decode_threads ?
             "train/ has one class folder" : "every label is 0");
@@ -243,7 +283,8 @@ static void print_class_names(const dataset *d)
 }
 
 static void print_header(const clrt *rt, const train_opts *o, const net *nt,
-                         const dataset *train, const dataset *test, long steps, long spe)
+                         const dataset *train, const dataset *test, const dataset *val,
+                         int test_is_val, long steps, long spe)
 {
     printf("device: %s / %s (%s)%s\n", rt->platform_name, rt->device_name,
            rt->device_type & CL_DEVICE_TYPE_GPU ? "GPU" : rt->device_type & CL_DEVICE_TYPE_CPU ? "CPU" : "other",
@@ -255,8 +296,14 @@ static void print_header(const clrt *rt, const train_opts *o, const net *nt,
     if (train->names)
         print_class_names(train);
     if (train->decode_threads)
-        printf("decoded: %d images in %.2f s on %d threads\n", train->count + test->count,
-               train->decode_seconds + test->decode_seconds, train->decode_threads);
+        printf("decoded: %d images in %.2f s on %d threads\n", train->count + val->count +
+               (test_is_val ? 0 : test->count), train->decode_seconds + test->decode_seconds,
+               train->decode_threads);
+    if (val->count)
+        printf("validation: %d images held out of the training set (chosen by --seed), at the "
+               "end of every epoch%s%s\n", val->count, o->val_every ? " and every --val-every "
+               "steps" : "", test_is_val ? "; the folder has no test/: the test pass is on them"
+               : "");
     char spec[2 * CLNET_SPEC_MAX + 8];
     printf("network: %s\n", net_describe(nt, o->spec, spec, sizeof spec));
     char conv[PATH_BUF + 512]; /* names the tuned parameters' file */
@@ -295,10 +342,11 @@ static const char *input_text(const train_opts *o, int C, const float *mean, con
 /* Everything one training run holds. */
 typedef struct {
     const train_opts *o;
-    dataset train, test;
+    dataset train, test, val; /* val: held out of the training set (count 0: none) */
+    int test_is_val;          /* an image folder without test/: the test set is val's copy */
     clrt rt;
     net nt;
-    device_data dtrain, dtest;
+    device_data dtrain, dtest, dval;
     long steps, spe;     /* total steps, steps per epoch */
     long ring_len;       /* per-step (cost, correct) slots on the device */
     cl_mem ring, status; /* status[0]: set once a cost was non-finite */
@@ -612,7 +660,7 @@ static void run_check(run *r, checkpoint *ck)
     refuse_in_images("--out", o->no_output ? NULL : o->out_dir, o->data_dir);
     refuse_in_images("--save", o->save_path, o->data_dir);
     check_save(r);
-    int classes = load_data(o->data_dir, &o->image, &r->train, &r->test);
+    int classes = load_data(o, &r->train, &r->test, &r->val, &r->test_is_val);
     if (o->batch > r->train.count)
         die("--batch %d is larger than the training set (%d images in %s)", o->batch,
             r->train.count, o->data_dir);
@@ -680,16 +728,21 @@ static void run_open(run *r, const train_opts *o)
     r->ring_len = r->ring_len < r->spe ? r->ring_len : r->spe;
     r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
     clrt_open(&r->rt, o->device, o->kernel_dir);
-    print_header(&r->rt, o, &r->nt, &r->train, &r->test, r->steps, r->spe);
+    print_header(&r->rt, o, &r->nt, &r->train, &r->test, &r->val, r->test_is_val, r->steps,
+                 r->spe);
     printf("input: %s\n", input_text(o, r->train.channels, r->mean, r->sd));
     size_t image = dataset_bytes(&r->train) / (size_t)r->train.count;
     net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, image) +
-                                            batch_device_bytes(r->test.count, image));
+                                            batch_device_bytes(r->test.count, image) +
+                                            batch_device_bytes(r->val.count, image));
     net_print(&r->nt, stdout);
     batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
     batch_upload(&r->rt, &r->dtest, &r->test, "test set");
+    if (r->val.count)
+        batch_upload(&r->rt, &r->dval, &r->val, "validation set");
     if (o->normalize)
-        r->dtrain.map = r->dtest.map = pixel_map_normalized(r->mean, r->sd, r->train.channels);
+        r->dtrain.map = r->dtest.map = r->dval.map =
+            pixel_map_normalized(r->mean, r->sd, r->train.channels);
     r->dtrain.map.flip = o->augment.flip, r->dtrain.map.pad = o->augment.pad;
     r->dtrain.map.seed = (uint32_t)(o->seed ^ (o->seed >> 32) ^ 0xa6a6a6a6u);
     net_init_params(&r->rt, &r->nt, o->init, o->init_scale, o->seed);
@@ -844,6 +897,17 @@ static int interrupted(run *r, long step)
 
 /* The step loop; returns 0, EXIT_DIVERGED after naming the first non-finite step, or 128 +
  * signal after SIGINT / SIGTERM. */
+/* The validation pass after step: a line in the log and a point in the report. */
+static void validate(run *r, long step)
+{
+    double cost, acc;
+    if (evaluate(&r->rt, &r->nt, &r->dval, r->val.count, &cost, &acc, NULL))
+        return; /* a signal: the loop stops */
+    printf("validation after step %ld (epoch %.2f): cost %.5f  accuracy %6.2f%% (%d images)\n",
+           step, (double)(step + 1) / (double)r->spe, cost, 100.0 * acc, r->val.count);
+    report_validation(&r->rep, step, (float)cost, (float)acc);
+}
+
 static int run_loop(run *r)
 {
     const train_opts *o = r->o;
@@ -859,7 +923,9 @@ static int run_loop(run *r)
         int log = step % o->log_every == 0 || last;
         int hist = o->hist_every && (step % o->hist_every == 0 || last);
         int save = o->save_path && ((step + 1) % o->save_every == 0 || last);
-        if (!log && !hist && !save && !stop_requested() && step - checked < r->ring_len)
+        int val = r->val.count && ((step + 1) % r->spe == 0 || last ||
+                                   (o->val_every && (step + 1) % o->val_every == 0));
+        if (!log && !hist && !save && !val && !stop_requested() && step - checked < r->ring_len)
             continue;
         double bad_cost;
         long bad = read_back(r, checked, step, &bad_cost);
@@ -870,6 +936,8 @@ static int run_loop(run *r)
             log_line(r, step, &t_log, &prev_log);
         if (hist) /* its time counts in the next log interval: it is part of training */
             capture_step(r, step);
+        if (val && !stop_requested())
+            validate(r, step);
         if (stop_requested())
             return interrupted(r, step);
         if (save && save_checkpoint(r, step + 1) && r->save_failures == 1 && !last) {
@@ -904,6 +972,9 @@ static void run_close(run *r)
     clReleaseMemObject(r->status);
     batch_release(&r->dtrain);
     batch_release(&r->dtest);
+    if (r->val.count)
+        batch_release(&r->dval);
+    dataset_free(&r->val);
     net_free(&r->nt);
     clrt_close(&r->rt);
     dataset_free(&r->train);

@@ -72,6 +72,7 @@ START_TEST(resume_matches_uninterrupted)
     check_resume("--optimizer momentum --lr-schedule step --lr-decay-every 2", 3, whole, sizeof whole);
     /* so do the normalization and the augmentation draws */
     check_resume("--normalize --augment flip,crop:3", 3, whole, sizeof whole);
+    check_resume("--val 50 --val-every 2", 2, whole, sizeof whole); /* the same images held out */
     check_resume("--optimizer adam --lr 0.001 --weight-decay 0.01", 5, whole, sizeof whole);
     /* (a cosine schedule depends on the run's length, so its cut run differs by design;
      * its values are checked in the log) */

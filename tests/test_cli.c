@@ -445,6 +445,62 @@ START_TEST(class_names_and_per_class_results)
 }
 END_TEST
 
+/* --val-split and --val: held-out images validated each epoch (and every --val-every steps) in
+ * the log, metrics.csv and the report; an image folder without test/ tests on them; bad values
+ * refused. */
+START_TEST(validation_split)
+{
+    char args[8192], path[4096];
+    snprintf(path, sizeof path, "%s/img", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 80, 20, 8, 8, 1, 2);
+    snprintf(args, sizeof args, "train --data %s --arch fc8,classifier --batch 10 --epochs 2 "
+             "--val-split 0.25 --val-every 4 --out %s/run", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(strstr(out, "60 training and 20 test images") &&
+                  strstr(out, "validation: 20 images held out of the training set") &&
+                  strstr(out, "validation after step 3 (epoch 0.67): cost ") &&
+                  strstr(out, "validation after step 5 (epoch 1.00): cost ") &&
+                  strstr(out, "validation after step 11 (epoch 2.00): cost ") &&
+                  !strstr(out, "the test pass is on them"), "%s", out);
+    static char text[1 << 18];
+    snprintf(args, sizeof args, "%s/run/metrics.csv", dir);
+    slurp(args, text, sizeof text);
+    ck_assert_msg(strstr(text, "step,epoch,cost,accuracy,images_per_s,val_cost,val_accuracy\n") &&
+                  strstr(text, "\n1,1,") && strstr(text, ",,\n") , "%s", text);
+    int passes = 0; /* rows with validation values: after steps 3, 5, 7, 11 */
+    for (const char *p = text; (p = strchr(p, '\n')) && p[1]; p++) {
+        const char *e = strchr(p + 1, '\n');
+        passes += e && e[-1] != ',';
+    }
+    ck_assert_msg(passes == 4, "%d validation rows: %s", passes, text);
+    snprintf(args, sizeof args, "%s/run/index.html", dir);
+    slurp(args, text, sizeof text);
+    ck_assert_msg(strstr(text, "Validation cost and accuracy") &&
+                  strstr(text, "accuracy % (validation images)"), "%s", text);
+    /* no test/: the validation images are the test set; without --val that is an error */
+    snprintf(args, sizeof args, "%s/img/test", dir);
+    remove_dir(args);
+    snprintf(args, sizeof args, "train --data %s --arch fc8,classifier --batch 10 --steps 3 "
+             "--no-output", path);
+    expect_error(args, 1, "or give --val-split F to test on held-out training images");
+    snprintf(args, sizeof args, "train --data %s --arch fc8,classifier --batch 10 --steps 3 "
+             "--val 30 --no-output", path);
+    ck_assert_msg(run(args) == 0 && strstr(out, "50 training and 30 test images") &&
+                  strstr(out, "the folder has no test/: the test pass is on them") &&
+                  strstr(out, "(30 images)\n"), "%s", out);
+    const char *bad[][2] = {{"--val 75", "leave 5 to train on, fewer than --batch 10"},
+                            {"--val-split 0", "must be above 0 and below 1"},
+                            {"--val-split 1", "must be at least 0 and below 1"},
+                            {"--val-split 0.5 --val 3", "give --val-split or --val, not both"},
+                            {"--val-every 3", "--val-every needs --val-split F or --val N"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "train --data %s --batch 10 --no-output %s", path, bad[i][0]);
+        expect_error(args, i ? 2 : 1, bad[i][1]);
+    }
+}
+END_TEST
+
 START_TEST(batch_beyond_device_memory)
 {
     /* At batch 65536 the im2col workspace alone has 2^34.8 floats: beyond every device (and
@@ -981,6 +1037,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, normalize_and_augment);
     tcase_add_test(tc, predict_agrees_with_eval);
     tcase_add_test(tc, class_names_and_per_class_results);
+    tcase_add_test(tc, validation_split);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

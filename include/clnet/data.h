@@ -96,6 +96,12 @@ int image_decode(const uint8_t *buf, size_t n, const char *path, int channels, i
  * -1 with a reason in err. */
 int image_convert(dataset *d, int channels, int w, int h, char *err, size_t errlen);
 
+/* The n images idx[0..n) of src (labels, and the class names) into out. */
+void dataset_subset(const dataset *src, const int *idx, int n, dataset *out);
+/* Holds out n images of d (1 <= n < d->count), chosen by a permutation seeded with seed (the last
+ * n of it), into val; d keeps the others. Both keep the file order. */
+void dataset_split(dataset *d, int n, uint64_t seed, dataset *val);
+
 /* Bytes of all its pixels. */
 size_t dataset_bytes(const dataset *d);
 /* Images first .. first+count as floats in [0,1] in the network's layout (channel, image, pixel). */

@@ -63,6 +63,7 @@ void set_positive(const flag *f, const char *v, void *to);    /* double in (0, h
 void set_positive_f(const flag *f, const char *v, void *to);  /* float in (0, hi] */
 void set_below_f(const flag *f, const char *v, void *to);     /* float in [lo, hi) */
 void set_within_f(const flag *f, const char *v, void *to);    /* float in [lo, hi] */
+void set_share(const flag *f, const char *v, void *to);       /* double in (0, 1) */
 void set_choice(const flag *f, const char *v, void *to);      /* int (or an enum): an index */
 void set_on(const flag *f, const char *v, void *to);          /* int: 1 */
 void set_off(const flag *f, const char *v, void *to);         /* int: 0 */

@@ -30,6 +30,9 @@ typedef struct {
     long steps_room, steps_per_epoch;
     float *cost, *acc;     /* training batch cost and accuracy (fraction) per step */
     double *ips;           /* images/s of the log interval ending at this step, else NaN */
+    long *val_step;        /* validation passes: after which step, cost, accuracy (fraction) */
+    float *val_cost, *val_acc;
+    int nval, val_room;
     char *settings;        /* "key\tvalue\n" lines (control characters of a value escaped) */
     char *results;         /* the run's outcome, one or more lines */
     char *figures;         /* "file\ttitle\n" lines: report_figure's images, in order */
@@ -63,6 +66,8 @@ void report_tensors(report *r, char (*names)[32], int ntensors, int nbins, int l
 void report_figure(report *r, const char *name, const char *title, const canvas *c);
 /* Records step's training batch cost and accuracy (ips: NaN unless measured at this step). */
 void report_metrics(report *r, long step, float cost, float acc, double ips);
+/* Records a validation pass after step (steps in increasing order). */
+void report_validation(report *r, long step, float cost, float acc);
 /* Keeps a capture and writes its images (one per tensor and a summary sheet). */
 void report_capture(report *r, long step, const hist_stats *stats, const uint32_t *bins);
 /* Writes the over-time images, metrics.csv and index.html. Returns the index path or NULL. */

@@ -22,6 +22,9 @@ typedef struct {
     struct {
         int flip, pad;      /* --augment flip,crop:P (0: none) */
     } augment;
+    double val_split;       /* --val-split F: hold out this share of the training set */
+    long val_count;         /* --val N: or this many images (0: no validation) */
+    long val_every;         /* validate every N steps too (0: at each epoch's end only) */
     const char *device;     /* selector, NULL for the default */
     const char *kernel_dir; /* NULL: embedded kernels */
     const char *spec;       /* network spec (net.h) */
