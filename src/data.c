@@ -305,15 +305,24 @@ static int find_images(const char *dir, const char *split, char *path, char *err
 
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t len)
 {
+    return dataset_load_format(dir, split, FORMAT_AUTO, out, err, len);
+}
+
+int dataset_load_format(const char *dir, const char *split, int format, dataset *out, char *err,
+                        size_t len)
+{
     struct stat st;
     memset(out, 0, sizeof *out);
     if (stat(dir, &st) != 0)
         return fail(err, len, dir, "data folder: %s", strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return fail(err, len, dir, "is not a folder (--data wants a folder: IDX files, CIFAR binaries, or train/ and test/ of images)");
+        return fail(err, len, dir, "is not a folder (--data wants a folder: IDX files, CIFAR "
+                    "binaries, or train/ and test/ of images)");
+    if (format == FORMAT_CIFAR10 || format == FORMAT_CIFAR100)
+        return cifar_load(dir, format == FORMAT_CIFAR10 ? 10 : 100, split, out, err, len);
     char *ipath = out->images_path, *lpath = out->labels_path, name[64];
     if (find_images(dir, split, ipath, err, len)) {
-        int cifar = format_of(dir);
+        int cifar = format == FORMAT_AUTO ? format_of(dir) : 0;
         if (cifar)
             return cifar_load(dir, cifar, split, out, err, len);
         return -1;

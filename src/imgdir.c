@@ -293,9 +293,10 @@ int dataset_read(const char *dir, const char *split, const image_opts *io, datas
     char train[PATH_BUF];
     snprintf(train, sizeof train, "%s/train", dir);
     struct stat st;
-    int folder = stat(train, &st) == 0 && S_ISDIR(st.st_mode);
+    int folder = io->format == FORMAT_IMAGES ||
+                 (io->format == FORMAT_AUTO && stat(train, &st) == 0 && S_ISDIR(st.st_mode));
     if (folder ? imgdir_load(dir, split, io, out, err, len)
-               : dataset_load(dir, split, out, err, len))
+               : dataset_load_format(dir, split, io->format, out, err, len))
         return -1;
     char why[MSG_BUF];
     if (!folder && image_convert(out, io->channels, io->w, io->h, why, sizeof why)) {

@@ -85,7 +85,10 @@ static void usage(FILE *out)
      "4 RGBA", set_int, offsetof(T, m.channels), 1, 4,                                          \
      .shown = "the data's; image folders: 3 if any image has colour"},                          \
     {"--resize", "WxH", "resize every image to W x H pixels (image folders of mixed sizes\n"    \
-     "need it)", set_size, offsetof(T, m.w), 1, CLNET_MAX_SIDE, .shown = "none"}
+     "need it)", set_size, offsetof(T, m.w), 1, CLNET_MAX_SIDE, .shown = "none"},            \
+    {"--format", "F", "what --data holds: idx, cifar10, cifar100 or images (a train/ and\n"  \
+     "test/ of class folders); auto: found from its files", set_choice,                        \
+     offsetof(T, m.format), .choices = format_words}
 #define DEVICE_ROW(T, m)                                                                          \
     {"--device", "D", "device index or part of its name (see clnet devices)", set_string,         \
      offsetof(T, m), .shown = DEVICE_SHOWN}
@@ -96,6 +99,8 @@ static void usage(FILE *out)
     {"--seed", "N", "seed for the weights and the batch order", set_seed, offsetof(T, m)}
 #define END_ROW {NULL, NULL, NULL, NULL, 0}
 
+static const char *const format_words[] = {"auto", "idx", "cifar10", "cifar100", "images",
+                                           NULL};
 static const char *const init_words[] = {"he", "xavier", "normal", "scaled", NULL};
 static const char *const optim_words[] = {"sgd", "momentum", "adam", NULL};
 

@@ -223,7 +223,7 @@ static int load_data(const train_opts *o, dataset *train, dataset *test, dataset
     int nval = validation_count(o, train->count);
     if (nval)
         dataset_split(train, nval, o->seed ^ 0x7a11da7e5eedull, val);
-    image_opts same = {train->channels, io->w, io->h}; /* test/ gets the channels of train/ */
+    image_opts same = {train->channels, io->w, io->h, io->format}; /* test/ gets the channels of train/ */
     *test_is_val = nval && folder_lacks_test(dir, train);
     if (*test_is_val) {
         int *all = xmalloc((size_t)nval * sizeof *all);

@@ -252,6 +252,16 @@ START_TEST(image_folder_trains_and_evaluates)
     expect_error(args, 1, "odd.png is 8 x 8 but");
     snprintf(args, sizeof args, "eval --data %s/img --model %s/ck --resize 12x10", dir, dir);
     ck_assert_msg(run(args) == 0 && strstr(out, "(31 images"), "%s", err);
+    /* --format forces a reader: the right one reads it, another says what it missed */
+    snprintf(args, sizeof args, "train --data %s/img --format images --resize 12x10 --steps 1 "
+             "--batch 10 --no-output", dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    snprintf(args, sizeof args, "train --data %s/img --format cifar10 --steps 1 --no-output", dir);
+    expect_error(args, 1, "img/data_batch_1.bin: cannot open");
+    snprintf(args, sizeof args, "train --data %s/img --format idx --steps 1 --no-output", dir);
+    expect_error(args, 1, "missing train-images-idx3-ubyte[.gz]");
+    snprintf(args, sizeof args, "train --data %s/img --format png --steps 1 --no-output", dir);
+    expect_error(args, 2, "--format 'png': expected auto, idx, cifar10, cifar100 or images");
     /* outputs inside train/ or test/ would be read as images next time */
     snprintf(args, sizeof args, "train --data %s/img --steps 1 --save %s/img/train/class-00/ck",
              dir, dir);

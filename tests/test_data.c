@@ -299,7 +299,7 @@ START_TEST(image_folder_loads)
     ck_assert(d.count == 5 && d.classes == 4); /* the classes of train/ */
     dataset_free(&d);
     /* grey by luma, and resized */
-    image_opts io = {1, 4, 5};
+    image_opts io = {1, 4, 5, FORMAT_AUTO};
     ck_assert_msg(dataset_read(dir, "train", &io, &d, err, sizeof err) == 0, "%s", err);
     ck_assert(d.channels == 1 && d.cols == 4 && d.rows == 5 && d.count == 12);
     dataset_free(&d);
@@ -324,7 +324,7 @@ START_TEST(image_folder_loads)
     ck_assert(!memcmp(d.pixels + 3 * sizeof px, px, sizeof px)); /* c.bmp (sorted 4th): exact */
     dataset_free(&d);
     /* IDX images get --channels and --resize too */
-    io = (image_opts){3, 14, 14};
+    io = (image_opts){3, 14, 14, FORMAT_AUTO};
     ck_assert_msg(dataset_read("assets/mnist-sample", "t10k", &io, &d, err, sizeof err) == 0,
                   "%s", err);
     ck_assert(d.channels == 3 && d.cols == 14 && d.rows == 14 && d.count == 2000);
@@ -437,7 +437,7 @@ START_TEST(image_folder_faults)
     refused("train", NULL, "img00000.png is 8 x 8: give --resize WxH");
     dataset d;
     char err[2048];
-    image_opts io = {0, 8, 8};
+    image_opts io = {0, 8, 8, FORMAT_AUTO};
     ck_assert_msg(dataset_read(dir, "train", &io, &d, err, sizeof err) == 0, "%s", err);
     dataset_free(&d);
     unlink(path);

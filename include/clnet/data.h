@@ -22,10 +22,15 @@ typedef struct {
     int decode_threads;    /* and on how many threads */
 } dataset;
 
-/* What images become as they are read (--channels, --resize): 0 keeps what the data has. */
+/* --format: what a --data folder holds (auto: found from its files). */
+enum { FORMAT_AUTO, FORMAT_IDX, FORMAT_CIFAR10, FORMAT_CIFAR100, FORMAT_IMAGES };
+
+/* How a data set is read (--format) and what its images become (--channels, --resize): 0
+ * keeps what the data has. */
 typedef struct {
     int channels; /* 1 grey, 3 RGB, 4 RGBA */
     int w, h;
+    int format;   /* FORMAT_* */
 } image_opts;
 #define IMAGE_MAX_PIXELS (1 << 26) /* a larger image file is refused from its header */
 
@@ -48,6 +53,10 @@ int idx_read(const char *path, int kind, idx_shape *shape, uint8_t **data, char 
  * as ambiguous), checking that they agree (both headers before either payload) and every label.
  * Returns 0, or -1 with a one-line reason in err. */
 int dataset_load(const char *dir, const char *split, dataset *out, char *err, size_t errlen);
+/* The same, of one format (FORMAT_AUTO: IDX, else CIFAR when its files are there; FORMAT_IDX,
+ * FORMAT_CIFAR10, FORMAT_CIFAR100: that one only). */
+int dataset_load_format(const char *dir, const char *split, int format, dataset *out, char *err,
+                        size_t errlen);
 void dataset_free(dataset *d);
 /* The data set file of dir that path is (the same file by any name, or any of the eight names
  * in dir, raw or .gz, present or not), or NULL. */
@@ -72,8 +81,8 @@ int class_names_parse(const char *text, const char *path, int want, dataset *d, 
 const char *dataset_class_name(const dataset *d, int k, char *buf, size_t len);
 
 /* Any data set of dir, split "train" or "t10k" (the test set), with the images made what io asks
- * (io may be NULL): an image folder when dir/train is a folder (imgdir_load), else IDX or CIFAR
- * (dataset_load). 0, or -1 with a one-line reason in err. */
+ * (io may be NULL): io->format's, or (auto) an image folder when dir/train is a folder
+ * (imgdir_load), else IDX or CIFAR (dataset_load). 0, or -1 with a one-line reason in err. */
 int dataset_read(const char *dir, const char *split, const image_opts *io, dataset *out,
                  char *err, size_t errlen);
 /* dir/train/<class>/<image> and dir/test/<class>/<image>: the classes are the sub-folders of
