@@ -287,6 +287,25 @@ static void build_all(clrt *rt, const char *kernel_dir)
     rt->build_seconds = now_seconds() - t0;
 }
 
+/* $CLNET_DEVICE_MEMORY=N: plan as if the device had N MiB (at most what it has): a test of
+ * the streamed data path on any device, or room left for other work. */
+static void memory_override(clrt *rt)
+{
+    const char *v = getenv("CLNET_DEVICE_MEMORY");
+    if (!v || !*v)
+        return;
+    char *end;
+    errno = 0;
+    unsigned long long mib = strtoull(v, &end, 10);
+    if (errno || *end || end == v || mib < 1 || mib > (1ull << 30) || v[0] == '-')
+        die("CLNET_DEVICE_MEMORY=%s: not a number of MiB (1 or more)", v);
+    cl_ulong bytes = (cl_ulong)mib << 20;
+    if (bytes < rt->global_mem)
+        rt->global_mem = bytes;
+    if (rt->global_mem < rt->max_alloc)
+        rt->max_alloc = rt->global_mem;
+}
+
 void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
 {
     memset(rt, 0, sizeof *rt);
@@ -309,6 +328,7 @@ void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof rt->global_mem, &rt->global_mem, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof rt->max_alloc, &rt->max_alloc, NULL));
     CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof rt->compute_units, &rt->compute_units, NULL));
+    memory_override(rt);
     choose_gemm_tile(rt);
     const char *algo = getenv("CLNET_CONV");
     if (algo && *algo) {

@@ -72,7 +72,7 @@ size_t net_plan_bytes(const net *nt, int n, size_t *largest)
     return total;
 }
 
-static int plan_fits(const clrt *rt, const net *nt, int n, size_t extra)
+int net_plan_fits(const clrt *rt, const net *nt, int n, size_t extra)
 {
     size_t big, total = net_plan_bytes(nt, n, &big);
     return total + extra <= rt->global_mem && big <= rt->max_alloc && big / 4 <= INT_MAX;
@@ -80,12 +80,12 @@ static int plan_fits(const clrt *rt, const net *nt, int n, size_t extra)
 
 static void check_plan(const clrt *rt, const net *nt, int batch, size_t extra)
 {
-    if (plan_fits(rt, nt, batch, extra))
+    if (net_plan_fits(rt, nt, batch, extra))
         return;
     int lo = 0, hi = batch;
     while (lo < hi) {
         int mid = lo + (hi - lo + 1) / 2;
-        if (plan_fits(rt, nt, mid, extra))
+        if (net_plan_fits(rt, nt, mid, extra))
             lo = mid;
         else
             hi = mid - 1;
@@ -137,12 +137,17 @@ static void alloc_optimizer(clrt *rt, net *nt)
     free(mask);
 }
 
-void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
+void net_choose_algos(const clrt *rt, net *nt)
 {
-    size_t col, ones, split;
     for (int i = 0; i < nt->nlayers; i++) /* the plan's workspace depends on the algorithm */
         if (nt->layers[i].kind == LAYER_CONV)
             nt->layers[i].conv.algo = conv_algo_of(rt, &nt->layers[i].conv);
+}
+
+void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes)
+{
+    size_t col, ones, split;
+    net_choose_algos(rt, nt);
     check_plan(rt, nt, batch, extra_bytes);
     nt->batch = batch;
     nt->device_bytes = net_plan_bytes(nt, batch, NULL);

@@ -50,7 +50,7 @@ static void pace_queue(clrt *rt, cl_event *inflight)
 /* Mean cost and accuracy over the first count images of a data set, forward only, and each
  * image's predicted class into pred (count ints; NULL: not wanted). Returns 0, or the signal
  * that stopped it (stop.h) before the end. */
-static int evaluate(clrt *rt, net *nt, const device_data *dd, int count, double *cost,
+static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
                     double *acc, int *pred)
 {
     int nb = (count + nt->batch - 1) / nt->batch;
@@ -100,7 +100,7 @@ typedef struct {
     int shuffle;
 } epoch_order;
 
-static void order_next_epoch(clrt *rt, epoch_order *eo, const device_data *dd, long epoch)
+static void order_next_epoch(clrt *rt, epoch_order *eo, device_data *dd, long epoch)
 {
     int k = (int)(epoch & 1);
     if (eo->pending[k]) {
@@ -113,8 +113,7 @@ static void order_next_epoch(clrt *rt, epoch_order *eo, const device_data *dd, l
         o[i] = i;
     eo->start = eo->rng;
     rng_permute(&eo->rng, o, dd->count);
-    CL_CHECK(clEnqueueWriteBuffer(rt->queue, dd->order, CL_FALSE, 0, (size_t)dd->count * sizeof(int),
-                                  o, 0, NULL, &eo->pending[k]));
+    batch_set_order(rt, dd, o, &eo->pending[k]);
 }
 
 /* ---- progress on a terminal ---- */
@@ -683,6 +682,39 @@ static void run_check(run *r, checkpoint *ck)
     stop_poll("before training started (this run wrote nothing)");
 }
 
+/* Whether the n data sets fit on the device beside the network at batch (their bytes into
+ * *extra): 0, or 1 when they do not and are streamed from host memory a batch at a time (said in
+ * a line, with the sizes). */
+static int plan_data(clrt *rt, net *nt, int batch, const dataset *const *sets, int n,
+                     size_t *extra)
+{
+    size_t image = dataset_bytes(sets[0]) / (size_t)sets[0]->count, resident = 0, big = 0;
+    for (int i = 0; i < n; i++) {
+        resident += batch_device_bytes(sets[i]->count, image);
+        big = dataset_bytes(sets[i]) > big ? dataset_bytes(sets[i]) : big;
+    }
+    net_choose_algos(rt, nt);
+    *extra = resident;
+    if (net_plan_fits(rt, nt, batch, resident) && big <= rt->max_alloc)
+        return 0;
+    *extra = (size_t)n * batch_stream_bytes(batch, image);
+    printf("data: streamed from host memory a batch at a time, double-buffered (its %zu MiB do "
+           "not fit beside the network's %zu MiB in the %llu MiB of %s)\n", resident >> 20,
+           net_plan_bytes(nt, batch, NULL) >> 20, (unsigned long long)(rt->global_mem >> 20),
+           rt->device_name);
+    return 1;
+}
+
+/* d on the device, or streamed from the host (d must then outlive dd). */
+static void put_data(clrt *rt, int streamed, int batch, device_data *dd, const dataset *d,
+                     const char *what)
+{
+    if (streamed)
+        batch_stream(rt, dd, d, batch, what);
+    else
+        batch_upload(rt, dd, d, what);
+}
+
 #define GRID_IMAGES 64 /* of an augmented batch in the report: 8 x 8 */
 
 /* With --augment, the report shows the first batch as the network gets it (read from its input
@@ -731,15 +763,15 @@ static void run_open(run *r, const train_opts *o)
     print_header(&r->rt, o, &r->nt, &r->train, &r->test, &r->val, r->test_is_val, r->steps,
                  r->spe);
     printf("input: %s\n", input_text(o, r->train.channels, r->mean, r->sd));
-    size_t image = dataset_bytes(&r->train) / (size_t)r->train.count;
-    net_alloc(&r->rt, &r->nt, o->batch, batch_device_bytes(r->train.count, image) +
-                                            batch_device_bytes(r->test.count, image) +
-                                            batch_device_bytes(r->val.count, image));
+    const dataset *sets[] = {&r->train, &r->test, &r->val};
+    size_t extra;
+    int streamed = plan_data(&r->rt, &r->nt, o->batch, sets, 3, &extra);
+    net_alloc(&r->rt, &r->nt, o->batch, extra);
     net_print(&r->nt, stdout);
-    batch_upload(&r->rt, &r->dtrain, &r->train, "training set");
-    batch_upload(&r->rt, &r->dtest, &r->test, "test set");
+    put_data(&r->rt, streamed, o->batch, &r->dtrain, &r->train, "training set");
+    put_data(&r->rt, streamed, o->batch, &r->dtest, &r->test, "test set");
     if (r->val.count)
-        batch_upload(&r->rt, &r->dval, &r->val, "validation set");
+        put_data(&r->rt, streamed, o->batch, &r->dval, &r->val, "validation set");
     if (o->normalize)
         r->dtrain.map = r->dtest.map = r->dval.map =
             pixel_map_normalized(r->mean, r->sd, r->train.channels);
@@ -795,9 +827,14 @@ static int replay_step(run *r, long bad, long now, uint64_t *count)
 {
     const train_opts *o = r->o;
     long e = bad / r->spe;
-    if (o->shuffle && e != now / r->spe) /* the ring is read once per epoch: e is now - 1 */
-        clrt_upload(&r->rt, r->dtrain.order, 0, (size_t)r->train.count * sizeof(int),
-                    r->eo.host[e & 1]);
+    if (o->shuffle && e != now / r->spe) { /* the ring is read once per epoch: e is now - 1 */
+        cl_event up;
+        batch_set_order(&r->rt, &r->dtrain, r->eo.host[e & 1], &up);
+        if (up) {
+            CL_CHECK(clWaitForEvents(1, &up));
+            clReleaseEvent(up);
+        }
+    }
     batch_gather(&r->rt, r->nt.x, r->nt.y, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch,
                  bad);
     net_forward(&r->rt, &r->nt, o->batch);
@@ -1195,10 +1232,13 @@ int eval_run(const eval_opts *o)
     batch = batch < count ? batch : count;
     clrt rt;
     clrt_open(&rt, o->device, o->kernel_dir);
-    net_alloc(&rt, &nt, batch, batch_device_bytes(test.count, dataset_bytes(&test) / test.count));
+    const dataset *sets[] = {&test};
+    size_t extra;
+    int streamed = plan_data(&rt, &nt, batch, sets, 1, &extra);
+    net_alloc(&rt, &nt, batch, extra);
     clrt_upload(&rt, nt.params, 0, c.nparams * sizeof(float), c.params);
     device_data dd;
-    batch_upload(&rt, &dd, &test, "test set");
+    put_data(&rt, streamed, batch, &dd, &test, "test set");
     dd.map = model_pixel_map(&c);
     printf("model %s: %s, trained %llu steps%s\n", o->model, c.spec, (unsigned long long)c.step,
            c.normalized ? ", inputs normalized" : "");

@@ -511,6 +511,68 @@ START_TEST(validation_split)
 }
 END_TEST
 
+/* The lines of a run that must not depend on where the data is: the log without images/s, the
+ * validation and the test results. */
+static void results_of(const char *text, char *dst, size_t len)
+{
+    dst[0] = '\0';
+    for (const char *l = text; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        if (!strncmp(l, "step ", 5) || !strncmp(l, "validation after", 16) ||
+            !strncmp(l, "test ", 5) || !strncmp(l, "      ", 6)) {
+            const char *cut = strstr(l, "images/s");
+            size_t keep = cut && cut < l + n ? (size_t)(cut - l) - 12 : n;
+            if (strlen(dst) + keep + 2 < len) {
+                strncat(dst, l, keep);
+                strcat(dst, "\n");
+            }
+        }
+        l += n + (e != NULL);
+    }
+}
+
+/* A data set that does not fit beside the network (CLNET_DEVICE_MEMORY) is streamed from the
+ * host a batch at a time: the same costs, validation and test results as on the device, in
+ * train and eval. */
+START_TEST(streamed_data_matches_resident)
+{
+    write_data_folder(dir, 2000, 1500, 28, 28, 0); /* 2.6 MiB of images */
+    char args[8192], resident[1 << 14], streamed[1 << 14];
+    snprintf(args, sizeof args, "train --data %s --arch fc16,classifier --batch 50 --epochs 2 "
+             "--log-every 1 --val 100 --normalize --augment flip,crop:2 --no-output --save %s/ck",
+             dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert_msg(!strstr(out, "streamed"), "%s", out);
+    results_of(out, resident, sizeof resident);
+    setenv("CLNET_DEVICE_MEMORY", "2", 1);
+    snprintf(args, sizeof args, "train --data %s --arch fc16,classifier --batch 50 --epochs 2 "
+             "--log-every 1 --val 100 --normalize --augment flip,crop:2 --no-output", dir);
+    int st = run(args);
+    unsetenv("CLNET_DEVICE_MEMORY");
+    ck_assert_msg(st == 0, "%s", err);
+    ck_assert_msg(strstr(out, "data: streamed from host memory a batch at a time"), "%s", out);
+    results_of(out, streamed, sizeof streamed);
+    ck_assert_msg(strlen(resident) > 2000 && !strcmp(resident, streamed),
+                  "resident:\n%s\nstreamed:\n%s", resident, streamed);
+    const char *t = strstr(resident, "test cost");
+    ck_assert(t != NULL);
+    char want[32];
+    snprintf(want, sizeof want, "%.28s", t);
+    setenv("CLNET_DEVICE_MEMORY", "1", 1); /* the 1.1 MiB of test images do not fit */
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck --batch 7", dir, dir);
+    st = run(args);
+    unsetenv("CLNET_DEVICE_MEMORY");
+    ck_assert_msg(st == 0 && strstr(out, "streamed") && strstr(out, want), "%s / %s", out, want);
+    setenv("CLNET_DEVICE_MEMORY", "lots", 1);
+    snprintf(args, sizeof args, "eval --data %s --model %s/ck", dir, dir);
+    st = run(args);
+    unsetenv("CLNET_DEVICE_MEMORY");
+    ck_assert_msg(st == 1 && strstr(err, "CLNET_DEVICE_MEMORY=lots: not a number of MiB"), "%s",
+                  err);
+}
+END_TEST
+
 START_TEST(batch_beyond_device_memory)
 {
     /* At batch 65536 the im2col workspace alone has 2^34.8 floats: beyond every device (and
@@ -1048,6 +1110,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, predict_agrees_with_eval);
     tcase_add_test(tc, class_names_and_per_class_results);
     tcase_add_test(tc, validation_split);
+    tcase_add_test(tc, streamed_data_matches_resident);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

@@ -86,6 +86,11 @@ int net_parse(const char *spec, int C, int H, int W, int classes, net *out, char
 void net_free_table(net *nt);
 /* Bytes of device memory the network needs at batch n (the memory plan). */
 size_t net_plan_bytes(const net *nt, int n, size_t *largest_buffer);
+/* Each convolution's algorithm for rt's device, on which the plan's workspace depends (net_alloc
+ * does it too). */
+void net_choose_algos(const clrt *rt, net *nt);
+/* Whether the plan at batch n plus extra bytes fits the device (in all and per buffer). */
+int net_plan_fits(const clrt *rt, const net *nt, int n, size_t extra);
 /* Checks the plan plus extra_bytes (data the caller will put on the device) against the
  * device's limits, naming the largest batch that fits, then allocates every buffer. */
 void net_alloc(clrt *rt, net *nt, int batch, size_t extra_bytes);
