@@ -75,6 +75,8 @@ FUZZ_CKPT_SRC = fuzz/fuzz_checkpoint.c src/checkpoint.c src/files.c src/util.c
 FUZZ_SPEC_SRC = fuzz/fuzz_spec.c src/spec.c src/geom.c src/util.c
 FUZZ_CIFAR_SRC = fuzz/fuzz_cifar.c src/cifar.c src/files.c src/util.c
 FUZZ_IMAGE_SRC = fuzz/fuzz_image.c src/image.c src/files.c src/util.c
+FUZZ_IMGCACHE_SRC = fuzz/fuzz_imgcache.c src/imgcache.c src/data.c src/cifar.c src/files.c \
+                    src/util.c
 $(B)/replay_idx: fuzz/replay.c $(FUZZ_IDX_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IDX_SRC) -lz
 $(B)/replay_ckpt: fuzz/replay.c $(FUZZ_CKPT_SRC) $(HEADERS)
@@ -85,11 +87,13 @@ $(B)/replay_cifar: fuzz/replay.c $(FUZZ_CIFAR_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_CIFAR_SRC) -lz
 $(B)/replay_image: fuzz/replay.c $(FUZZ_IMAGE_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IMAGE_SRC) -lm
+$(B)/replay_imgcache: fuzz/replay.c $(FUZZ_IMGCACHE_SRC) $(HEADERS)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IMGCACHE_SRC) -lz
 
 check: $(B)/clnet $(B)/test_clnet $(B)/replay_idx $(B)/replay_ckpt $(B)/replay_spec $(B)/replay_cifar \
-       $(B)/replay_image
+       $(B)/replay_image $(B)/replay_imgcache
 	B=$(B) tools/layers.sh
-	for k in idx ckpt spec cifar image; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
+	for k in idx ckpt spec cifar image imgcache; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
 	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
 
 
@@ -125,15 +129,17 @@ FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
 fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
-	    build-fuzz/seeds/cifar build-fuzz/seeds/image build-fuzz/corpus-idx build-fuzz/corpus-ckpt \
-	    build-fuzz/corpus-spec build-fuzz/corpus-cifar build-fuzz/corpus-image
+	    build-fuzz/seeds/cifar build-fuzz/seeds/image build-fuzz/seeds/imgcache \
+	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec build-fuzz/corpus-cifar \
+	    build-fuzz/corpus-image build-fuzz/corpus-imgcache
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx $(FUZZ_IDX_SRC) -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint $(FUZZ_CKPT_SRC) -lz -lm
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_spec $(FUZZ_SPEC_SRC)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_cifar $(FUZZ_CIFAR_SRC) -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -isystem /usr/include/stb -o build-fuzz/fuzz_image $(FUZZ_IMAGE_SRC) -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_imgcache $(FUZZ_IMGCACHE_SRC) -lz
 	$(CC) -std=c11 -Iinclude -isystem /usr/include/stb -o build-fuzz/seeds-maker fuzz/seeds.c \
-	    src/checkpoint.c src/files.c src/util.c -lz -lm
+	    src/checkpoint.c src/imgcache.c src/data.c src/cifar.c src/files.c src/util.c -lz -lm
 	build-fuzz/seeds-maker build-fuzz/seeds
 	cd build-fuzz && ./fuzz_idx -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    corpus-idx seeds/idx ../tests/fuzz-regressions/idx
@@ -145,6 +151,8 @@ fuzz: deps
 	    corpus-cifar seeds/cifar ../tests/fuzz-regressions/cifar
 	cd build-fuzz && ./fuzz_image -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -rss_limit_mb=4096 corpus-image seeds/image ../tests/fuzz-regressions/image
+	cd build-fuzz && ./fuzz_imgcache -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus-imgcache seeds/imgcache ../tests/fuzz-regressions/imgcache
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,13 +1,15 @@
 /* seeds.c: writes the fuzzers' starting inputs into DIR/idx, DIR/ckpt and DIR/spec: small valid
  * IDX files (raw and gzip, images and labels), a checkpoint of a tiny network, and network specs
  * (two size bytes, then the spec) using every layer kind and option, CIFAR records and class
- * names, and small images (a selector byte, then a PNG, JPEG, BMP or TGA file) in DIR/image. */
+ * names, and small images (a selector byte, then a PNG, JPEG, BMP or TGA file) in DIR/image,
+ * decoded image caches in DIR/imgcache. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "clnet/checkpoint.h"
+#include "clnet/imgcache.h"
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include "stb_image_write.h"
 
@@ -100,5 +102,19 @@ int main(int argc, char **argv)
                 stbi_write_tga_to_func(append, o, 5, 3, c, px);
             fclose(o);
         }
+    /* decoded caches of 2 colour images of 3 x 2 pixels, with and without class names */
+    unsigned char cpx[2 * 3 * 2 * 3];
+    uint16_t clab[2] = {0, 1};
+    for (int i = 0; i < (int)sizeof cpx; i++)
+        cpx[i] = (unsigned char)(i * 17);
+    dataset cd = {.count = 2, .rows = 2, .cols = 3, .channels = 3, .classes = 2, .pixels = cpx,
+                  .labels = clab, .names = "cat\0dog", .names_len = 8};
+    snprintf(path, sizeof path, "%s/imgcache/named", argv[1]);
+    if (imgcache_save(path, 0x5eed, &cd))
+        return 1;
+    cd.names = NULL, cd.names_len = 0;
+    snprintf(path, sizeof path, "%s/imgcache/plain", argv[1]);
+    if (imgcache_save(path, 7, &cd))
+        return 1;
     return 0;
 }

@@ -447,3 +447,19 @@ void lock_drop(int fd, const char *path)
     exit_forget(path);
     close(fd);
 }
+
+int cache_dir(char *path, size_t len)
+{
+    const char *dir = getenv("CLNET_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
+               *home = getenv("HOME");
+    const char *var = dir && *dir ? "CLNET_CACHE_DIR" : xdg && *xdg ? "XDG_CACHE_HOME"
+                      : home && *home ? "HOME" : NULL;
+    if (!var)
+        return -1;
+    if (strlen(getenv(var)) > CLNET_PATH_MAX)
+        die("$%s is longer than %d characters", var, CLNET_PATH_MAX);
+    int n = dir && *dir ? snprintf(path, len, "%s", dir)
+            : xdg && *xdg ? snprintf(path, len, "%s/clnet", xdg)
+                          : snprintf(path, len, "%s/.cache/clnet", home);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}

@@ -14,6 +14,7 @@
 
 #include "clnet/data.h"
 #include "clnet/files.h"
+#include "clnet/imgcache.h"
 #include "clnet/util.h"
 
 typedef struct {
@@ -249,6 +250,61 @@ static int decode_all(const file_list *l, dataset *d, char *err, size_t len)
     return rc;
 }
 
+/* The decoded cache of a split: where it is and the key of its files (path empty: none). */
+typedef struct {
+    char path[PATH_BUF];
+    uint64_t key;
+    int mode; /* CACHE_AUTO, CACHE_ALWAYS, CACHE_OFF */
+} cache_use;
+enum { CACHE_AUTO, CACHE_ALWAYS, CACHE_OFF };
+
+/* $CLNET_IMAGE_CACHE: auto (after a decode of IMGCACHE_MIN_SECONDS or more), always, off. */
+static int cache_mode(void)
+{
+    const char *v = getenv("CLNET_IMAGE_CACHE");
+    if (!v || !*v || !strcmp(v, "auto"))
+        return CACHE_AUTO;
+    if (!strcmp(v, "always"))
+        return CACHE_ALWAYS;
+    if (!strcmp(v, "off"))
+        return CACHE_OFF;
+    die("CLNET_IMAGE_CACHE=%s: expected auto, always or off", v);
+}
+
+/* 1 when the split was read from its cache into out (its names kept, the rest filled); else 0,
+ * with cu set for cache_write (a key that cannot be made is an error: a file went missing). */
+static int cache_read(const char *dir, const char *split, const image_opts *io,
+                      const file_list *l, dataset *out, cache_use *cu, char *err, size_t len)
+{
+    cu->mode = cache_mode();
+    cu->path[0] = '\0';
+    if (cu->mode == CACHE_OFF || imgcache_path(dir, split, io, cu->path, sizeof cu->path))
+        return cu->path[0] = '\0', 0;
+    if (imgcache_key(l->path, l->label, l->n, io, out, &cu->key, err, len))
+        return cu->path[0] = '\0', 0;
+    dataset d;
+    char why[MSG_BUF];
+    if (imgcache_load(cu->path, cu->key, &d, why, sizeof why))
+        return 0;
+    free(d.names);
+    d.names = out->names, d.names_len = out->names_len; /* the same: they are in the key */
+    *out = d;
+    out->decode_threads = 1;
+    out->cached = 1;
+    snprintf(out->cache_path, sizeof out->cache_path, "%s", cu->path);
+    return 1;
+}
+
+/* After a decode that took long (or always): the cache written for next time. A cache that
+ * cannot be written costs only the next run's decoding (said in the header). */
+static void cache_write(const cache_use *cu, dataset *d)
+{
+    if (!cu->path[0] || (cu->mode == CACHE_AUTO && d->decode_seconds < IMGCACHE_MIN_SECONDS))
+        return;
+    snprintf(d->cache_path, sizeof d->cache_path, "%s", cu->path);
+    d->cached = imgcache_save(cu->path, cu->key, d) ? -1 : 2;
+}
+
 int imgdir_load(const char *dir, const char *split, const image_opts *io, dataset *out, char *err,
                 size_t len)
 {
@@ -263,8 +319,14 @@ int imgdir_load(const char *dir, const char *split, const image_opts *io, datase
     file_list l = {0};
     double t0 = now_seconds();
     int w = 0, h = 0, c = 0;
-    int rc = read_classes(train, out, err, len) || list_images(here, out, &l, err, len) ||
-             image_shape(&l, io, &w, &h, &c, err, len);
+    int rc = read_classes(train, out, err, len) || list_images(here, out, &l, err, len);
+    cache_use cu = {0};
+    if (!rc && cache_read(dir, split, io, &l, out, &cu, err, len)) {
+        out->decode_seconds = now_seconds() - t0;
+        list_free(&l);
+        return 0;
+    }
+    rc = rc || image_shape(&l, io, &w, &h, &c, err, len);
     if (!rc) {
         out->count = l.n, out->rows = h, out->cols = w, out->channels = c;
         out->pixels = xmalloc((size_t)l.n * w * h * c);
@@ -274,6 +336,8 @@ int imgdir_load(const char *dir, const char *split, const image_opts *io, datase
         rc = decode_all(&l, out, err, len);
     }
     out->decode_seconds = now_seconds() - t0;
+    if (!rc)
+        cache_write(&cu, out);
     snprintf(out->images_path, sizeof out->images_path, "%s", here);
     snprintf(out->labels_path, sizeof out->labels_path, "%s", here);
     list_free(&l);

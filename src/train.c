@@ -281,6 +281,24 @@ static void print_class_names(const dataset *d)
     printf("\n");
 }
 
+/* "decoded: 1200 images in 0.13 s on 2 threads", and what the decoded cache did. */
+static void print_decoded(const dataset *train, const dataset *test, const dataset *val,
+                          int test_is_val)
+{
+    int n = train->count + val->count + (test_is_val ? 0 : test->count);
+    double t = train->decode_seconds + (test_is_val ? 0 : test->decode_seconds);
+    const dataset *c = train->cached ? train : test;
+    if (train->cached == 1 && (test_is_val || test->cached == 1))
+        printf("decoded: %d images read from the decoded cache in %.2f s (%.*s)\n", n, t,
+               (int)(strrchr(c->cache_path, '/') - c->cache_path), c->cache_path);
+    else
+        printf("decoded: %d images in %.2f s on %d threads%s%s%s\n", n, t, train->decode_threads,
+               c->cached == 2 ? "; kept in the decoded cache " : c->cached == -1 ?
+               "; the decoded cache could not be written: " : "",
+               c->cached == 2 || c->cached == -1 ? c->cache_path : "",
+               c->cached == 2 ? " for next time" : "");
+}
+
 static void print_header(const clrt *rt, const train_opts *o, const net *nt,
                          const dataset *train, const dataset *test, const dataset *val,
                          int test_is_val, long steps, long spe)
@@ -295,9 +313,7 @@ static void print_header(const clrt *rt, const train_opts *o, const net *nt,
     if (train->names)
         print_class_names(train);
     if (train->decode_threads)
-        printf("decoded: %d images in %.2f s on %d threads\n", train->count + val->count +
-               (test_is_val ? 0 : test->count), train->decode_seconds + test->decode_seconds,
-               train->decode_threads);
+        print_decoded(train, test, val, test_is_val);
     if (val->count)
         printf("validation: %d images held out of the training set (chosen by --seed), at the "
                "end of every epoch%s%s\n", val->count, o->val_every ? " and every --val-every "

@@ -34,21 +34,9 @@ static void device_info(cl_device_id d, cl_device_info what, char *buf, size_t l
 int tuned_path(cl_device_id dev, const char *platform, const char *device, char *path,
                size_t len)
 {
-    const char *dir = getenv("CLNET_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-               *home = getenv("HOME");
     char base[PATH_BUF];
-    const char *var = dir && *dir ? "CLNET_CACHE_DIR" : xdg && *xdg ? "XDG_CACHE_HOME"
-                      : home && *home ? "HOME" : NULL;
-    if (!var)
+    if (cache_dir(base, sizeof base))
         return -1;
-    if (strlen(getenv(var)) > CLNET_PATH_MAX)
-        die("$%s is longer than %d characters", var, CLNET_PATH_MAX);
-    if (dir && *dir)
-        snprintf(base, sizeof base, "%s", dir);
-    else if (xdg && *xdg)
-        snprintf(base, sizeof base, "%s/clnet", xdg);
-    else
-        snprintf(base, sizeof base, "%s/.cache/clnet", home);
     char driver[256], version[256];
     device_info(dev, CL_DRIVER_VERSION, driver, sizeof driver);
     device_info(dev, CL_DEVICE_VERSION, version, sizeof version);

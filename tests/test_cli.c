@@ -1,6 +1,7 @@
 /* test_cli.c: the clnet binary as a user runs it: bad data folders and flags give one line on
  * stderr and a non-zero exit (never a crash), a run is reproducible, divergence exits 3. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -573,6 +574,65 @@ START_TEST(streamed_data_matches_resident)
 }
 END_TEST
 
+/* The decoded cache (CLNET_IMAGE_CACHE=always here; auto writes one after a long decode): the
+ * second run reads it and trains the same; a changed image or a corrupt cache rebuilds it. */
+START_TEST(decoded_cache_is_used_and_rebuilt)
+{
+    char args[8192], path[4096], first[64];
+    snprintf(path, sizeof path, "%s/img", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 40, 20, 8, 8, 3, 2);
+    snprintf(path, sizeof path, "%s/cache", dir);
+    setenv("CLNET_CACHE_DIR", path, 1);
+    setenv("CLNET_IMAGE_CACHE", "always", 1);
+    snprintf(args, sizeof args, "train --data %s/img --arch fc8,classifier --batch 10 --steps 3 "
+             "--no-output", dir);
+    int st = run(args);
+    ck_assert_msg(st == 0 && strstr(out, "; kept in the decoded cache ") &&
+                  strstr(out, " for next time"), "%s", out);
+    snprintf(first, sizeof first, "%.30s", strstr(out, "test cost"));
+    st = run(args);
+    ck_assert_msg(st == 0 && strstr(out, "decoded: 60 images read from the decoded cache in") &&
+                  strstr(out, first), "%s", out);
+    /* a changed image: its size and time differ, so the cache is rebuilt */
+    uint8_t px[8 * 8 * 3] = {0};
+    snprintf(path, sizeof path, "%s/img/train/class-00/img00000.png", dir);
+    write_image(path, 8, 8, 3, px);
+    st = run(args);
+    ck_assert_msg(st == 0 && strstr(out, "; kept in the decoded cache "), "%s", out);
+    /* a corrupt cache file: rebuilt, and the run is the same as from the images */
+    snprintf(path, sizeof path, "%s/cache", dir);
+    DIR *d = opendir(path);
+    int corrupted = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            char file[8192];
+            snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+            FILE *f = fopen(file, "r+b");
+            fseek(f, 100, SEEK_SET);
+            fputc(0x55, f);
+            fclose(f);
+            corrupted++;
+        }
+    if (d)
+        closedir(d);
+    ck_assert_int_eq(corrupted, 2); /* train/ and test/ */
+    st = run(args);
+    char rebuilt[64];
+    snprintf(rebuilt, sizeof rebuilt, "%.30s", strstr(out, "test cost"));
+    ck_assert_msg(st == 0 && strstr(out, "; kept in the decoded cache "), "%s", out);
+    setenv("CLNET_IMAGE_CACHE", "off", 1);
+    st = run(args);
+    ck_assert_msg(st == 0 && !strstr(out, "cache") && strstr(out, rebuilt), "%s", out);
+    setenv("CLNET_IMAGE_CACHE", "sometimes", 1);
+    st = run(args);
+    unsetenv("CLNET_IMAGE_CACHE");
+    unsetenv("CLNET_CACHE_DIR");
+    ck_assert_msg(st == 1 && strstr(err, "CLNET_IMAGE_CACHE=sometimes: expected auto, always or off"),
+                  "%s", err);
+}
+END_TEST
+
 START_TEST(batch_beyond_device_memory)
 {
     /* At batch 65536 the im2col workspace alone has 2^34.8 floats: beyond every device (and
@@ -1111,6 +1171,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, class_names_and_per_class_results);
     tcase_add_test(tc, validation_split);
     tcase_add_test(tc, streamed_data_matches_resident);
+    tcase_add_test(tc, decoded_cache_is_used_and_rebuilt);
     tcase_add_test(tc, help_lists_every_flag);
     tcase_add_test(tc, same_seed_same_costs);
     tcase_add_test(tc, divergence_exits_3);

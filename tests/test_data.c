@@ -10,6 +10,7 @@
 
 #include "clnet/confusion.h"
 #include "clnet/data.h"
+#include "clnet/imgcache.h"
 #include "clnet/util.h"
 #include "idxfile.h"
 #include "helpers.h"
@@ -513,6 +514,44 @@ START_TEST(confusion_counts_and_prints)
 }
 END_TEST
 
+/* The decoded cache: a round trip, and every fault of a cache file refused with a reason (a
+ * refused cache is rebuilt, never trusted). */
+START_TEST(image_cache_round_trip_and_faults)
+{
+    dataset d = {.count = 3, .rows = 2, .cols = 4, .channels = 3, .classes = 2,
+                 .pixels = xmalloc(3 * 24), .labels = xmalloc(3 * sizeof(uint16_t)),
+                 .names = xmalloc(4), .names_len = 4};
+    memcpy(d.names, "a\0b", 4);
+    for (int i = 0; i < 72; i++)
+        d.pixels[i] = (uint8_t)(i * 7);
+    d.labels[0] = 0, d.labels[1] = 1, d.labels[2] = 1;
+    char path[4096], why[512];
+    snprintf(path, sizeof path, "%s/sub/c.bin", dir);
+    ck_assert(imgcache_save(path, 42, &d) == 0);
+    dataset e;
+    ck_assert_msg(imgcache_load(path, 42, &e, why, sizeof why) == 0, "%s", why);
+    ck_assert(e.count == 3 && e.rows == 2 && e.cols == 4 && e.channels == 3 && e.classes == 2);
+    ck_assert(!memcmp(e.pixels, d.pixels, 72) && e.labels[1] == 1 && e.names_len == 4 &&
+              !memcmp(e.names, d.names, 4));
+    dataset_free(&e);
+    ck_assert(imgcache_load(path, 43, &e, why, sizeof why) == -1 && strstr(why, "other files"));
+    /* every truncation, and a flipped byte anywhere, is refused */
+    FILE *f = fopen(path, "rb");
+    static uint8_t buf[4096], b[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    for (size_t cut = 0; cut < n; cut++)
+        ck_assert_msg(imgcache_parse(buf, cut, 42, &e, why, sizeof why) == -1, "cut %zu", cut);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(b, buf, n);
+        b[i] ^= 0x10;
+        ck_assert_msg(imgcache_parse(b, n, 42, &e, why, sizeof why) == -1, "byte %zu", i);
+    }
+    ck_assert(imgcache_load(dir, 42, &e, why, sizeof why) == -1 && strstr(why, "folder"));
+    dataset_free(&d);
+}
+END_TEST
+
 Suite *suite_data(void)
 {
     Suite *s = suite_create("data");
@@ -531,6 +570,7 @@ Suite *suite_data(void)
     tcase_add_test(tc, image_folder_faults);
     tcase_add_test(tc, image_folder_deep_and_palette_png);
     tcase_add_test(tc, confusion_counts_and_prints);
+    tcase_add_test(tc, image_cache_round_trip_and_faults);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,9 @@ typedef struct {
     char images_path[PATH_BUF], labels_path[PATH_BUF]; /* the files read (dataset_load) */
     double decode_seconds; /* image folders: the time to list, check and decode them */
     int decode_threads;    /* and on how many threads */
+    int cached;            /* image folders: 1 read from the decoded cache, 2 written to it, -1
+                              it could not be written, 0 neither */
+    char cache_path[PATH_BUF];
 } dataset;
 
 /* --format: what a --data folder holds (auto: found from its files). */

@@ -74,5 +74,8 @@ void lock_drop(int fd, const char *path);
 /* Removes what the exit list holds, newest first: lock files, and the folders mkdir_p created if
  * they are empty. Async-signal-safe (a second signal calls it); atexit runs it too. */
 void exit_cleanup(void);
+/* clnet's cache folder: $CLNET_CACHE_DIR, else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet (not
+ * created here). 0, or -1 when none of them is set. */
+int cache_dir(char *path, size_t len);
 
 #endif
