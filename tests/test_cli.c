@@ -204,6 +204,15 @@ START_TEST(cifar_trains_and_evaluates)
     dataset names = {.classes = 10, .names = c.names, .names_len = c.names_len};
     ck_assert_str_eq(dataset_class_name(&names, 8, name, sizeof name), "ship");
     ckpt_free(&c);
+    /* predict: a PNG of the size the CIFAR files hold gets their class names */
+    uint8_t px[32 * 32 * 3];
+    for (int i = 0; i < 32 * 32 * 3; i++)
+        px[i] = (uint8_t)(i * 7);
+    snprintf(path, sizeof path, "%s/x.png", dir);
+    write_image(path, 32, 32, 3, px);
+    snprintf(args, sizeof args, "predict --model %s/ck --top 10 %s", dir, path);
+    ck_assert_msg(run(args) == 0 && strstr(out, "x.png: ") && strstr(out, "airplane ") &&
+                  strstr(out, "truck "), "%s", out);
     /* another data set's class names: not continued */
     snprintf(path, sizeof path, "%s/c10/batches.meta.txt", dir);
     write_file(path, "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n", 20, 0);
@@ -214,10 +223,13 @@ START_TEST(cifar_trains_and_evaluates)
     mkdir(path, 0700);
     write_cifar(path, 100, 1, 200, 30);
     snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 10 --steps 2 "
-             "--no-output", path);
+             "--no-output --save %s/ck100", path, dir);
     ck_assert_msg(run(args) == 0, "%s", err);
     ck_assert_msg(strstr(out, "of 32x32 x3, 100 classes") && strstr(out, "classes: fine 0, fine 1") &&
                   strstr(out, "more\n") && strstr(out, "fc100"), "%s", out);
+    snprintf(args, sizeof args, "predict --model %s/ck100 --json %s/x.png", dir, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "\"classes\": 100") &&
+                  strstr(out, "{\"class\": \"fine "), "%s", out);
 }
 END_TEST
 
