@@ -77,6 +77,8 @@ FUZZ_CIFAR_SRC = fuzz/fuzz_cifar.c src/cifar.c src/files.c src/util.c
 FUZZ_IMAGE_SRC = fuzz/fuzz_image.c src/image.c src/files.c src/util.c
 FUZZ_IMGCACHE_SRC = fuzz/fuzz_imgcache.c src/imgcache.c src/data.c src/cifar.c src/files.c \
                     src/util.c
+FUZZ_IMGDIR_SRC = fuzz/fuzz_imgdir.c src/imgdir.c src/image.c src/imgcache.c src/data.c \
+                  src/cifar.c src/files.c src/util.c
 $(B)/replay_idx: fuzz/replay.c $(FUZZ_IDX_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IDX_SRC) -lz
 $(B)/replay_ckpt: fuzz/replay.c $(FUZZ_CKPT_SRC) $(HEADERS)
@@ -89,11 +91,14 @@ $(B)/replay_image: fuzz/replay.c $(FUZZ_IMAGE_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IMAGE_SRC) -lm
 $(B)/replay_imgcache: fuzz/replay.c $(FUZZ_IMGCACHE_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IMGCACHE_SRC) -lz
+$(B)/replay_imgdir: fuzz/replay.c $(FUZZ_IMGDIR_SRC) $(HEADERS)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -o $@ fuzz/replay.c $(FUZZ_IMGDIR_SRC) -lz -lm \
+	    -lpthread
 
 check: $(B)/clnet $(B)/test_clnet $(B)/replay_idx $(B)/replay_ckpt $(B)/replay_spec $(B)/replay_cifar \
-       $(B)/replay_image $(B)/replay_imgcache
+       $(B)/replay_image $(B)/replay_imgcache $(B)/replay_imgdir
 	B=$(B) tools/layers.sh
-	for k in idx ckpt spec cifar image imgcache; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
+	for k in idx ckpt spec cifar image imgcache imgdir; do $(B)/replay_$$k $$(find tests/fuzz-regressions/$$k -type f 2>/dev/null) || exit 1; done
 	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
 
 
@@ -130,14 +135,17 @@ fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p build-fuzz/seeds/idx build-fuzz/seeds/ckpt build-fuzz/seeds/spec \
 	    build-fuzz/seeds/cifar build-fuzz/seeds/image build-fuzz/seeds/imgcache \
-	    build-fuzz/corpus-idx build-fuzz/corpus-ckpt build-fuzz/corpus-spec build-fuzz/corpus-cifar \
-	    build-fuzz/corpus-image build-fuzz/corpus-imgcache
+	    build-fuzz/seeds/imgdir build-fuzz/corpus-idx build-fuzz/corpus-ckpt \
+	    build-fuzz/corpus-spec build-fuzz/corpus-cifar build-fuzz/corpus-image \
+	    build-fuzz/corpus-imgcache build-fuzz/corpus-imgdir
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_idx $(FUZZ_IDX_SRC) -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_checkpoint $(FUZZ_CKPT_SRC) -lz -lm
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_spec $(FUZZ_SPEC_SRC)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_cifar $(FUZZ_CIFAR_SRC) -lz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -isystem /usr/include/stb -o build-fuzz/fuzz_image $(FUZZ_IMAGE_SRC) -lm
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz_imgcache $(FUZZ_IMGCACHE_SRC) -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -isystem /usr/include/stb -o build-fuzz/fuzz_imgdir \
+	    $(FUZZ_IMGDIR_SRC) -lz -lm -lpthread
 	$(CC) -std=c11 -Iinclude -isystem /usr/include/stb -o build-fuzz/seeds-maker fuzz/seeds.c \
 	    src/checkpoint.c src/imgcache.c src/data.c src/cifar.c src/files.c src/util.c -lz -lm
 	build-fuzz/seeds-maker build-fuzz/seeds
@@ -153,6 +161,8 @@ fuzz: deps
 	    -rss_limit_mb=4096 corpus-image seeds/image ../tests/fuzz-regressions/image
 	cd build-fuzz && ./fuzz_imgcache -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    corpus-imgcache seeds/imgcache ../tests/fuzz-regressions/imgcache
+	cd build-fuzz && ./fuzz_imgdir -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    corpus-imgdir seeds/imgdir ../tests/fuzz-regressions/imgdir
 
 clean:
 	rm -rf build build-asan build-fuzz

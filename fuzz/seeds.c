@@ -2,7 +2,7 @@
  * IDX files (raw and gzip, images and labels), a checkpoint of a tiny network, and network specs
  * (two size bytes, then the spec) using every layer kind and option, CIFAR records and class
  * names, and small images (a selector byte, then a PNG, JPEG, BMP or TGA file) in DIR/image,
- * decoded image caches in DIR/imgcache. */
+ * decoded image caches in DIR/imgcache, image folder trees in DIR/imgdir. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,5 +116,26 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/imgcache/plain", argv[1]);
     if (imgcache_save(path, 7, &cd))
         return 1;
+    /* an image folder (fuzz_imgdir's entries): train/a/x.png, train/b/y.png, test/a/z.png of
+     * 2 x 2 grey pixels, and an empty class folder in a second tree */
+    snprintf(path, sizeof path, "%s/imgdir/two-classes", argv[1]);
+    FILE *o = fopen(path, "wb");
+    const char *entry[][3] = {{"\0", "a", "x.png"}, {"\0", "b", "y.png"}, {"\1", "a", "z.png"}};
+    for (int e = 0; e < 3; e++) {
+        fputc(entry[e][0][0], o);
+        fputc(1, o), fputs(entry[e][1], o);
+        fputc(5, o), fputs(entry[e][2], o);
+        long at = ftell(o);
+        fputc(0, o); /* the length, patched below */
+        unsigned char g[4] = {(unsigned char)(e * 60), 20, 200, (unsigned char)(e * 30)};
+        stbi_write_png_to_func(append, o, 2, 2, 1, g, 2);
+        long n = ftell(o) - at - 1;
+        fseek(o, at, SEEK_SET);
+        fputc((int)n, o);
+        fseek(o, 0, SEEK_END);
+    }
+    fclose(o);
+    snprintf(path, sizeof path, "%s/imgdir/empty-class", argv[1]);
+    put(path, "\2\1c\0\1a\5x.png\0", 11, 0);
     return 0;
 }
