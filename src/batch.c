@@ -135,8 +135,8 @@ static int stream_batch(clrt *rt, device_data *dd, int first, int n)
                                   wait ? &dd->used[k] : NULL, &write[1]));
     CL_CHECK(clFlush(dd->xfer));
     CL_CHECK(clEnqueueBarrierWithWaitList(rt->queue, 2, write, NULL));
-    clReleaseEvent(write[1]);
-    dd->uploaded[k] = write[0];
+    clReleaseEvent(write[0]);
+    dd->uploaded[k] = write[1]; /* the in-order queue's last: both stages are free after it */
     return k;
 }
 
@@ -169,5 +169,6 @@ void batch_gather(clrt *rt, cl_mem x, cl_mem y, device_data *dd, int first, int 
     if (slot >= 0) { /* the slot may be written again once this gather has read it */
         release_event(&dd->used[slot]);
         CL_CHECK(clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, &dd->used[slot]));
+        CL_CHECK(clFlush(rt->queue)); /* the transfer queue waits on it: it must be submitted */
     }
 }

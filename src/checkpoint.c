@@ -46,7 +46,7 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
 {
     size_t spec = strlen(c->spec);
     size_t norm = c->normalized ? 8 * (size_t)c->C : 0;
-    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 2 * 4 + c->names_len + 4 + norm +
+    size_t payload = 4 + spec + 7 * 4 + 3 * 8 + 2 * 4 + 2 * 4 + c->names_len + 4 + norm + 8 +
                      4 * 8 + 8 + 8 + 4 * c->nparams + 8 + 4 * c->nstate;
     wbuf b = {xmalloc(HEADER + payload), 0};
     memcpy(b.p, MAGIC, 8);
@@ -75,6 +75,8 @@ static uint8_t *encode(const checkpoint *c, size_t *out_len)
         put_floats(&b, c->mean, c->C);
         put_floats(&b, c->sd, c->C);
     }
+    put(&b, c->flip, 4);
+    put(&b, c->pad, 4);
     for (int i = 0; i < 4; i++)
         put(&b, c->epoch_rng.s[i], 8);
     uint64_t lr;
@@ -223,7 +225,7 @@ static int decode_classes(rbuf *b, checkpoint *c, char *err, size_t errlen)
     return 0;
 }
 
-/* --normalize's channel means (in [0, 1]) and standard deviations (in (0, 1]). */
+/* --normalize's channel means (in [0, 1]) and standard deviations (in (0, 1]), and --augment. */
 static int decode_normalization(rbuf *b, checkpoint *c, char *err, size_t errlen)
 {
     uint64_t on;
@@ -245,6 +247,12 @@ static int decode_normalization(rbuf *b, checkpoint *c, char *err, size_t errlen
                           is_sd ? "sd" : "mean", v, k % c->C, is_sd ? "(0, 1]" : "[0, 1]");
         (is_sd ? c->sd : c->mean)[k % c->C] = v;
     }
+    uint64_t flip, pad;
+    if (get(b, &flip, 4) || get(b, &pad, 4))
+        return errorf(err, errlen, "truncated settings");
+    if (flip > 1 || pad > AUGMENT_MAX_PAD)
+        return errorf(err, errlen, "augmentation settings out of range");
+    c->flip = (uint32_t)flip, c->pad = (uint32_t)pad;
     return 0;
 }
 

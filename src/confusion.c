@@ -68,19 +68,26 @@ static double share(int right, int total)
     return total ? 100.0 * right / total : 0.0;
 }
 
-/* The classes, worst accuracy first (ties by number). */
-static int *worst_first(const confusion *c)
+static const confusion *sorting; /* worst_first's comparison reads it (one thread here) */
+
+static int by_accuracy(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    double sx = share(sorting->right[x], sorting->total[x]);
+    double sy = share(sorting->right[y], sorting->total[y]);
+    return sx != sy ? (sx > sy) - (sx < sy) : x - y;
+}
+
+/* The classes that have test images, worst accuracy first (ties by number), their count in *n. */
+static int *worst_first(const confusion *c, int *n)
 {
     int *k = xmalloc((size_t)c->classes * sizeof *k);
+    *n = 0;
     for (int i = 0; i < c->classes; i++)
-        k[i] = i;
-    for (int i = 1; i < c->classes; i++) { /* insertion sort: stable, fine for the few shown */
-        int v = k[i], j = i;
-        double sv = share(c->right[v], c->total[v]);
-        while (j > 0 && share(c->right[k[j - 1]], c->total[k[j - 1]]) > sv)
-            k[j] = k[j - 1], j--;
-        k[j] = v;
-    }
+        if (c->total[i])
+            k[(*n)++] = i;
+    sorting = c;
+    qsort(k, (size_t)*n, sizeof *k, by_accuracy);
     return k;
 }
 
@@ -109,15 +116,16 @@ void confusion_print(FILE *out, const confusion *c, const dataset *d)
 {
     int *order = NULL, shown = c->classes;
     if (c->classes > CONFUSION_LIST_MAX) {
-        order = worst_first(c);
-        shown = CONFUSION_TOP;
-        fprintf(out, "test accuracy per class, the %d worst of %d:\n", shown, c->classes);
+        int tested;
+        order = worst_first(c, &tested);
+        shown = tested < CONFUSION_TOP ? tested : CONFUSION_TOP;
+        fprintf(out, "test accuracy per class, the %d worst of the %d with test images (%d "
+                "classes):\n", shown, tested, c->classes);
     } else {
         fprintf(out, "test accuracy per class:\n");
     }
     for (int i = 0; i < shown; i++)
-        if (!order || c->total[order[i]])
-            print_class(out, c, d, order ? order[i] : i);
+        print_class(out, c, d, order ? order[i] : i);
     free(order);
     if (c->matrix && c->classes <= CONFUSION_PRINT_MAX) {
         print_matrix(out, c);

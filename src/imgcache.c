@@ -1,6 +1,7 @@
 /* imgcache.c: the decoded cache of an image folder's split. Its name comes from the folder, the
- * split and what the images become (--channels, --resize); inside, a key of every file's path,
- * size and modification time and label must match, so any change to the folder rebuilds it.
+ * split and what the images become (--channels, --resize); inside, a key of every file's path
+ * (below the split), size, modification and change times, inode and label, and of the decoder's
+ * version, must match, so any change to the folder (or to clnet's decoding) rebuilds it.
  * Layout (little-endian): "CLNETIMG", u32 version, u32 CRC-32 of the rest, u64 key, u32 count,
  * width, height, channels, classes, names_len, the names, count u16 labels, the pixels. */
 #define _POSIX_C_SOURCE 200809L
@@ -30,20 +31,24 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-int imgcache_key(char *const *paths, const int *labels, int n, const image_opts *io,
-                 const dataset *names, uint64_t *key, char *err, size_t len)
+int imgcache_key(char *const *paths, size_t skip, const int *labels, int n,
+                 const image_opts *io, const dataset *names, uint64_t *key, char *err,
+                 size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    int opts[3] = {io->channels, io->w, io->h};
+    int opts[4] = {io->channels, io->w, io->h, IMAGE_DECODE_VERSION};
     h = fnv(h, opts, sizeof opts);
     h = fnv(h, names->names ? names->names : "", names->names_len);
     for (int i = 0; i < n; i++) {
         struct stat st;
         if (stat(paths[i], &st))
             return errorf(err, len, "%s: cannot open: %s", paths[i], strerror(errno));
-        int64_t v[4] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec,
-                        (int64_t)st.st_mtim.tv_nsec, labels[i]};
-        h = fnv(fnv(h, paths[i], strlen(paths[i]) + 1), v, sizeof v);
+        /* the change time too: a rewrite that keeps the size and sets the old mtime back */
+        int64_t v[7] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec,
+                        (int64_t)st.st_mtim.tv_nsec, (int64_t)st.st_ctim.tv_sec,
+                        (int64_t)st.st_ctim.tv_nsec, (int64_t)st.st_ino, labels[i]};
+        const char *rel = strlen(paths[i]) > skip ? paths[i] + skip : paths[i];
+        h = fnv(fnv(h, rel, strlen(rel) + 1), v, sizeof v);
     }
     *key = h;
     return 0;

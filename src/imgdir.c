@@ -273,14 +273,15 @@ static int cache_mode(void)
 
 /* 1 when the split was read from its cache into out (its names kept, the rest filled); else 0,
  * with cu set for cache_write (a key that cannot be made is an error: a file went missing). */
-static int cache_read(const char *dir, const char *split, const image_opts *io,
-                      const file_list *l, dataset *out, cache_use *cu, char *err, size_t len)
+static int cache_read(const char *dir, const char *split, const char *here,
+                      const image_opts *io, const file_list *l, dataset *out, cache_use *cu,
+                      char *err, size_t len)
 {
     cu->mode = cache_mode();
     cu->path[0] = '\0';
     if (cu->mode == CACHE_OFF || imgcache_path(dir, split, io, cu->path, sizeof cu->path))
         return cu->path[0] = '\0', 0;
-    if (imgcache_key(l->path, l->label, l->n, io, out, &cu->key, err, len))
+    if (imgcache_key(l->path, strlen(here) + 1, l->label, l->n, io, out, &cu->key, err, len))
         return cu->path[0] = '\0', 0;
     dataset d;
     char why[MSG_BUF];
@@ -321,7 +322,7 @@ int imgdir_load(const char *dir, const char *split, const image_opts *io, datase
     int w = 0, h = 0, c = 0;
     int rc = read_classes(train, out, err, len) || list_images(here, out, &l, err, len);
     cache_use cu = {0};
-    if (!rc && cache_read(dir, split, io, &l, out, &cu, err, len)) {
+    if (!rc && cache_read(dir, split, here, io, &l, out, &cu, err, len)) {
         out->decode_seconds = now_seconds() - t0;
         list_free(&l);
         return 0;

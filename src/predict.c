@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,8 @@ static void collect(files *f, const char *path, int depth)
             add_file(&sub, p);
         }
     closedir(d);
-    qsort(sub.path, (size_t)sub.n, sizeof *sub.path, by_name);
+    if (sub.n)
+        qsort(sub.path, (size_t)sub.n, sizeof *sub.path, by_name);
     for (int i = 0; i < sub.n; i++) {
         collect(f, sub.path[i], depth + 1);
         free(sub.path[i]);
@@ -138,7 +140,11 @@ static void print_image(const predict_opts *o, const checkpoint *c, const char *
     for (int j = 0; j < k; j++) {
         printf("%s{\"class\": ", j ? ", " : "");
         json_string(stdout, class_name(c, idx[j], num, sizeof num));
-        printf(", \"index\": %d, \"probability\": %.6g}", idx[j], p[idx[j]]);
+        printf(", \"index\": %d, \"probability\": ", idx[j]);
+        if (isfinite(p[idx[j]]))
+            printf("%.6g}", p[idx[j]]);
+        else
+            printf("null}"); /* overflowing weights: not a number, and not JSON */
     }
     printf("]}");
 }

@@ -194,7 +194,10 @@ static int validation_count(const train_opts *o, int count)
     long n = o->val_count ? o->val_count : o->val_split > 0 ? lround(o->val_split * count) : 0;
     if (!o->val_count && !(o->val_split > 0))
         return 0;
-    if (n < 1 || n > (long)count - o->batch)
+    if (n < 1)
+        die("--val-split %g: %g of the %d training images of %s is not one image", o->val_split,
+            o->val_split * count, count, o->data_dir);
+    if (n > (long)count - o->batch)
         die("%s %s: %ld validation images of %d leave %ld to train on, fewer than --batch %d",
             o->val_count ? "--val" : "--val-split", o->data_dir, n, count, count - n, o->batch);
     return (int)n;
@@ -389,6 +392,7 @@ typedef struct {
     int save_told;       /* the failures were reported in full (after a signal) */
     uint32_t pixels_crc, labels_crc; /* of the training set, with --save or --resume */
     float mean[4], sd[4]; /* --normalize: of the training set's channels */
+    double val_seconds;   /* spent validating: not training time */
 } run;
 
 /* The learning rate of step (0-based) out of steps. */
@@ -513,6 +517,7 @@ static int save_checkpoint(run *r, long next)
         c.names_len = (uint32_t)r->train.names_len;
     }
     c.normalized = (uint32_t)o->normalize;
+    c.flip = (uint32_t)o->augment.flip, c.pad = (uint32_t)o->augment.pad;
     memcpy(c.mean, r->mean, sizeof c.mean);
     memcpy(c.sd, r->sd, sizeof c.sd);
     c.epoch_rng = next % r->spe == 0 ? r->eo.rng : r->eo.start;
@@ -547,6 +552,18 @@ static void saved_text(const run *r, char *buf, size_t len)
         snprintf(buf, len, "no checkpoint was written by this run");
 }
 
+/* "--augment flip,crop:4", or "no --augment". */
+static const char *augment_text(uint32_t flip, uint32_t pad)
+{
+    static char buf[64];
+    if (!flip && !pad)
+        return "no --augment";
+    snprintf(buf, sizeof buf, "--augment %s%s", flip ? "flip" : "", flip && pad ? "," : "");
+    if (pad)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "crop:%u", pad);
+    return buf;
+}
+
 /* A checkpoint must be of this network, data and batch order to continue it exactly. */
 static void check_resume(const run *r, const checkpoint *c)
 {
@@ -578,6 +595,9 @@ static void check_resume(const run *r, const checkpoint *c)
     if ((int)c->normalized != o->normalize)
         die("checkpoint %s: made %s --normalize; give the same to continue it", p,
             c->normalized ? "with" : "without");
+    if ((int)c->flip != o->augment.flip || (int)c->pad != o->augment.pad)
+        die("checkpoint %s: made with %s; give the same to continue it (its augmentation draws "
+            "are part of the run)", p, augment_text(c->flip, c->pad));
     if ((int)c->optim != (int)o->optim.kind)
         die("checkpoint %s: made with --optimizer %s; give the same to continue it", p,
             optim_name((optim_kind)c->optim));
@@ -705,15 +725,17 @@ static int plan_data(clrt *rt, net *nt, int batch, const dataset *const *sets, i
                      size_t *extra)
 {
     size_t image = dataset_bytes(sets[0]) / (size_t)sets[0]->count, resident = 0, big = 0;
+    int used = 0; /* sets with images (no validation set: none to stream) */
     for (int i = 0; i < n; i++) {
         resident += batch_device_bytes(sets[i]->count, image);
         big = dataset_bytes(sets[i]) > big ? dataset_bytes(sets[i]) : big;
+        used += sets[i]->count > 0;
     }
     net_choose_algos(rt, nt);
     *extra = resident;
     if (net_plan_fits(rt, nt, batch, resident) && big <= rt->max_alloc)
         return 0;
-    *extra = (size_t)n * batch_stream_bytes(batch, image);
+    *extra = (size_t)used * batch_stream_bytes(batch, image);
     printf("data: streamed from host memory a batch at a time, double-buffered (its %zu MiB do "
            "not fit beside the network's %zu MiB in the %llu MiB of %s)\n", resident >> 20,
            net_plan_bytes(nt, batch, NULL) >> 20, (unsigned long long)(rt->global_mem >> 20),
@@ -950,11 +972,15 @@ static int interrupted(run *r, long step)
 
 /* The step loop; returns 0, EXIT_DIVERGED after naming the first non-finite step, or 128 +
  * signal after SIGINT / SIGTERM. */
-/* The validation pass after step: a line in the log and a point in the report. */
-static void validate(run *r, long step)
+/* The validation pass after step: a line in the log and a point in the report. Its time is
+ * left out of the next log interval (*t_log moves on by it): it is not training. */
+static void validate(run *r, long step, double *t_log)
 {
-    double cost, acc;
-    if (evaluate(&r->rt, &r->nt, &r->dval, r->val.count, &cost, &acc, NULL))
+    double cost, acc, t0 = now_seconds();
+    int sig = evaluate(&r->rt, &r->nt, &r->dval, r->val.count, &cost, &acc, NULL);
+    *t_log += now_seconds() - t0;
+    r->val_seconds += now_seconds() - t0;
+    if (sig)
         return; /* a signal: the loop stops */
     printf("validation after step %ld (epoch %.2f): cost %.5f  accuracy %6.2f%% (%d images)\n",
            step, (double)(step + 1) / (double)r->spe, cost, 100.0 * acc, r->val.count);
@@ -990,7 +1016,7 @@ static int run_loop(run *r)
         if (hist) /* its time counts in the next log interval: it is part of training */
             capture_step(r, step);
         if (val && !stop_requested())
-            validate(r, step);
+            validate(r, step, &t_log);
         if (stop_requested())
             return interrupted(r, step);
         if (save && save_checkpoint(r, step + 1) && r->save_failures == 1 && !last) {
@@ -1180,7 +1206,8 @@ int train_run(const train_opts *o, train_result *res)
     double cost = NAN, acc = NAN, ips = NAN;
     if (status == 0) {
         if (r->steps - r->start > 1) {
-            ips = (double)(r->steps - r->start - 1) * o->batch / (now_seconds() - r->t_first);
+            ips = (double)(r->steps - r->start - 1) * o->batch /
+                  (now_seconds() - r->t_first - r->val_seconds);
             printf("train throughput %.1f images/s (steps %ld..%ld, after the first)\n", ips,
                    r->start + 1, r->steps - 1);
             report_result(&r->rep, "train throughput %.1f images/s", ips);
@@ -1232,6 +1259,11 @@ static void eval_model(const eval_opts *o, const dataset *test, checkpoint *c, n
     if (test->classes > (int)c->classes)
         die("%s: a test label is %d but the checkpoint %s knows %u classes", o->data_dir,
             test->classes - 1, o->model, c->classes);
+    /* the labels are indices into the names: other names would be other classes */
+    size_t common = test->names_len < c->names_len ? test->names_len : c->names_len;
+    if (test->names && c->names_len && memcmp(test->names, c->names, common))
+        die("%s: its class names are not those of the checkpoint %s (it was trained on other "
+            "classes, or in another order)", o->data_dir, o->model);
 }
 
 int eval_run(const eval_opts *o)

@@ -265,6 +265,18 @@ START_TEST(image_folder_trains_and_evaluates)
     expect_error(args, 1, "odd.png is 8 x 8 but");
     snprintf(args, sizeof args, "eval --data %s/img --model %s/ck --resize 12x10", dir, dir);
     ck_assert_msg(run(args) == 0 && strstr(out, "(31 images"), "%s", err);
+    /* a folder of other classes (here renamed): eval refuses to name them wrongly */
+    char from[4096], to[4096];
+    snprintf(path, sizeof path, "%s/img2", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 6, 6, 12, 10, 3, 3);
+    for (int s = 0; s < 2; s++) {
+        snprintf(from, sizeof from, "%s/img2/%s/class-00", dir, s ? "test" : "train");
+        snprintf(to, sizeof to, "%s/img2/%s/zebra", dir, s ? "test" : "train");
+        ck_assert(rename(from, to) == 0);
+    }
+    snprintf(args, sizeof args, "eval --data %s/img2 --model %s/ck", dir, dir);
+    expect_error(args, 1, "its class names are not those of the checkpoint");
     /* --format forces a reader: the right one reads it, another says what it missed */
     snprintf(args, sizeof args, "train --data %s/img --format images --resize 12x10 --steps 1 "
              "--batch 10 --no-output", dir);
@@ -319,6 +331,10 @@ START_TEST(normalize_and_augment)
     snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --epochs 4 "
              "--optimizer adam --lr 0.01 --no-output --resume %s/ck", path, dir);
     expect_error(args, 1, "made with --normalize; give the same to continue it");
+    snprintf(args, sizeof args, "train --data %s --arch conv8,pool --batch 10 --epochs 4 "
+             "--optimizer adam --lr 0.01 --normalize --augment flip --no-output --resume %s/ck",
+             path, dir);
+    expect_error(args, 1, "made with --augment flip,crop:2; give the same to continue it");
     snprintf(args, sizeof args, "train --data %s --batch 10 --augment crop:6 --no-output", path);
     expect_error(args, 2, "more than half the side of the 12x10 images");
     const char *bad[] = {"flop", "flip,flip", "crop:0", "crop:65", "crop:", "flip,", ",flip"};

@@ -422,9 +422,10 @@ static void patch_param(const char *src, const char *dst, const checkpoint *c, u
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     /* header 24, spec length 4 + spec, 7 u32, 3 u64, 2 u32 CRCs, classes and names 8 + names,
-     * the normalization flag 4 (+ 8 C when normalized), the RNG 32, lr 8, nparams 8 */
+     * the normalization flag 4 (+ 8 C when normalized), augmentation 8, the RNG 32, lr 8,
+     * nparams 8 */
     size_t at_param = 24 + 4 + strlen(c->spec) + 28 + 24 + 8 + 8 + c->names_len + 4 +
-                      (c->normalized ? 8 * c->C : 0) + 32 + 8 + 8 + 4 * i;
+                      (c->normalized ? 8 * c->C : 0) + 8 + 32 + 8 + 8 + 4 * i;
     ck_assert(at_param + 4 <= n);
     memcpy(buf + at_param, &v, 4);
     uint32_t crc = (uint32_t)crc32(0L, buf + 24, (uInt)(n - 24));

@@ -4,12 +4,15 @@
  * then the payload: u32 spec length + spec, u32 C H W batch shuffle init optimizer, u64 seed step
  * train_count, (from version 2) u32 CRC-32 of the training pixels and of the training labels,
  * u32 classes, u32 names_len + names_len bytes of class names each ended by a NUL (one per
- * class, or none), the epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate + nstate f32
+ * class, or none), (from version 3) u32 normalized (0 or 1) and, when 1, C f32 channel means
+ * and C f32 standard deviations, u32 augment flip (0 or 1) and u32 crop padding, then the
+ * epoch-order RNG (4 x u64), f64 lr, u64 nparams + nparams f32, u64 nstate + nstate f32
  * (optimizer state: none for SGD, momentum's m, Adam's m then v). Version 1 files (no data
- * checksums; 10 classes) and version 2 files (not normalized) still load. Written to a temporary file in the same folder, flushed, fsync'd and
- * renamed over the old one (then the folder is fsync'd): a crash at any moment leaves the
- * previous checkpoint or the new one, never a broken file. A file whose parameters or optimizer
- * state are not all finite is refused. */
+ * checksums; 10 classes) and version 2 files (not normalized or augmented) still load. Written
+ * to a temporary file in the same folder, flushed, fsync'd and renamed over the old one (then
+ * the folder is fsync'd): a crash at any moment leaves the previous checkpoint or the new one,
+ * never a broken file. A file whose parameters or optimizer state are not all finite is
+ * refused. */
 #ifndef CLNET_CHECKPOINT_H
 #define CLNET_CHECKPOINT_H
 
@@ -36,6 +39,7 @@ typedef struct {
     char *names;
     uint32_t normalized;  /* --normalize: inputs are (pixels / 255 - mean[c]) / sd[c] */
     float mean[4], sd[4]; /* C of each when normalized */
+    uint32_t flip, pad;   /* --augment flip,crop:pad (0: none) */
     rng_t epoch_rng;      /* the batch-order RNG, as it was before the current epoch's shuffle */
     double lr;
     uint64_t nparams, nstate;

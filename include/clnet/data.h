@@ -36,6 +36,8 @@ typedef struct {
     int format;   /* FORMAT_* */
 } image_opts;
 #define IMAGE_MAX_PIXELS (1 << 26) /* a larger image file is refused from its header */
+#define IMAGE_DECODE_VERSION 1     /* bump when image.c decodes or converts differently: the
+                                      decoded caches are then rebuilt */
 
 /* What an IDX file holds, from its header. */
 typedef struct {

@@ -11,10 +11,12 @@
 
 #define IMGCACHE_MIN_SECONDS 2.0 /* a decode shorter than this is not worth a cache file */
 
-/* The key of the n files (path, size, modification time, label), the conversion io asks and
- * the class names. 0, or -1 naming a file that cannot be read. */
-int imgcache_key(char *const *paths, const int *labels, int n, const image_opts *io,
-                 const dataset *names, uint64_t *key, char *err, size_t len);
+/* The key of the n files (each path after its first skip bytes, the split's folder; size,
+ * modification and change times, inode, label), the conversion io asks, the decoder's version
+ * and the class names. 0, or -1 naming a file that cannot be read. */
+int imgcache_key(char *const *paths, size_t skip, const int *labels, int n,
+                 const image_opts *io, const dataset *names, uint64_t *key, char *err,
+                 size_t len);
 /* The cache file of dir's split converted as io asks (cache_dir of files.h). 0, or -1. */
 int imgcache_path(const char *dir, const char *split, const image_opts *io, char *path,
                   size_t len);
