@@ -20,7 +20,6 @@
 #include "clnet/stop.h"
 #include "clnet/util.h"
 
-#define BENCH_CLASSES 10 /* of its synthetic 28 x 28 images */
 #define CHECK_TOL 1e-3 /* error relative to the largest reference value in the sample */
 #define SAMPLES 256    /* elements checked per big output */
 
@@ -738,13 +737,15 @@ static void all_rows(bench_ctx *c, const char *f)
 static void setup(bench_ctx *c, const bench_opts *o)
 {
     int pool_images = 4 * o->batch;
-    net_alloc(&c->rt, &c->nt, o->batch, batch_device_bytes(pool_images, 784));
+    size_t image = (size_t)o->input[0] * o->input[1] * o->input[2];
+    net_alloc(&c->rt, &c->nt, o->batch, batch_device_bytes(pool_images, image));
     net_init_params(&c->rt, &c->nt, INIT_HE, 0, 1);
     /* synthetic images: a batch to gather for the whole step */
-    dataset d = {.count = pool_images, .rows = 28, .cols = 28, .channels = 1,
-                 .classes = BENCH_CLASSES, .pixels = xmalloc((size_t)pool_images * 784),
+    dataset d = {.count = pool_images, .rows = o->input[1], .cols = o->input[0],
+                 .channels = o->input[2], .classes = o->classes,
+                 .pixels = xmalloc((size_t)pool_images * image),
                  .labels = xmalloc((size_t)pool_images * sizeof(uint16_t))};
-    for (size_t i = 0; i < (size_t)pool_images * 784; i++)
+    for (size_t i = 0; i < (size_t)pool_images * image; i++)
         d.pixels[i] = (uint8_t)rng_below(&c->rng, 256);
     for (int i = 0; i < pool_images; i++)
         d.labels[i] = (uint16_t)rng_below(&c->rng, (uint64_t)c->nt.classes);
@@ -800,7 +801,8 @@ int bench_run(const bench_opts *o)
     c->B = o->batch, c->repeat = o->repeat;
     bench_check_outputs(o);
     char err[MSG_BUF];
-    if (net_parse(o->spec, 1, 28, 28, BENCH_CLASSES, &c->nt, err, sizeof err))
+    if (net_parse(o->spec, o->input[2], o->input[1], o->input[0], o->classes, &c->nt, err,
+                  sizeof err))
         die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     rng_seed(&c->rng, 12345);
     clrt_open(&c->rt, o->device, o->kernel_dir);

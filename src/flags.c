@@ -200,6 +200,21 @@ void set_size(const flag *f, const char *v, void *to)
     wh[1] = (int)flag_long(f->name, x + 1, (long)f->lo, (long)f->hi);
 }
 
+void set_input(const flag *f, const char *v, void *to)
+{
+    int *whc = to;
+    char w[32], h[32];
+    const char *x1 = strchr(v, 'x'), *x2 = x1 ? strchr(x1 + 1, 'x') : NULL;
+    if (!x1 || !x2 || x1 == v || x2 == x1 + 1 || (size_t)(x1 - v) >= sizeof w ||
+        (size_t)(x2 - x1 - 1) >= sizeof h)
+        die_status(EXIT_USAGE, "%s '%s': not WIDTHxHEIGHTxCHANNELS (such as 32x32x3)", f->name, v);
+    snprintf(w, sizeof w, "%.*s", (int)(x1 - v), v);
+    snprintf(h, sizeof h, "%.*s", (int)(x2 - x1 - 1), x1 + 1);
+    whc[0] = (int)flag_long(f->name, w, (long)f->lo, (long)f->hi);
+    whc[1] = (int)flag_long(f->name, h, (long)f->lo, (long)f->hi);
+    whc[2] = (int)flag_long(f->name, x2 + 1, 1, 4);
+}
+
 void set_augment(const flag *f, const char *v, void *to)
 {
     int *fp = to; /* flip, pad */

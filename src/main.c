@@ -291,8 +291,13 @@ static int cmd_train(int argc, char **argv)
 /* ---- clnet bench ---- */
 
 static const flag bench_rows[] = {
-    {"--arch", "SPEC", "the network, on 28 x 28 images (see clnet train --help)", set_string,
+    {"--arch", "SPEC", "the network (see clnet train --help), on --input images", set_string,
      offsetof(bench_opts, spec)},
+    {"--input", "WxHxC", "the synthetic images: width, height and channels (1..4), as a\n"
+     "data set would give them", set_input, offsetof(bench_opts, input), 1, CLNET_MAX_SIDE,
+     .shown = "28x28x1"},
+    {"--classes", "K", "the classifier's outputs, 2..65535", set_int, offsetof(bench_opts, classes),
+     2, CLNET_MAX_CLASSES},
     {"--batch", "N", "images per step", set_int, offsetof(bench_opts, batch), 1, 65536},
     {"--repeat", "N", "timed repetitions per op; min and median are reported", set_int,
      offsetof(bench_opts, repeat), 1, 100000},
@@ -320,7 +325,8 @@ static const command bench_cmd = {
 
 static int cmd_bench(int argc, char **argv)
 {
-    bench_opts o = {CLNET_DEFAULT_SPEC, NULL, NULL, NULL, NULL, NULL, 100, 3}, d = o;
+    bench_opts o = {CLNET_DEFAULT_SPEC, NULL, NULL, NULL, NULL, NULL, 100, 3, {28, 28, 1}, 10},
+               d = o;
     if (flags_parse(&bench_cmd, argc, argv, 2, &o, &d))
         return 0;
     if (o.json_path && o.csv_path && !strcmp(o.json_path, "-") && !strcmp(o.csv_path, "-"))

@@ -785,6 +785,13 @@ START_TEST(bench_any_network)
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
         ck_assert_msg(strstr(out, rows[i]), "no '%s' in\n%s", rows[i], out);
     expect_error("bench --arch conv8,pol,fc10", 2, "--arch conv8,pol,fc10: layer 2 'pol'");
+    /* any data set's shapes: colour, non-square, another number of classes */
+    code = run("bench --arch conv4,pool,classifier --input 12x8x3 --classes 7 --repeat 1 "
+               "--batch 2");
+    ck_assert_msg(code == 0 && !strstr(out, "FAILED") && strstr(out, "\nconv1.fwd ") &&
+                  strstr(out, "\nfc1.fwd "), "exit %d\n%s%s", code, out, err);
+    expect_error("bench --input 12x8", 2, "--input '12x8': not WIDTHxHEIGHTxCHANNELS");
+    expect_error("bench --classes 1", 2, "--classes 1: must be between 2 and 65535");
 }
 END_TEST
 

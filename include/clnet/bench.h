@@ -5,7 +5,8 @@
 #define CLNET_BENCH_H
 
 typedef struct {
-    const char *spec;       /* --arch: the network, on 28 x 28 images */
+    const char *spec;       /* --arch: the network, on input[0] x input[1] images of input[2]
+                               channels */
     const char *device;     /* selector, NULL for the default */
     const char *kernel_dir; /* NULL: embedded kernels */
     const char *filter;     /* substring of the op name, NULL for all */
@@ -13,6 +14,8 @@ typedef struct {
     const char *csv_path;   /* write CSV here ("-": stdout instead of the table) */
     int batch;
     int repeat;
+    int input[3];           /* --input WxHxC: the synthetic images (28x28x1) */
+    int classes;            /* --classes K: the classifier's outputs (10) */
 } bench_opts;
 
 /* Returns the exit status: 0, or 1 when any kernel failed its validation. */

@@ -70,6 +70,7 @@ void set_off(const flag *f, const char *v, void *to);         /* int: 0 */
 void set_seed(const flag *f, const char *v, void *to);        /* uint64_t */
 void set_size(const flag *f, const char *v, void *to);        /* int[2]: WxH, each in [lo, hi] */
 void set_augment(const flag *f, const char *v, void *to);     /* int[2]: flip, crop pad <= hi */
+void set_input(const flag *f, const char *v, void *to);       /* int[3]: WxHxC, W, H in [lo, hi] */
 
 /* The checks behind the setters, for a command's own: each returns the value or exits 2 with a
  * message naming the flag. */
