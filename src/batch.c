@@ -12,14 +12,20 @@ size_t batch_device_bytes(int count, size_t image_bytes)
     return (size_t)count * (image_bytes + sizeof(uint16_t) + sizeof(int));
 }
 
-void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
+/* dd's shape from d, its map pixels / 255, nothing on the device yet. */
+static void describe(device_data *dd, const dataset *d)
 {
+    memset(dd, 0, sizeof *dd);
     dd->count = d->count;
     dd->pixels = d->rows * d->cols;
     dd->channels = d->channels;
     dd->H = d->rows, dd->W = d->cols;
     dd->map = pixel_map_plain();
-    dd->host = NULL;
+}
+
+void batch_upload(clrt *rt, device_data *dd, const dataset *d, const char *what)
+{
+    describe(dd, d);
     size_t bytes = dataset_bytes(d), lbytes = (size_t)d->count * sizeof *d->labels;
     if (bytes > rt->max_alloc)
         die("the %s (%zu MiB of pixels) is larger than the device's largest allocation (%llu MiB): "
@@ -44,12 +50,7 @@ size_t batch_stream_bytes(int batch, size_t image_bytes)
 
 void batch_stream(clrt *rt, device_data *dd, const dataset *d, int batch, const char *what)
 {
-    memset(dd, 0, sizeof *dd);
-    dd->count = d->count;
-    dd->pixels = d->rows * d->cols;
-    dd->channels = d->channels;
-    dd->H = d->rows, dd->W = d->cols;
-    dd->map = pixel_map_plain();
+    describe(dd, d);
     dd->host = d;
     dd->slot_count = batch;
     size_t image = (size_t)dd->pixels * dd->channels;
