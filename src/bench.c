@@ -679,11 +679,11 @@ static void fc_rows_of(bench_ctx *c, const char *f, int i, int index)
     char name[40], variant[48];
     snprintf(name, sizeof name, "fc%d.fwd", index);
     snprintf(variant, sizeof variant, "%s%s", l->flatten ? "flatten+" : "",
-             dense_dispatch(&c->rt, 0, 0));
+             dense_dispatch(&c->rt, 0, 0, c->B, l->out_c));
     add_row(c, f, name, variant, 1, op_layer_fwd, check_fc_fwd, i, 2 * B * F * K, bytes);
     int dx = net_wants_input_grad(&c->nt, i);
     snprintf(name, sizeof name, "fc%d.bwd", index);
-    snprintf(variant, sizeof variant, "%s%s", dense_dispatch(&c->rt, 1, dx),
+    snprintf(variant, sizeof variant, "%s%s", dense_dispatch(&c->rt, 1, dx, c->B, l->out_c),
              l->flatten && dx ? "+unflatten" : "");
     add_row(c, f, name, variant, 1, op_layer_bwd, check_fc_bwd, i, (dx ? 4 : 2) * B * F * K,
             bytes + (dx ? 4 * 2 * B * F : 0));

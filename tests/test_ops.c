@@ -376,6 +376,10 @@ START_TEST(dense_matches_reference)
     check_dense(5, 1, 1);
     check_dense(100, 6272, 10); /* ltfn's: the forward's k is split, 36 images in a partial block */
     check_dense(70, 300, 130);  /* K larger than n: the transposed W is the larger copy */
+    /* K on the GEMM's columns (fills its 64-wide tile better than the batch does): forward, and
+     * with F = 65 the weight gradient too; mlp's fc2 at batch 100 */
+    check_dense(5, 65, 70);
+    check_dense(100, 500, 500);
 }
 END_TEST
 

@@ -88,7 +88,7 @@ size_t dense_ws_floats(int n, int F, int K);
 size_t dense_scratch_floats(int n, int F, int K);
 /* The kernels the forward (backward: the backward, with dx: also the input gradient) runs on rt's
  * device, for clnet bench. */
-const char *dense_dispatch(const clrt *rt, int backward, int dx);
+const char *dense_dispatch(const clrt *rt, int backward, int dx, int n, int K);
 void dense_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
                    cl_mem ws, int n, int F, int K);
 void dense_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
