@@ -105,6 +105,11 @@
 #define G_LOADB_EDGE { float t[GEMM_NR]; \
         for (int i = 0; i < GEMM_NR; i++) t[i] = i < nv ? bp[bo + i] : 0.0f; \
         VECS(LOADBTV, 0) }
+/* A partial block still loads whole vectors where they end inside B (b_len floats): the lanes
+ * past its nv columns hold the next row's values, which reach only accumulator lanes that are
+ * never stored. Only the last rows of B take the element-wise load (mlp's fc at N = 500: 52
+ * columns a row, 10 % of the work, had run element by element). */
+#define G_LOADB_PARTIAL if (n0 + bo + GEMM_NR <= b_len) { G_LOADB_FULL } else G_LOADB_EDGE
 
 static long a_row(int m, int mh, int mw, int amc, int amy, int amx)
 {
@@ -117,7 +122,7 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 int aq, int ay, int ax,
                 __global const float *B, int b_off, int bq, int by, int bx,
                 __global float *C, int c_off, int scm, __global const float *bias, int bias_off,
-                int nb, int qchunk, int qs, int period, int skip_from)
+                int nb, int qchunk, int qs, int period, int skip_from, long b_len)
 {
     int g = get_global_id(0), s = get_global_id(1);
     int q0 = s * qs, q1 = min(Q, q0 + qs);
@@ -147,7 +152,7 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
                 if (nv == GEMM_NR) {
                     G_CHUNK(G_LOADB_FULL)
                 } else {
-                    G_CHUNK(G_LOADB_EDGE)
+                    G_CHUNK(G_LOADB_PARTIAL)
                 }
                 if (qn >= q1) {
                     ROWS(G_BIAS)

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 
+#include "clnet/clerr.h"
 #include "clnet/util.h"
 
 enum { KC = 256, SPLIT_MIN = 2048, SPLIT_MAX = 64 };
@@ -107,6 +108,10 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     karg_int(k, a++, qs);
     karg_int(k, a++, via ? 0 : v->period);
     karg_int(k, a++, v->skip_from);
+    size_t b_bytes;
+    CL_CHECK(clGetMemObjectInfo(v->b, CL_MEM_SIZE, sizeof b_bytes, &b_bytes, NULL));
+    cl_long b_len = (cl_long)(b_bytes / sizeof(float)) - (cl_long)v->b_off; /* floats from B */
+    CL_CHECK(clSetKernelArg(k, (cl_uint)a++, sizeof b_len, &b_len));
     clrt_launch_single(rt, K_gemm_tiled, (size_t)(blocks + nb - 1) / nb, (size_t)s);
     if (via)
         reduce(rt, out, s, v);
