@@ -380,6 +380,7 @@ START_TEST(dense_matches_reference)
      * with F = 65 the weight gradient too; mlp's fc2 at batch 100 */
     check_dense(5, 65, 70);
     check_dense(100, 500, 500);
+    check_dense(2, 200, 300); /* a W much larger than dz: the data gradient transposes dz */
 }
 END_TEST
 
