@@ -94,23 +94,26 @@ int check_folder(const char *path, char *why, size_t len)
     return 0;
 }
 
-char *read_text(const char *path, size_t limit, char *why, size_t len)
+uint8_t *read_file(const char *path, size_t limit, size_t *n, char *why, size_t len)
 {
     int fd = open_regular(path, why, len);
     if (fd < 0)
         return NULL;
-    size_t cap = 1 << 14, n = 0;
-    char *buf = xmalloc(cap + 1);
+    struct stat st; /* the buffer starts at the file's size: one read, no copies, when it holds */
+    size_t cap = fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= limit
+                     ? (size_t)st.st_size + 1 : 1 << 14;
+    uint8_t *buf = xmalloc(cap + 1);
     int fail = 0;
-    for (ssize_t got; (got = read(fd, buf + n, cap - n)) != 0;) {
+    *n = 0;
+    for (ssize_t got; (got = read(fd, buf + *n, cap - *n)) != 0;) {
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0 || (n += (size_t)got) > limit) {
+        if (got < 0 || (*n += (size_t)got) > limit) {
             fail = got < 0 ? errno : EFBIG;
             break;
         }
-        if (n == cap) {
-            char *bigger = realloc(buf, (cap *= 2) + 1);
+        if (*n == cap) {
+            uint8_t *bigger = realloc(buf, (cap *= 2) + 1);
             if (!bigger)
                 die("out of host memory reading %s", path);
             buf = bigger;
@@ -125,8 +128,14 @@ char *read_text(const char *path, size_t limit, char *why, size_t len)
         free(buf);
         return NULL;
     }
-    buf[n] = '\0';
+    buf[*n] = '\0';
     return buf;
+}
+
+char *read_text(const char *path, size_t limit, char *why, size_t len)
+{
+    size_t n;
+    return (char *)read_file(path, limit, &n, why, len);
 }
 
 /* ---- writing ---- */

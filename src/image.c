@@ -24,46 +24,6 @@
 
 #define MAX_FILE ((size_t)256 << 20) /* an image file larger than this is not read */
 
-/* The whole of a regular file, at most MAX_FILE bytes. */
-static uint8_t *read_file(const char *path, size_t *n, char *err, size_t len)
-{
-    char why[256];
-    int fd = open_regular(path, why, sizeof why);
-    if (fd < 0) {
-        errorf(err, len, "%s: %s", path, why);
-        return NULL;
-    }
-    size_t cap = 1 << 16, got = 0;
-    uint8_t *buf = xmalloc(cap);
-    for (ssize_t r = 1; r > 0;) {
-        if (got == cap) {
-            if (cap >= MAX_FILE) {
-                close(fd), free(buf);
-                errorf(err, len, "%s: larger than %zu MiB: not read as an image", path,
-                       MAX_FILE >> 20);
-                return NULL;
-            }
-            uint8_t *bigger = realloc(buf, cap *= 2);
-            if (!bigger)
-                die("out of host memory reading %s", path);
-            buf = bigger;
-        }
-        r = read(fd, buf + got, cap - got);
-        if (r < 0 && errno == EINTR)
-            r = 1;
-        else if (r < 0) {
-            errorf(err, len, "%s: cannot read: %s", path, strerror(errno));
-            close(fd), free(buf);
-            return NULL;
-        } else {
-            got += (size_t)r;
-        }
-    }
-    close(fd);
-    *n = got;
-    return buf;
-}
-
 /* The format the first bytes of a file claim (those with a signature), or NULL. */
 static const char *claimed_format(const uint8_t *b, size_t n)
 {
@@ -131,9 +91,10 @@ int image_decode(const uint8_t *buf, size_t n, const char *path, int channels, i
 int image_read(const char *path, int channels, int w, int h, uint8_t *out, char *err, size_t len)
 {
     size_t n;
-    uint8_t *buf = read_file(path, &n, err, len);
+    char why[MSG_BUF];
+    uint8_t *buf = read_file(path, MAX_FILE, &n, why, sizeof why);
     if (!buf)
-        return -1;
+        return errorf(err, len, "%s: %s", path, why);
     int rc = image_decode(buf, n, path, channels, w, h, out, err, len);
     free(buf);
     return rc;

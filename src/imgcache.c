@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "clnet/files.h"
@@ -133,25 +132,11 @@ int imgcache_parse(const uint8_t *buf, size_t n, uint64_t key, dataset *out, cha
 
 int imgcache_load(const char *path, uint64_t key, dataset *out, char *err, size_t len)
 {
-    char why[MSG_BUF];
-    int fd = open_regular(path, why, sizeof why);
-    if (fd < 0)
-        return errorf(err, len, "%s", why);
-    struct stat st;
-    uint8_t *buf = NULL;
-    int rc = -1;
-    if (fstat(fd, &st) == 0 && st.st_size > 0) {
-        buf = xmalloc((size_t)st.st_size);
-        size_t got = 0;
-        for (ssize_t r; got < (size_t)st.st_size &&
-                        (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0;)
-            got += (size_t)r;
-        rc = got == (size_t)st.st_size ? imgcache_parse(buf, got, key, out, err, len)
-                                       : errorf(err, len, "cannot read it whole");
-    } else {
-        errorf(err, len, "empty");
-    }
-    close(fd);
+    size_t n;
+    uint8_t *buf = read_file(path, SIZE_MAX / 2, &n, err, len);
+    if (!buf)
+        return -1;
+    int rc = imgcache_parse(buf, n, key, out, err, len);
     free(buf);
     return rc;
 }

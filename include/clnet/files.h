@@ -22,6 +22,8 @@ int check_folder(const char *path, char *why, size_t len);
 /* The whole of a regular file as a NUL-terminated string of at most limit bytes (the caller frees
  * it), or NULL with the reason in why. */
 char *read_text(const char *path, size_t limit, char *why, size_t len);
+/* The same for any bytes: *n of them (the buffer is NUL-terminated beyond them too). */
+uint8_t *read_file(const char *path, size_t limit, size_t *n, char *why, size_t len);
 
 /* Whether the first bytes of an existing file (at most OWN_HEAD) show it is the kind an output
  * writes, e.g. a checkpoint's magic number. */
