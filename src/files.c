@@ -472,3 +472,39 @@ int cache_dir(char *path, size_t len)
                           : snprintf(path, len, "%s/.cache/clnet", home);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
+
+/* ---- folders ---- */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **folder_entries(const char *dir, int *n, char *err, size_t len)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        errorf(err, len, "%s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    int cap = 64;
+    char **e = xmalloc((size_t)cap * sizeof *e);
+    *n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.') /* ., .. and hidden files such as .DS_Store */
+            continue;
+        if (*n == cap && !(e = realloc(e, (size_t)(cap *= 2) * sizeof *e)))
+            die("out of host memory listing %s", dir);
+        e[(*n)++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(e, (size_t)*n, sizeof *e, by_name);
+    return e;
+}
+
+void folder_entries_free(char **e, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(e[i]);
+    free(e);
+}

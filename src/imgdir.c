@@ -50,46 +50,11 @@ static int join(char *path, const char *a, const char *b, char *err, size_t len)
     return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of a folder that do not start with '.', sorted (caller frees each and the list). */
-static char **entries(const char *dir, int *n, char *err, size_t len)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        errorf(err, len, "%s: %s", dir, strerror(errno));
-        return NULL;
-    }
-    int cap = 64;
-    char **e = xmalloc((size_t)cap * sizeof *e);
-    *n = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.') /* ., .. and hidden files such as .DS_Store */
-            continue;
-        if (*n == cap && !(e = realloc(e, (size_t)(cap *= 2) * sizeof *e)))
-            die("out of host memory listing %s", dir);
-        e[(*n)++] = xstrdup(de->d_name);
-    }
-    closedir(d);
-    qsort(e, (size_t)*n, sizeof *e, by_name);
-    return e;
-}
-
-static void free_entries(char **e, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(e[i]);
-    free(e);
-}
-
 /* The class names of train/: its sub-folders, sorted, into d->names. */
 static int read_classes(const char *train, dataset *d, char *err, size_t len)
 {
     int n;
-    char **e = entries(train, &n, err, len);
+    char **e = folder_entries(train, &n, err, len);
     if (!e)
         return -1;
     size_t at = 0;
@@ -106,19 +71,19 @@ static int read_classes(const char *train, dataset *d, char *err, size_t len)
                 bad = errorf(err, len, "%s: a class folder whose name has a control character",
                              train);
         if (bad) {
-            free_entries(e, n);
+            folder_entries_free(e, n);
             return -1;
         }
         size_t k = strlen(e[i]) + 1;
         if (k > 256) {
-            free_entries(e, n);
+            folder_entries_free(e, n);
             return errorf(err, len, "%s: a class name of more than 255 bytes", path);
         }
         if (!(d->names = realloc(d->names, at + k)))
             die("out of host memory reading the class names of %s", train);
         memcpy(d->names + at, e[i], k), at += k;
     }
-    free_entries(e, n);
+    folder_entries_free(e, n);
     d->names_len = at, d->classes = n;
     if (n > CLNET_MAX_CLASSES)
         return errorf(err, len, "%s: %d classes; at most %d", train, n, CLNET_MAX_CLASSES);
@@ -139,7 +104,7 @@ static int class_index(const dataset *names, const char *name)
 static int list_images(const char *split, const dataset *nd, file_list *l, char *err, size_t len)
 {
     int n;
-    char **classes = entries(split, &n, err, len);
+    char **classes = folder_entries(split, &n, err, len);
     if (!classes)
         return -1;
     int rc = 0;
@@ -152,7 +117,7 @@ static int list_images(const char *split, const dataset *nd, file_list *l, char 
             rc = errorf(err, len, "%s: a class that train/ lacks", folder);
             break;
         }
-        char **files = entries(folder, &m, err, len);
+        char **files = folder_entries(folder, &m, err, len);
         if (!files) {
             rc = -1;
             break;
@@ -164,9 +129,9 @@ static int list_images(const char *split, const dataset *nd, file_list *l, char 
             if (!(rc = join(path, folder, files[i], err, len)))
                 list_add(l, path, k);
         }
-        free_entries(files, m);
+        folder_entries_free(files, m);
     }
-    free_entries(classes, n);
+    folder_entries_free(classes, n);
     if (!rc && l->n == 0)
         rc = errorf(err, len, "%s: no images", split);
     return rc;

@@ -4,7 +4,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "clnet/predict.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "clnet/checkpoint.h"
 #include "clnet/clrt.h"
 #include "clnet/data.h"
+#include "clnet/files.h"
 #include "clnet/net.h"
 #include "clnet/stop.h"
 #include "clnet/train.h"
@@ -38,11 +38,6 @@ static void add_file(files *f, const char *path)
     f->path[f->n++] = xstrdup(path);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* path, or the files below it if it is a folder (names starting with '.' left out, each folder's
  * entries in byte order, depth levels at most). */
 static void collect(files *f, const char *path, int depth)
@@ -58,25 +53,18 @@ static void collect(files *f, const char *path, int depth)
         die("%s: is not a regular file or a folder", path);
     if (depth > PREDICT_MAX_DEPTH)
         die("%s: more than %d folders deep (a link that loops?)", path, PREDICT_MAX_DEPTH);
-    DIR *d = opendir(path);
-    if (!d)
-        die("%s: cannot list: %s", path, strerror(errno));
-    files sub = {0};
-    for (struct dirent *de; (de = readdir(d));)
-        if (de->d_name[0] != '.') {
-            char p[PATH_BUF];
-            if (snprintf(p, sizeof p, "%s/%s", path, de->d_name) >= (int)sizeof p)
-                die("%s/%s: path too long", path, de->d_name);
-            add_file(&sub, p);
-        }
-    closedir(d);
-    if (sub.n)
-        qsort(sub.path, (size_t)sub.n, sizeof *sub.path, by_name);
-    for (int i = 0; i < sub.n; i++) {
-        collect(f, sub.path[i], depth + 1);
-        free(sub.path[i]);
+    char err[MSG_BUF];
+    int n;
+    char **names = folder_entries(path, &n, err, sizeof err);
+    if (!names)
+        die("cannot list %s", err);
+    for (int i = 0; i < n; i++) {
+        char p[PATH_BUF];
+        if (snprintf(p, sizeof p, "%s/%s", path, names[i]) >= (int)sizeof p)
+            die("%s/%s: path too long", path, names[i]);
+        collect(f, p, depth + 1);
     }
-    free(sub.path);
+    folder_entries_free(names, n);
 }
 
 /* Every file's header, before any decoding: an image, of the model's size unless --resize. */
@@ -109,27 +97,18 @@ static void top_classes(const float *p, int classes, int k, int *idx)
     }
 }
 
-static const char *class_name(const checkpoint *c, int k, char *buf, size_t len)
-{
-    const char *s = c->names;
-    for (int i = 0; s && i < k; i++)
-        s += strlen(s) + 1;
-    if (s)
-        return s;
-    snprintf(buf, len, "%d", k);
-    return buf;
-}
-
 static void print_image(const predict_opts *o, const checkpoint *c, const char *path,
                         const float *p, int k, int first)
 {
     int idx[64];
     top_classes(p, (int)c->classes, k, idx);
-    char num[16];
+    dataset names = {.classes = (int)c->classes, .names = c->names, .names_len = c->names_len};
+    char num[PATH_BUF];
     if (!o->json) {
         printf("%s:", path);
         for (int j = 0; j < k; j++)
-            printf("%s %s %.2f%%", j ? "," : "", class_name(c, idx[j], num, sizeof num),
+            printf("%s %s %.2f%%", j ? "," : "",
+                   dataset_class_name(&names, idx[j], num, sizeof num),
                    100.0 * p[idx[j]]);
         printf("\n");
         return;
@@ -139,7 +118,7 @@ static void print_image(const predict_opts *o, const checkpoint *c, const char *
     printf(", \"top\": [");
     for (int j = 0; j < k; j++) {
         printf("%s{\"class\": ", j ? ", " : "");
-        json_string(stdout, class_name(c, idx[j], num, sizeof num));
+        json_string(stdout, dataset_class_name(&names, idx[j], num, sizeof num));
         printf(", \"index\": %d, \"probability\": ", idx[j]);
         if (isfinite(p[idx[j]]))
             printf("%.6g}", p[idx[j]]);

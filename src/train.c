@@ -1130,23 +1130,23 @@ static void class_results(report *rep, const dataset *test, const int *pred, int
 {
     confusion c;
     confusion_count(&c, test->labels, pred, count, classes);
-    confusion_print(stdout, &c, test);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        die("out of host memory for the per-class results");
+    confusion_print(f, &c, test);
+    fclose(f);
+    fputs(text, stdout);
     if (rep && rep->dir) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (!f)
-            die("out of host memory for the report");
-        confusion_print(f, &c, test);
-        fclose(f);
         report_result(rep, "%s", text);
-        free(text);
         if (c.matrix) {
             canvas cv = confusion_canvas(&c, test);
             report_figure(rep, "confusion.png", "Test images: true class x predicted class", &cv);
             canvas_free(&cv);
         }
     }
+    free(text);
     confusion_free(&c);
 }
 

@@ -19,6 +19,11 @@
 int open_regular(const char *path, char *why, size_t len);
 /* 0 if path is a folder, else -1 with the reason in why. */
 int check_folder(const char *path, char *why, size_t len);
+/* The entries of a folder that do not start with '.' (., .. and hidden files such as
+ * .DS_Store), sorted bytewise, their count in *n: free with folder_entries_free. NULL with
+ * "DIR: reason" in err when it cannot be listed. */
+char **folder_entries(const char *dir, int *n, char *err, size_t len);
+void folder_entries_free(char **e, int n);
 /* The whole of a regular file as a NUL-terminated string of at most limit bytes (the caller frees
  * it), or NULL with the reason in why. */
 char *read_text(const char *path, size_t limit, char *why, size_t len);
