@@ -22,22 +22,14 @@
 #define HEAD 24 /* magic, version, CRC, key */
 #define FIELDS 6
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 int imgcache_key(char *const *paths, size_t skip, const int *labels, int n,
                  const image_opts *io, const dataset *names, uint64_t *key, char *err,
                  size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     int opts[4] = {io->channels, io->w, io->h, IMAGE_DECODE_VERSION};
-    h = fnv(h, opts, sizeof opts);
-    h = fnv(h, names->names ? names->names : "", names->names_len);
+    h = fnv1a(h, opts, sizeof opts);
+    h = fnv1a(h, names->names ? names->names : "", names->names_len);
     for (int i = 0; i < n; i++) {
         struct stat st;
         if (stat(paths[i], &st))
@@ -47,7 +39,7 @@ int imgcache_key(char *const *paths, size_t skip, const int *labels, int n,
                         (int64_t)st.st_mtim.tv_nsec, (int64_t)st.st_ctim.tv_sec,
                         (int64_t)st.st_ctim.tv_nsec, (int64_t)st.st_ino, labels[i]};
         const char *rel = strlen(paths[i]) > skip ? paths[i] + skip : paths[i];
-        h = fnv(fnv(h, rel, strlen(rel) + 1), v, sizeof v);
+        h = fnv1a(fnv1a(h, rel, strlen(rel) + 1), v, sizeof v);
     }
     *key = h;
     return 0;
@@ -60,7 +52,7 @@ int imgcache_path(const char *dir, const char *split, const image_opts *io, char
     if (cache_dir(base, sizeof base) || abs_path(dir, full, sizeof full))
         return -1;
     int opts[3] = {io->channels, io->w, io->h};
-    uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ULL, full, strlen(full) + 1), split,
+    uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, full, strlen(full) + 1), split,
                          strlen(split) + 1), opts, sizeof opts);
     int n = snprintf(path, len, "%s/images-%016llx.bin", base, (unsigned long long)h);
     return n > 0 && (size_t)n < len ? 0 : -1;

@@ -17,11 +17,11 @@ const char *const tuned_names[TUNED_NPARAM] = {"GEMMK", "KREG",  "KWG",   "KWI",
                                                "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
                                                "STRM",  "STRN",  "VWM",   "VWN"};
 
-static uint64_t fnv1a(uint64_t h, const char *s)
+/* A device string into the file name's hash, ended by a newline (the names of files already
+ * tuned depend on it). */
+static uint64_t hash_line(uint64_t h, const char *s)
 {
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return (h ^ '\n') * 0x100000001b3ULL;
+    return fnv1a(fnv1a(h, s, strlen(s)), "\n", 1);
 }
 
 static void device_info(cl_device_id d, cl_device_info what, char *buf, size_t len)
@@ -41,7 +41,7 @@ int tuned_path(cl_device_id dev, const char *platform, const char *device, char 
     device_info(dev, CL_DRIVER_VERSION, driver, sizeof driver);
     device_info(dev, CL_DEVICE_VERSION, version, sizeof version);
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv1a(fnv1a(fnv1a(fnv1a(h, platform), device), driver), version);
+    h = hash_line(hash_line(hash_line(hash_line(h, platform), device), driver), version);
     int n = snprintf(path, len, "%s/clblast-xgemm-%016llx.txt", base, (unsigned long long)h);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }

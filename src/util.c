@@ -122,3 +122,11 @@ void json_string(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}

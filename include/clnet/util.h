@@ -40,6 +40,9 @@ char *xstrdup(const char *s);
  * part of valid UTF-8 becomes U+FFFD, so any file name gives valid JSON). */
 void json_string(FILE *f, const char *s);
 
+/* FNV-1a over n bytes, from h (0xcbf29ce484222325 to start): names of cache files. */
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
 
