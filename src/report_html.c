@@ -38,20 +38,30 @@ static const char *STYLE =
     "img{border:1px solid #ddd;margin:4px}img.thumb{width:300px}img.full{max-width:100%}"
     "pre{background:#f6f6f6;padding:8px}svg{background:#fff;border:1px solid #ddd;margin:4px}";
 
+/* The next "key\tvalue\n" line of *p (settings, figures): its two parts, *p moved past it; 0 at
+ * the end (or at a line that is not one). */
+static int next_pair(const char **p, const char **key, size_t *klen, const char **val,
+                     size_t *vlen)
+{
+    const char *tab = strchr(*p, '\t'), *nl = strchr(*p, '\n');
+    if (!**p || !tab || !nl || tab > nl)
+        return 0;
+    *key = *p, *klen = (size_t)(tab - *p);
+    *val = tab + 1, *vlen = (size_t)(nl - tab - 1);
+    *p = nl + 1;
+    return 1;
+}
+
 static void settings_table(FILE *f, const report *r)
 {
     fputs("<table>\n", f);
-    const char *p = r->settings ? r->settings : "";
-    while (*p) {
-        const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
-        if (!tab || !nl || tab > nl)
-            break;
+    const char *p = r->settings ? r->settings : "", *key, *val;
+    for (size_t kn, vn; next_pair(&p, &key, &kn, &val, &vn);) {
         fputs("<tr><th class=l>", f);
-        html_escape_n(f, p, (size_t)(tab - p));
+        html_escape_n(f, key, kn);
         fputs("</th><td class=l>", f);
-        html_escape_n(f, tab + 1, (size_t)(nl - tab - 1));
+        html_escape_n(f, val, vn);
         fputs("</td></tr>\n", f);
-        p = nl + 1;
     }
     fputs("</table>\n", f);
 }
@@ -140,16 +150,15 @@ void report_html(FILE *f, const report *r)
         free(va);
     }
     fputs("<p>Every step's numbers are in <a href=\"metrics.csv\">metrics.csv</a>.</p>\n", f);
-    for (const char *p = r->figures ? r->figures : ""; *p;) {
-        const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
+    const char *fig = r->figures ? r->figures : "", *file, *title;
+    for (size_t fn, tn; next_pair(&fig, &file, &fn, &title, &tn);) {
         fputs("<h2>", f);
-        html_escape_n(f, tab + 1, (size_t)(nl - tab - 1));
+        html_escape_n(f, title, tn);
         fputs("</h2>\n<img class=full src=\"", f);
-        html_escape_n(f, p, (size_t)(tab - p));
+        html_escape_n(f, file, fn);
         fputs("\" alt=\"", f);
-        html_escape_n(f, tab + 1, (size_t)(nl - tab - 1));
+        html_escape_n(f, title, tn);
         fputs("\">\n", f);
-        p = nl + 1;
     }
     if (r->ncaps) {
         fputs("<h2>Histograms over time</h2>\n<p>", f);
