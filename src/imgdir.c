@@ -255,7 +255,6 @@ static int cache_read(const char *dir, const char *split, const char *here,
     free(d.names);
     d.names = out->names, d.names_len = out->names_len; /* the same: they are in the key */
     *out = d;
-    out->decode_threads = 1;
     out->cached = 1;
     snprintf(out->cache_path, sizeof out->cache_path, "%s", cu->path);
     return 1;
@@ -288,6 +287,7 @@ int imgdir_load(const char *dir, const char *split, const image_opts *io, datase
     int rc = read_classes(train, out, err, len) || list_images(here, out, &l, err, len);
     cache_use cu = {0};
     if (!rc && cache_read(dir, split, here, io, &l, out, &cu, err, len)) {
+        out->image_folder = 1;
         out->decode_seconds = now_seconds() - t0;
         list_free(&l);
         return 0;
@@ -304,6 +304,7 @@ int imgdir_load(const char *dir, const char *split, const image_opts *io, datase
     out->decode_seconds = now_seconds() - t0;
     if (!rc)
         cache_write(&cu, out);
+    out->image_folder = 1;
     snprintf(out->images_path, sizeof out->images_path, "%s", here);
     snprintf(out->labels_path, sizeof out->labels_path, "%s", here);
     list_free(&l);

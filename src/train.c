@@ -209,7 +209,7 @@ static int folder_lacks_test(const char *dir, const dataset *train)
     char path[PATH_BUF];
     struct stat st;
     snprintf(path, sizeof path, "%s/test", dir);
-    return train->decode_threads && stat(path, &st) != 0 && errno == ENOENT;
+    return train->image_folder && stat(path, &st) != 0 && errno == ENOENT;
 }
 
 /* The splits, which must agree (and the validation set held out of the training set); returns
@@ -233,9 +233,9 @@ static int load_data(const train_opts *o, dataset *train, dataset *test, dataset
             all[i] = i;
         dataset_subset(val, all, nval, test);
         free(all);
-    } else if (dataset_read(dir, "t10k", train->decode_threads ? &same : io, test, err,
+    } else if (dataset_read(dir, "t10k", train->image_folder ? &same : io, test, err,
                             sizeof err)) {
-        die("%s%s", err, train->decode_threads && !nval ? " (or give --val-split F to test on "
+        die("%s%s", err, train->image_folder && !nval ? " (or give --val-split F to test on "
             "held-out training images)" : "");
     }
     if (test->rows != train->rows || test->cols != train->cols ||
@@ -245,7 +245,7 @@ static int load_data(const train_opts *o, dataset *train, dataset *test, dataset
     int classes = train->classes > test->classes ? train->classes : test->classes;
     classes = nval && val->classes > classes ? val->classes : classes;
     if (classes < 2)
-        die("%s: %s: a single class leaves nothing to learn", dir, train->decode_threads ?
+        die("%s: %s: a single class leaves nothing to learn", dir, train->image_folder ?
             "train/ has one class folder" : "every label is 0");
     return classes;
 }
@@ -295,7 +295,9 @@ static void print_decoded(const dataset *train, const dataset *test, const datas
         printf("decoded: %d images read from the decoded cache in %.2f s (%.*s)\n", n, t,
                (int)(strrchr(c->cache_path, '/') - c->cache_path), c->cache_path);
     else
-        printf("decoded: %d images in %.2f s on %d threads%s%s%s\n", n, t, train->decode_threads,
+        printf("decoded: %d images in %.2f s on %d threads%s%s%s\n", n, t,
+               train->decode_threads > test->decode_threads ? train->decode_threads
+                                                             : test->decode_threads,
                c->cached == 2 ? "; kept in the decoded cache " : c->cached == -1 ?
                "; the decoded cache could not be written: " : "",
                c->cached == 2 || c->cached == -1 ? c->cache_path : "",
@@ -315,7 +317,7 @@ static void print_header(const clrt *rt, const train_opts *o, const net *nt,
            train->count, test->count, train->cols, train->rows, train->channels, nt->classes);
     if (train->names)
         print_class_names(train);
-    if (train->decode_threads)
+    if (train->image_folder)
         print_decoded(train, test, val, test_is_val);
     if (val->count)
         printf("validation: %d images held out of the training set (chosen by --seed), at the "

@@ -19,7 +19,8 @@ typedef struct {
     size_t names_len;
     char images_path[PATH_BUF], labels_path[PATH_BUF]; /* the files read (dataset_load) */
     double decode_seconds; /* image folders: the time to list, check and decode them */
-    int decode_threads;    /* and on how many threads */
+    int image_folder;      /* read from an image folder (imgdir_load) */
+    int decode_threads;    /* and on how many threads it was decoded (0: from the cache) */
     int cached;            /* image folders: 1 read from the decoded cache, 2 written to it, -1
                               it could not be written, 0 neither */
     char cache_path[PATH_BUF];
