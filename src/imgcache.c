@@ -165,7 +165,12 @@ int imgcache_save(const char *path, uint64_t key, const dataset *d)
     uint32_t crc = (uint32_t)crc32_z(0L, b + 16, n - 16);
     for (int k = 0; k < 4; k++)
         b[12 + k] = (uint8_t)(crc >> (8 * k));
-    int rc = write_file_atomic(path, b, n, 0);
+    int rc = write_file_replacing(path, b, n, 0, imgcache_is_own); /* a stranger's file stays */
     free(b);
     return rc;
+}
+
+int imgcache_is_own(const uint8_t *head, size_t n)
+{
+    return n >= 8 && !memcmp(head, MAGIC, 8);
 }

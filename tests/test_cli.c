@@ -652,6 +652,34 @@ START_TEST(decoded_cache_is_used_and_rebuilt)
     setenv("CLNET_IMAGE_CACHE", "off", 1);
     st = run(args);
     ck_assert_msg(st == 0 && !strstr(out, "cache") && strstr(out, rebuilt), "%s", out);
+    /* a file that is not a cache where one would go: left as it is, and the run says so */
+    snprintf(path, sizeof path, "%s/cache", dir);
+    d = opendir(path);
+    int foreign = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            char file[8192];
+            snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+            write_file(file, "mine\n", 5, 0);
+            foreign++;
+        }
+    if (d)
+        closedir(d);
+    ck_assert_int_eq(foreign, 2);
+    setenv("CLNET_IMAGE_CACHE", "always", 1);
+    st = run(args);
+    ck_assert_msg(st == 0 && strstr(out, "; the decoded cache could not be written: ") &&
+                  strstr(out, rebuilt), "%s", out);
+    d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            char file[8192], text[64];
+            snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+            slurp(file, text, sizeof text);
+            ck_assert_msg(!strcmp(text, "mine\n"), "%s was written over", file);
+        }
+    if (d)
+        closedir(d);
     setenv("CLNET_IMAGE_CACHE", "sometimes", 1);
     st = run(args);
     unsetenv("CLNET_IMAGE_CACHE");

@@ -26,7 +26,10 @@ int imgcache_load(const char *path, uint64_t key, dataset *out, char *err, size_
 /* The same of the n bytes of a cache file in memory (the fuzzing entry point). */
 int imgcache_parse(const uint8_t *buf, size_t n, uint64_t key, dataset *out, char *err,
                    size_t len);
-/* Writes d as the cache file at path (its folder made if missing). 0, or -1 with errno. */
+/* Writes d as the cache file at path (its folder made if missing), replacing only a cache file
+ * (or nothing). 0, -1 with errno, or -2 when path holds a file of another kind (left as it is). */
 int imgcache_save(const char *path, uint64_t key, const dataset *d);
+/* 1 if the first n bytes of a file are a decoded cache's magic number (files.h's own_kind). */
+int imgcache_is_own(const uint8_t *head, size_t n);
 
 #endif
