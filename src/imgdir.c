@@ -180,7 +180,7 @@ static void *decode_worker(void *arg)
 {
     decode_job *j = arg;
     size_t image = (size_t)j->d->rows * j->d->cols * j->d->channels;
-    for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->l->n;) {
+    for (int i; !stop_requested() && (i = atomic_fetch_add(&j->next, 1)) < j->l->n;) {
         char err[MSG_BUF];
         if (image_read(j->l->path[i], j->d->channels, j->d->cols, j->d->rows,
                        j->d->pixels + (size_t)i * image, err, sizeof err))
@@ -189,7 +189,9 @@ static void *decode_worker(void *arg)
     return NULL;
 }
 
-/* Decodes every image into d on every core; the first failure, in file order, is reported. */
+/* Decodes every image into d on every core; the first failure, in file order, is reported.
+ * SIGINT, SIGTERM or SIGHUP stops it within an image a core: then it fails (die() then exits
+ * 128 + the signal), so a part-decoded set is neither used nor cached. */
 static int decode_all(const file_list *l, dataset *d, char *err, size_t len)
 {
     decode_job j = {l, d, 0, xcalloc((size_t)l->n, sizeof(char *))};
@@ -212,6 +214,8 @@ static int decode_all(const file_list *l, dataset *d, char *err, size_t len)
         free(j.errs[i]);
     }
     free(j.errs);
+    if (!rc && stop_requested())
+        rc = errorf(err, len, "%s: decoding stopped by signal %d", l->path[0], stop_requested());
     return rc;
 }
 
