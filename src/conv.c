@@ -19,7 +19,7 @@ size_t conv_col_floats(const conv_geom *g, int n)
     if (g->algo == CONV_CLBLAST || !conv_tiled_implicit(g))
         return col;
     size_t t = conv_tiled_floats(g, n);
-    if (g->algo == CONV_TILED && !conv_tiled_forward_im2col(g))
+    if (g->algo == CONV_TILED && !conv_tiled_forward_im2col(g) && !conv_tiled_weights_im2col(g))
         return t;
     return t > col ? t : col;
 }
@@ -29,13 +29,14 @@ size_t conv_scratch_floats(const conv_geom *g, int n)
     if (g->algo == CONV_CLBLAST)
         return 0;
     int rows = g->C * g->KH * g->KW, cols = n * g->OH * g->OW; /* the three im2col GEMMs */
-    size_t f = gemm_tiled_scratch(g->K, cols, rows, 1, 1, 0);
-    if (conv_tiled_implicit(g)) {
-        size_t t = conv_tiled_scratch(g, n);
-        return conv_tiled_forward_im2col(g) && f > t ? f : t;
+    size_t f = gemm_tiled_scratch(g->K, cols, rows, 1, 1, 0),
+           w = gemm_tiled_scratch(g->K, rows, cols, 1, 1, 0),
+           d = conv_tiled_implicit(g) ? conv_tiled_scratch(g, n)
+                                      : gemm_tiled_scratch(rows, cols, g->K, 1, 1, 0);
+    if (conv_tiled_implicit(g)) { /* the tiled scratch covers every pass that stays on the grid */
+        f = conv_tiled_forward_im2col(g) ? f : 0;
+        w = conv_tiled_weights_im2col(g) ? w : 0;
     }
-    size_t w = gemm_tiled_scratch(g->K, rows, cols, 1, 1, 0),
-           d = gemm_tiled_scratch(rows, cols, g->K, 1, 1, 0);
     return f > w ? (f > d ? f : d) : (w > d ? w : d);
 }
 
@@ -109,9 +110,10 @@ const char *conv_dispatch(const conv_geom *g, enum conv_algo algo, enum conv_pas
                : pass == CONV_BWD_WEIGHTS ? "im2col+clblast-gemm+gemv" : "clblast-gemm+col2im";
     if (pass == CONV_FWD)
         return conv_tiled_forward_im2col(g) ? "im2col+tiled" : "tiled (pad+gemm+crop)";
-    if (!conv_tiled_implicit(g)) /* larger strides: through an im2col matrix */
-        return pass == CONV_BWD_WEIGHTS ? "im2col_t+tiled+row sums" : "tiled+col2im";
-    return pass == CONV_BWD_WEIGHTS ? "tiled (pad+gemm)+row sums" : "tiled (pad+gemm+crop)";
+    if (pass == CONV_BWD_WEIGHTS) /* larger strides and small images: through im2col */
+        return conv_tiled_weights_im2col(g) ? "im2col_t+tiled+row sums"
+                                            : "tiled (pad+gemm)+row sums";
+    return conv_tiled_implicit(g) ? "tiled (pad+gemm+crop)" : "tiled+col2im";
 }
 
 const char *conv_describe(const clrt *rt, char *buf, size_t len)
@@ -157,7 +159,7 @@ void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w
                            size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
-    if (tiled(rt, g) && conv_tiled_implicit(g)) {
+    if (tiled(rt, g) && !conv_tiled_weights_im2col(g)) {
         conv_tiled_backward_weights(rt, grads, dz, x, w_off, col, g, n);
     } else if (tiled(rt, g)) { /* dW (K, rows) = dz (K, cols) colT (cols, rows) */
         im2col_t(rt, col, x, g, n);

@@ -114,7 +114,8 @@ START_TEST(conv_forward_matches_reference)
     check_conv(4, 14, 14, 5, 2, 45);
     check_conv(2, 70, 66, 3, 1, 46); /* tiled: whole column blocks below each image skipped */
     check_conv(1, 9, 8, 16, 2, 48);  /* tiled: one input channel goes through im2col */
-    check_conv(512, 3, 3, 4, 1, 47); /* tiled: k = 512 x 9 split into partial sums, bias after */
+    check_conv(512, 6, 6, 4, 1, 47); /* tiled: k = 512 x 9 split into partial sums, bias after */
+    check_conv(6, 4, 4, 8, 3, 49);   /* tiled: a small image goes through im2col */
     check_conv_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, 50); /* 5x5 same */
     check_conv_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 3, 60); /* stride 2 */
     check_conv_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, 70);  /* valid */
@@ -182,6 +183,7 @@ START_TEST(conv_backward_matches_reference)
         check_conv_backward(2, 20, 19, 9, 10, a); /* tiled: the weight GEMM's k is split */
         check_conv_backward(2, 70, 66, 3, 1, a);  /* tiled: skipped column blocks */
         check_conv_backward(4, 3, 3, 512, 1, a);  /* tiled: the data GEMM's k is split */
+        check_conv_backward(6, 4, 4, 8, 3, a);    /* small image: weights through im2col */
         check_conv_backward_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, a); /* 5x5 same */
         check_conv_backward_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, a);  /* valid */
         check_conv_backward_geom(conv_make(2, 9, 8, 3, 5, 5, 1, 1), 2, a);  /* 5x5, pad 1 */

@@ -40,8 +40,11 @@ void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_
  * input). ws: conv_tiled_floats(g, n) floats of workspace. */
 int conv_tiled_implicit(const conv_geom *g);
 /* Whether the forward goes through an im2col matrix all the same: where that matrix is no
- * larger than the output grid the implicit path would write and crop (few input channels). */
+ * larger than the output grid the implicit path would write and crop (few input channels), or
+ * the image is small (conv_tiled.c). */
 int conv_tiled_forward_im2col(const conv_geom *g);
+/* Whether the weight gradient does (larger strides, and small images: conv_tiled.c). */
+int conv_tiled_weights_im2col(const conv_geom *g);
 size_t conv_tiled_floats(const conv_geom *g, int n);
 size_t conv_tiled_scratch(const conv_geom *g, int n);
 void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off,
