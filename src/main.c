@@ -129,11 +129,13 @@ static const flag optim_rows[] = {
 
 /* The output folder and the histograms (train, study), in train_opts; --hist-every and
  * --test-images have defaults of their own in a study (rows of each command). */
-#define OUTPUT_TITLE "output (a folder with histogram images, metrics.csv and index.html to open in a browser):"
+#define OUTPUT_TITLE "output (a folder with histogram images, metrics.csv and index.html to open in a browser,\nand a TensorBoard event file):"
 static const flag out_rows[] = {
     {"--out", "DIR", "write there (created; must be empty if it exists)", set_folder,
      offsetof(train_opts, out_dir), .shown = "runs/<date-time>"},
     {"--no-output", NULL, "write no files", set_on, offsetof(train_opts, no_output)},
+    {"--no-tensorboard", NULL, "no TensorBoard event file in the folder", set_on,
+     offsetof(train_opts, no_tensorboard)},
     END_ROW,
 };
 #define HIST_EVERY_HELP                                                                           \

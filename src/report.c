@@ -188,6 +188,7 @@ void output_dir_release(const char *dir, int lock_fd)
 
 void report_close(report *r)
 {
+    tfevents_close(&r->tb);
     for (int i = 0; i < r->ncaps; i++) {
         free(r->caps[i].stats);
         free(r->caps[i].bins);
@@ -264,6 +265,60 @@ static void append(char **s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- TensorBoard ---- */
+
+/* Says the first failure of the event file (training goes on without it). */
+static void tb_said(report *r, int rc)
+{
+    if (rc == 0 || r->tb_told)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "clnet: TensorBoard events: %s; no more are written\n", r->tb.err);
+    r->tb_told = 1;
+}
+
+void report_tensorboard(report *r)
+{
+    if (r->dir && !r->failed && tfevents_open(&r->tb, r->dir) != 0)
+        tb_said(r, -1);
+}
+
+int report_tensorboard_failed(const report *r)
+{
+    return r->tb.failed;
+}
+
+/* The settings as a Markdown table, before the first other record. */
+static int tb_ready(report *r)
+{
+    if (!r->tb.open)
+        return 0;
+    if (r->tb_settings)
+        return 1;
+    r->tb_settings = 1;
+    char *md = NULL;
+    append(&md, "| setting | value |\n|---|---|\n");
+    for (const char *l = r->settings; l && *l;) {
+        const char *tab = strchr(l, '\t'), *end = strchr(l, '\n');
+        if (!tab || !end || tab > end)
+            break;
+        append(&md, "| %.*s | ", (int)(tab - l), l);
+        for (const char *c = tab + 1; c < end; c++) /* a | would end the cell */
+            append(&md, *c == '|' ? "\\|" : "%c", *c);
+        append(&md, " |\n");
+        l = end + 1;
+    }
+    tb_said(r, tfevents_text(&r->tb, 0, "settings", md));
+    free(md);
+    return r->tb.open;
+}
+
+static void tb_scalar(report *r, long step, const char *tag, double v)
+{
+    if (isfinite(v) && tb_ready(r))
+        tb_said(r, tfevents_scalar(&r->tb, step, tag, v));
+}
+
 void report_setting(report *r, const char *key, const char *fmt, ...)
 {
     char *value = NULL;
@@ -326,6 +381,22 @@ void report_metrics(report *r, long step, float cost, float acc, double ips)
     r->cost[step] = cost, r->acc[step] = acc, r->ips[step] = ips;
     if (step >= r->nsteps)
         r->nsteps = step + 1;
+    tb_scalar(r, step, "train/cost", cost);
+    tb_scalar(r, step, "train/accuracy", acc);
+}
+
+void report_log(report *r, long step, double ips, double lr)
+{
+    if (step < r->nsteps)
+        r->ips[step] = ips;
+    tb_scalar(r, step, "train/images_per_second", ips);
+    tb_scalar(r, step, "train/learning_rate", lr);
+}
+
+void report_test(report *r, long step, double cost, double acc)
+{
+    tb_scalar(r, step, "test/cost", cost);
+    tb_scalar(r, step, "test/accuracy", acc);
 }
 
 void report_validation(report *r, long step, float cost, float acc)
@@ -340,6 +411,8 @@ void report_validation(report *r, long step, float cost, float acc)
     }
     r->val_step[r->nval] = step, r->val_cost[r->nval] = cost, r->val_acc[r->nval] = acc;
     r->nval++;
+    tb_scalar(r, step, "validation/cost", cost);
+    tb_scalar(r, step, "validation/accuracy", acc);
 }
 
 /* ---- capture images ---- */
@@ -377,6 +450,10 @@ void report_capture(report *r, long step, const hist_stats *stats, const uint32_
     memcpy(c->stats, stats, (size_t)r->ntensors * sizeof *stats);
     c->bins = xmalloc((size_t)r->ntensors * r->nbins * sizeof *bins);
     memcpy(c->bins, bins, (size_t)r->ntensors * r->nbins * sizeof *bins);
+    for (int t = 0; t < r->ntensors; t++)
+        if (tb_ready(r))
+            tb_said(r, tfevents_histogram(&r->tb, step, r->names[t], &stats[t],
+                                          bins + (size_t)t * r->nbins, r->nbins));
     if (!r->dir || r->failed)
         return;
     int rows = (r->ntensors + SHEET_COLS - 1) / SHEET_COLS;

@@ -452,6 +452,8 @@ static void open_output(run *r)
     char err[MSG_BUF];
     if (!o->no_output && report_open(&r->rep, o->out_dir, err, sizeof err))
         die("%s", err);
+    if (!o->no_tensorboard)
+        report_tensorboard(&r->rep);
     r->rep.steps_per_epoch = r->spe;
     report_setting(&r->rep, "command", "%s", o->command ? o->command : "clnet train");
     report_setting(&r->rep, "device", "%s / %s", r->rt.platform_name, r->rt.device_name);
@@ -943,7 +945,7 @@ static void log_line(run *r, long step, double *t_log, long *prev_log)
            lr_at(o, step, r->steps, r->spe));
     if (fflush(stdout) != 0 && errno == EPIPE) /* a closed pipe with SIGPIPE ignored: the same */
         stop_note(SIGPIPE);
-    r->rep.ips[step] = ips;
+    report_log(&r->rep, step, ips, lr_at(o, step, r->steps, r->spe));
     if (step > r->start)
         r->step_ms = 1e3 * o->batch / ips;
     if (step == r->start)
@@ -1174,6 +1176,7 @@ static int test_pass(run *r, double *cost, double *acc)
         return 128 + sig;
     }
     printf("test cost %.4f  test accuracy %.2f%% (%d images)\n", *cost, 100.0 * *acc, count);
+    report_test(&r->rep, r->steps - 1, *cost, *acc);
     report_result(&r->rep, "test cost %.4f  test accuracy %.2f%% (%d images)", *cost,
                   100.0 * *acc, count);
     class_results(&r->rep, &r->test, pred, count, r->nt.classes);
@@ -1223,7 +1226,7 @@ int train_run(const train_opts *o, train_result *res)
     if (index)
         printf("report: %s\n", index);
     report_save_failures(r);
-    if ((r->rep.failed || r->save_failures) && status == 0)
+    if ((r->rep.failed || report_tensorboard_failed(&r->rep) || r->save_failures) && status == 0)
         status = EXIT_INPUT;
     if (res)
         fill_result(r, res, status, cost, acc, ips, index);

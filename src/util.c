@@ -130,3 +130,25 @@ uint64_t fnv1a(uint64_t h, const void *p, size_t n)
         h = (h ^ b[i]) * 0x100000001b3ULL;
     return h;
 }
+
+/* CRC-32C, reflected, polynomial 0x1EDC6F41 (0x82F63B78 reflected), a byte at a time from a
+ * table: event files hold a few kB per log step, so no faster form is needed. */
+uint32_t crc32c(uint32_t crc, const void *p, size_t n)
+{
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    const uint8_t *b = p;
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++)
+        crc = table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}

@@ -11,6 +11,7 @@
 #include "clnet/confusion.h"
 #include "clnet/data.h"
 #include "clnet/imgcache.h"
+#include "clnet/tfevents.h"
 #include "clnet/util.h"
 #include "idxfile.h"
 #include "helpers.h"
@@ -552,6 +553,66 @@ START_TEST(image_cache_round_trip_and_faults)
 }
 END_TEST
 
+/* CRC-32C's standard check values (RFC 3720 B.4 and the "123456789" check), the TFRecord
+ * framing, and an event file's records: whole, each a valid frame; a folder that cannot take
+ * the file fails with its path. */
+START_TEST(crc32c_and_event_file)
+{
+    uint8_t b[48];
+    ck_assert_uint_eq(crc32c(0, "123456789", 9), 0xE3069283u);
+    memset(b, 0, 32);
+    ck_assert_uint_eq(crc32c(0, b, 32), 0x8A9136AAu);
+    memset(b, 0xff, 32);
+    ck_assert_uint_eq(crc32c(0, b, 32), 0x62A8AB43u);
+    for (int i = 0; i < 32; i++)
+        b[i] = (uint8_t)i;
+    ck_assert_uint_eq(crc32c(0, b, 32), 0x46DD794Eu);
+    ck_assert_uint_eq(crc32c(crc32c(0, b, 10), b + 10, 22), 0x46DD794Eu); /* continued */
+    uint8_t rec[12 + 3 + 4] = {0};
+    memcpy(rec + 12, "abc", 3);
+    tfrecord_frame(rec, 3);
+    ck_assert_uint_eq(rec[0], 3);
+    for (int i = 1; i < 8; i++)
+        ck_assert_uint_eq(rec[i], 0);
+    tfevents w;
+    ck_assert_int_eq(tfevents_open(&w, dir), 0);
+    hist_stats st = {.count = 4, .min = -1, .max = 2, .mean = 0.5, .std = 1, .lo = -1,
+                     .hi = 2, .scale = 1};
+    uint32_t bins[3] = {1, 2, 1};
+    ck_assert_int_eq(tfevents_scalar(&w, 3, "train/cost", 0.0), 0);
+    ck_assert_int_eq(tfevents_histogram(&w, 3, "layer1_conv", &st, bins, 3), 0);
+    ck_assert_int_eq(tfevents_text(&w, 0, "settings", "| a | b |"), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s", w.path);
+    tfevents_close(&w);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static uint8_t buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f), at = 0;
+    fclose(f);
+    int count = 0;
+    while (at < n) { /* each record: its length, and both masked CRCs as tfrecord_frame makes */
+        ck_assert_uint_ge(n - at, 16);
+        uint64_t len = 0;
+        for (int i = 0; i < 8; i++)
+            len |= (uint64_t)buf[at + i] << (8 * i);
+        ck_assert_uint_le(at + 16 + len, n);
+        static uint8_t again[4096];
+        memcpy(again + 12, buf + at + 12, len);
+        tfrecord_frame(again, len);
+        ck_assert_int_eq(memcmp(again, buf + at, 16 + len), 0);
+        at += 16 + len, count++;
+    }
+    ck_assert_int_eq(count, 4); /* the version record and three summaries */
+    ck_assert_int_eq(tfevents_open(&w, "/nonexistent/folder"), -1);
+    ck_assert(w.failed && strstr(w.err, "/nonexistent/folder/events.out.tfevents."));
+    ck_assert_int_eq(tfevents_scalar(&w, 0, "x", 1.0), -1); /* failed: -1, nothing written */
+    tfevents_close(&w);
+    tfevents never = {0};
+    ck_assert_int_eq(tfevents_scalar(&never, 0, "x", 1.0), 0); /* never opened: no-op */
+}
+END_TEST
+
 Suite *suite_data(void)
 {
     Suite *s = suite_create("data");
@@ -571,6 +632,7 @@ Suite *suite_data(void)
     tcase_add_test(tc, image_folder_deep_and_palette_png);
     tcase_add_test(tc, confusion_counts_and_prints);
     tcase_add_test(tc, image_cache_round_trip_and_faults);
+    tcase_add_test(tc, crc32c_and_event_file);
     suite_add_tcase(s, tc);
     return s;
 }

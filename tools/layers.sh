@@ -11,7 +11,7 @@ layer_of() {
     case "$1" in
     util | files | stop) echo 0 ;;                                      # errors, files, signals
     init | data | cifar | image | imgdir | checkpoint | plot | geom | stats | hparams | ref) echo 1 ;;
-    confusion | prep | imgcache) echo 1 ;;                              # host
+    confusion | prep | imgcache | tfevents) echo 1 ;;                   # host
     clerr | kernels | tuned | clrt | blas | gemm) echo 2 ;;            # runtime: OpenCL, CLBlast
     ops | conv | conv_tiled | relu | pool | pad | dense | loss | optim | hist | batch) echo 3 ;;
     # spec.c is here for net.h's types; it calls host code only (make check links replay_spec

@@ -10,6 +10,7 @@
 
 #include "clnet/plot.h"
 #include "clnet/stats.h"
+#include "clnet/tfevents.h"
 
 typedef struct {
     long step;
@@ -37,6 +38,9 @@ typedef struct {
     char *results;         /* the run's outcome, one or more lines */
     char *figures;         /* "file\ttitle\n" lines: report_figure's images, in order */
     int lock;              /* the folder's lock (files.h), -1 without one */
+    tfevents tb;           /* the TensorBoard event file (report_tensorboard), fd -1 if none */
+    int tb_settings;       /* the settings' text summary is written */
+    int tb_told;           /* its failure was said */
 } report;
 
 /* dir NULL: runs/<date-time> (a new folder); otherwise dir is created if missing and must be
@@ -70,6 +74,17 @@ void report_metrics(report *r, long step, float cost, float acc, double ips);
 void report_validation(report *r, long step, float cost, float acc);
 /* Keeps a capture and writes its images (one per tensor and a summary sheet). */
 void report_capture(report *r, long step, const hist_stats *stats, const uint32_t *bins);
+/* Starts the run's TensorBoard event file in its folder; from then on every metric, log line,
+ * validation, test result and capture also goes there as it is recorded (scalars train/cost,
+ * train/accuracy, train/learning_rate, train/images_per_second, validation/..., test/...;
+ * a histogram per capture tensor; the settings as text). A failure is said once on stderr
+ * (report_tensorboard_failed then says so) and training goes on. */
+void report_tensorboard(report *r);
+int report_tensorboard_failed(const report *r);
+/* A log line's figures at step: images/s of the interval ending there and the learning rate. */
+void report_log(report *r, long step, double ips, double lr);
+/* The test pass after step: cost and accuracy (fraction). */
+void report_test(report *r, long step, double cost, double acc);
 /* Writes the over-time images, metrics.csv and index.html. Returns the index path or NULL. */
 const char *report_finish(report *r);
 

@@ -44,6 +44,7 @@ typedef struct {
     /* output (report.h) and histograms (capture.h) */
     const char *out_dir;    /* NULL: runs/<date-time> */
     int no_output;          /* write no files */
+    int no_tensorboard;     /* no event file in the folder */
     long hist_every;        /* capture every N steps, plus the first and last; 0: never */
     int hist_grads;         /* also each weight tensor's gradient */
     int hist_log;           /* log counts */

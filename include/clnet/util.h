@@ -42,6 +42,8 @@ void json_string(FILE *f, const char *s);
 
 /* FNV-1a over n bytes, from h (0xcbf29ce484222325 to start): names of cache files. */
 uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+/* CRC-32C (Castagnoli) of n bytes, continuing crc (0 to start): TFRecord framing. */
+uint32_t crc32c(uint32_t crc, const void *p, size_t n);
 
 /* Monotonic wall clock in seconds. */
 double now_seconds(void);
