@@ -12,6 +12,7 @@
 
 #include "clnet/bench.h"
 #include "clnet/clrt.h"
+#include "clnet/export.h"
 #include "clnet/flags.h"
 #include "clnet/hist.h"
 #include "clnet/net.h"
@@ -41,6 +42,7 @@ static void usage(FILE *out)
             "             (clnet bench --help)\n"
             "  eval       test cost and accuracy of a checkpoint (clnet eval --help)\n"
             "  predict    the top classes of images by a checkpoint (clnet predict --help)\n"
+            "  export     a checkpoint as an ONNX model (clnet export --help)\n"
             "  tune       tune CLBlast's GEMM for the device and keep the result (clnet tune --help)\n"
             "  devices    list every OpenCL platform and device\n"
             "  help       show this text\n"
@@ -448,6 +450,38 @@ static int cmd_predict(int argc, char **argv)
     return st;
 }
 
+/* ---- clnet export ---- */
+
+static const flag export_rows[] = {
+    {"--model", "FILE", "the checkpoint (required)", set_file, offsetof(export_opts, model)},
+    {"--onnx", "FILE", "where the ONNX model goes (required; written atomically)", set_file,
+     offsetof(export_opts, onnx)},
+    {"--force", NULL, "replace an existing --onnx file", set_on, offsetof(export_opts, force)},
+    END_ROW,
+};
+static const flag_group export_groups[] = {{"flags (default in brackets):", export_rows, 0}};
+static const command export_cmd = {
+    "export",
+    "Writes the network of a checkpoint of clnet train --save as an ONNX model (opset 13) for\n"
+    "ONNX Runtime and other tools: input \"image\" (N, C, H, W) floats, the pixels / 255 as\n"
+    "clnet reads them (the checkpoint's --normalize is the model's first nodes); outputs\n"
+    "\"logits\" (N, classes) and \"probabilities\" (their softmax); the class names, clnet's\n"
+    "version and the network spec in the model's metadata.",
+    export_groups, 1, NULL, "--model FILE --onnx OUT.onnx [--force]",
+};
+
+static int cmd_export(int argc, char **argv)
+{
+    export_opts o = {.version = CLNET_VERSION}, d = o;
+    if (flags_parse(&export_cmd, argc, argv, 2, &o, &d))
+        return 0;
+    if (!o.model)
+        die_status(EXIT_USAGE, "export needs --model FILE (see clnet export --help)");
+    if (!o.onnx)
+        die_status(EXIT_USAGE, "export needs --onnx FILE (see clnet export --help)");
+    return export_run(&o);
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     eval_opts o = {.data_dir = DEFAULT_DATA}, d = o;
@@ -649,6 +683,8 @@ static int run_command(int argc, char **argv)
         return cmd_eval(argc, argv);
     if (!strcmp(cmd, "predict"))
         return cmd_predict(argc, argv);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc, argv);
     if (!strcmp(cmd, "tune"))
         return cmd_tune(argc, argv);
     if (!strcmp(cmd, "devices")) {

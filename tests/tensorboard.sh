@@ -30,7 +30,7 @@ grep -q '^test cost' "$t/full.log" || { echo "tensorboard.sh: training did not g
 run --steps 100000 --log-every 1 --hist-every 3 --out "$t/killed" >"$t/killed.log" 2>&1 &
 pid=$!
 i=0 # until it has logged step 4 (at most 120 s), then at once
-while ! grep -q '^step      4 ' "$t/killed.log" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -qs '^step      4 ' "$t/killed.log" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 "$py" - "$t/killed" <<'EOF'

@@ -439,6 +439,68 @@ START_TEST(predict_agrees_with_eval)
 }
 END_TEST
 
+/* clnet export: a model file written atomically, never over an existing one without --force,
+ * and every bad checkpoint or output path refused naming it (ONNX Runtime's side of the
+ * export is tests/onnx_check.py, run by make check). */
+START_TEST(export_writes_and_refuses)
+{
+    char args[8192], path[4096], buf[64];
+    snprintf(path, sizeof path, "%s/img", dir);
+    mkdir(path, 0700);
+    write_image_folder(path, 30, 30, 12, 10, 3, 3);
+    snprintf(args, sizeof args, "train --data %s --arch conv4,pool --batch 10 --steps 1 "
+             "--no-output --save %s/ck", path, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    snprintf(args, sizeof args, "export --model %s/ck --onnx %s/m.onnx", dir, dir);
+    ck_assert_msg(run(args) == 0 && strstr(out, "ONNX model (opset 13)"), "%s", err);
+    snprintf(path, sizeof path, "%s/m.onnx", dir);
+    struct stat st;
+    ck_assert(stat(path, &st) == 0 && st.st_size > 100);
+    /* an ONNX model starts with its IR version (field 1, varint 7) */
+    slurp(path, buf, sizeof buf);
+    ck_assert_int_eq(buf[0], 0x08);
+    ck_assert_int_eq(buf[1], 7);
+    /* an existing file is kept unless --force */
+    write_file(path, (const uint8_t *)"keep me\n", 8, 0);
+    expect_error(args, 2, "exists (give --force to replace it)");
+    slurp(path, buf, sizeof buf);
+    ck_assert_str_eq(buf, "keep me\n");
+    snprintf(args, sizeof args, "export --model %s/ck --onnx %s/m.onnx --force", dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert(stat(path, &st) == 0 && st.st_size > 100);
+    /* bad checkpoints */
+    snprintf(args, sizeof args, "export --model %s/nothing --onnx %s/n.onnx", dir, dir);
+    expect_error(args, 1, "nothing: cannot open");
+    snprintf(path, sizeof path, "%s/foreign", dir);
+    write_file(path, (const uint8_t *)"\x89PNG not a checkpoint at all", 30, 0);
+    snprintf(args, sizeof args, "export --model %s/foreign --onnx %s/n.onnx", dir, dir);
+    expect_error(args, 1, "foreign");
+    snprintf(path, sizeof path, "%s/ck", dir);
+    char *ck = xmalloc(1 << 20);
+    FILE *f = fopen(path, "rb");
+    size_t n = fread(ck, 1, 1 << 20, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/cut", dir);
+    write_file(path, (const uint8_t *)ck, n / 2, 0);
+    free(ck);
+    snprintf(args, sizeof args, "export --model %s/cut --onnx %s/n.onnx", dir, dir);
+    expect_error(args, 1, "cut");
+    snprintf(path, sizeof path, "%s/n.onnx", dir);
+    ck_assert_int_ne(stat(path, &st), 0); /* nothing written for a bad checkpoint */
+    /* bad outputs */
+    snprintf(args, sizeof args, "export --model %s/ck --onnx /nonexistent/folder/m.onnx", dir);
+    expect_error(args, 1, "/nonexistent/folder/m.onnx");
+    snprintf(args, sizeof args, "export --model %s/ck --onnx %s --force", dir, dir);
+    expect_error(args, 1, "--onnx");
+    snprintf(args, sizeof args, "export --model %s/ck --onnx %s/ck --force", dir, dir);
+    expect_error(args, 2, "is the checkpoint --model itself");
+    snprintf(args, sizeof args, "export --onnx %s/m.onnx", dir);
+    expect_error(args, 2, "export needs --model FILE");
+    snprintf(args, sizeof args, "export --model %s/ck", dir);
+    expect_error(args, 2, "export needs --onnx FILE");
+}
+END_TEST
+
 /* Class names with spaces, unicode and HTML: printed as they are, escaped in index.html, valid
  * in predict's JSON; per-class results and the confusion matrix in train and eval. */
 START_TEST(class_names_and_per_class_results)
@@ -1250,6 +1312,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, tune_stores_applies_and_checks_parameters);
     tcase_add_test(tc, bench_validates_every_gemm_tile);
     tcase_add_test(tc, bench_any_network);
+    tcase_add_test(tc, export_writes_and_refuses);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,7 +17,7 @@ layer_of() {
     # spec.c is here for net.h's types; it calls host code only (make check links replay_spec
     # with spec.c, geom.c and util.c alone)
     net | spec | capture) echo 4 ;;                                     # net: layers, passes
-    train | predict | report | report_html) echo 5 ;;                   # trainer: runs, reports
+    train | predict | export | report | report_html) echo 5 ;;          # trainer: runs, reports
     study | bench | bench_parts | bench_peak | bench_out | tune) echo 6 ;; # commands
     main | flags) echo 7 ;;                                             # CLI
     *) echo "" ;;
