@@ -27,12 +27,16 @@ status=0
 grep -q '^test cost' "$t/full.log" || { echo "tensorboard.sh: training did not go on" >&2; exit 1; }
 
 # SIGKILL mid-run: whatever is in the file is whole records that TensorBoard loads
-run --steps 100000 --log-every 1 --hist-every 3 --out "$t/killed" >"$t/killed.log" 2>&1 &
+# (clnet itself in the background, not a subshell running it, so that the kill reaches it)
+"$clnet" train --data assets/mnist-sample --batch 50 --test-images 200 --steps 100000 \
+    --log-every 1 --hist-every 3 --out "$t/killed" >"$t/killed.log" 2>&1 &
 pid=$!
 i=0 # until it has logged step 4 (at most 120 s), then at once
 while ! grep -qs '^step      4 ' "$t/killed.log" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
+kill -9 $pid
+status=0
+wait $pid || status=$?
+[ "$status" = 137 ] || { echo "tensorboard.sh: the killed run exited $status, want 137" >&2; exit 1; }
 "$py" - "$t/killed" <<'EOF'
 import glob, struct, sys
 from tensorboard.backend.event_processing import event_file_loader
