@@ -472,7 +472,8 @@ START_TEST(export_writes_and_refuses)
     snprintf(args, sizeof args, "export --model %s/nothing --onnx %s/n.onnx", dir, dir);
     expect_error(args, 1, "nothing: cannot open");
     snprintf(path, sizeof path, "%s/foreign", dir);
-    write_file(path, (const uint8_t *)"\x89PNG not a checkpoint at all", 30, 0);
+    const char *foreign = "\x89PNG, not a checkpoint at all";
+    write_file(path, (const uint8_t *)foreign, strlen(foreign), 0);
     snprintf(args, sizeof args, "export --model %s/foreign --onnx %s/n.onnx", dir, dir);
     expect_error(args, 1, "foreign");
     snprintf(path, sizeof path, "%s/ck", dir);
