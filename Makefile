@@ -16,7 +16,7 @@
 CC      ?= cc
 PKGS     = OpenCL clblast zlib libprotobuf-c
 # Recursive (=) so pkg-config runs when a recipe needs it, after `make deps`.
-CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Iinclude -Ibuild -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS))
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Iinclude -I$(B) -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS))
 OPT     ?= -O2 -g
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs check)
@@ -64,6 +64,7 @@ $(B)/%.pb-c.o: $(B)/%.pb-c.c
 
 $(B)/tfevents.o: $(B)/tensorboard.pb-c.h
 $(B)/export.o: $(B)/onnx.pb-c.h
+$(B)/tests/test_data.o: $(B)/tensorboard.pb-c.h
 
 $(B)/kernels.o: $(B)/kernels.c include/clnet/kernels.h
 	$(CC) $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -c -o $@ $<

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clnet/checkpoint.h"
 #include "clnet/files.h"
@@ -107,6 +108,7 @@ static void attr_int(graph_b *g, node_t *nd, const char *name, int64_t v)
 {
     ClnetOnnx__AttributeProto *a = attr(g, nd, name);
     a->type = CLNET_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->value_case = CLNET_ONNX__ATTRIBUTE_PROTO__VALUE_I;
     a->i = v;
 }
 
@@ -352,10 +354,27 @@ void export_model(const char *model_path, const char *version, uint8_t **out, si
     ckpt_free(&c);
 }
 
-static int any_file(const uint8_t *head, size_t n)
+/* What --force may replace: an empty file or an ONNX model (field 1, ir_version, a varint of
+ * 1..15 first), never a checkpoint, data or anything else by a slip of the name. */
+static int onnx_file(const uint8_t *head, size_t n)
 {
-    (void)head, (void)n;
-    return 1;
+    return n == 0 || (n >= 2 && head[0] == 0x08 && head[1] >= 1 && head[1] <= 15);
+}
+
+/* Without --force the model is written beside path and linked to it, which fails if a file
+ * appeared there meanwhile (a rename would replace it). */
+static void write_new(const char *path, const uint8_t *buf, size_t len)
+{
+    char tmp[PATH_BUF];
+    snprintf(tmp, sizeof tmp, "%s.new.%ld", path, (long)getpid());
+    if (write_file_atomic(tmp, buf, len, 1))
+        die("--onnx %s: cannot write it: %s", path, strerror(errno));
+    int rc = link(tmp, path), e = errno;
+    unlink(tmp);
+    if (rc && e == EEXIST)
+        die_status(EXIT_USAGE, "--onnx %s exists (give --force to replace it)", path);
+    if (rc)
+        die("--onnx %s: cannot write it: %s", path, strerror(e));
 }
 
 int export_run(const export_opts *o)
@@ -366,12 +385,14 @@ int export_run(const export_opts *o)
     struct stat st;
     if (!o->force && lstat(o->onnx, &st) == 0)
         die_status(EXIT_USAGE, "--onnx %s exists (give --force to replace it)", o->onnx);
-    if (check_output_file(o->onnx, any_file, "an ONNX model", why, sizeof why))
+    if (check_output_file(o->onnx, onnx_file, "model in the ONNX format", why, sizeof why))
         die("--onnx %s: %s", o->onnx, why);
     uint8_t *buf;
     size_t len;
     export_model(o->model, o->version, &buf, &len);
-    if (write_file_atomic(o->onnx, buf, len, 1))
+    if (!o->force)
+        write_new(o->onnx, buf, len);
+    else if (write_file_atomic(o->onnx, buf, len, 1))
         die("--onnx %s: cannot write it: %s", o->onnx, strerror(errno));
     free(buf);
     printf("%s: ONNX model (opset %d) of %s, %zu bytes\n", o->onnx, ONNX_OPSET, o->model, len);

@@ -59,9 +59,9 @@ static int write_event(tfevents *w, ClnetTb__Event *ev)
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
-            if (k == 0)
-                errno = ENOSPC;
+            int e = k == 0 ? ENOSPC : errno;
             free(framed);
+            errno = e;
             fail(w, "cannot write");
             return -1;
         }
@@ -141,6 +141,10 @@ int tfevents_scalar(tfevents *w, long step, const char *tag, double value)
     return write_value(w, step, &v);
 }
 
+/* TensorBoard reads bucket i as (limit[i-1], limit[i]], the first from min and the last up to
+ * max; so only the bins from the first to the last non-empty one go in (as TensorFlow writes
+ * them), and a shared range's empty bins beyond a tensor's min or max never become buckets
+ * whose left edge is past their right. */
 int tfevents_histogram(tfevents *w, long step, const char *tag, const hist_stats *s,
                        const uint32_t *bins, int nbins)
 {
@@ -150,14 +154,18 @@ int tfevents_histogram(tfevents *w, long step, const char *tag, const hist_stats
     h.num = n;
     h.sum = s->mean * n;
     h.sum_squares = (s->std * s->std + s->mean * s->mean) * n;
-    double *limit = xmalloc((size_t)nbins * sizeof *limit),
-           *count = xmalloc((size_t)nbins * sizeof *count);
-    for (int b = 0; b < nbins; b++) { /* a bucket's right edge; the last is the maximum */
-        limit[b] = b == nbins - 1 ? fmax(h.max, s->lo + (b + 1) / (double)s->scale)
-                                  : s->lo + (b + 1) / (double)s->scale;
-        count[b] = bins[b];
+    int first = 0, last = nbins - 1;
+    while (first < last && !bins[first])
+        first++;
+    while (last > first && !bins[last])
+        last--;
+    int k = last - first + 1;
+    double *limit = xmalloc((size_t)k * sizeof *limit), *count = xmalloc((size_t)k * sizeof *count);
+    for (int b = first; b <= last; b++) {
+        limit[b - first] = b == last ? h.max : s->lo + (b + 1) / (double)s->scale;
+        count[b - first] = bins[b];
     }
-    h.n_bucket_limit = h.n_bucket = (size_t)nbins;
+    h.n_bucket_limit = h.n_bucket = (size_t)k;
     h.bucket_limit = limit, h.bucket = count;
     ClnetTb__Summary__Value v = CLNET_TB__SUMMARY__VALUE__INIT;
     v.tag = (char *)tag;

@@ -39,7 +39,7 @@ def records(path):
 
 
 def parse_log(path):
-    steps, captures, test = {}, {}, None
+    steps, captures, val, test = {}, {}, {}, None
     step_re = re.compile(r"^step +(\d+) +epoch +\d+ +cost +(\S+) +accuracy +(\S+)% +(\S+) images/s +lr (\S+)")
     cap_step = None
     for line in open(path):
@@ -52,14 +52,19 @@ def parse_log(path):
             cap_step = int(m.group(1))
             captures[cap_step] = {}
             continue
-        m = re.match(r"^  (\S+) +(\d+) +(\S+) +(\S+) +\S+ +\S+ +\S+% +\d+$", line)
+        m = re.match(r"^  (\S+) +(\d+) +(\S+) +(\S+) +(\S+) +\S+ +\S+% +\d+$", line)
         if m and cap_step is not None and m.group(1) != "tensor":
-            captures[cap_step][m.group(1)] = (int(m.group(2)), float(m.group(3)), float(m.group(4)))
+            captures[cap_step][m.group(1)] = (int(m.group(2)), float(m.group(3)), float(m.group(4)),
+                                              float(m.group(5)))
+            continue
+        m = re.match(r"^validation after step (\d+) .*: cost (\S+) +accuracy +(\S+)%", line)
+        if m:
+            val[int(m.group(1))] = (float(m.group(2)), float(m.group(3)))
             continue
         m = re.match(r"^test cost (\S+) +test accuracy (\S+)%", line)
         if m:
             test = (float(m.group(1)), float(m.group(2)))
-    return steps, captures, test
+    return steps, captures, val, test
 
 
 def main():
@@ -76,7 +81,7 @@ def main():
                                                                   event_accumulator.HISTOGRAMS: 0,
                                                                   event_accumulator.TENSORS: 0})
     acc.Reload()
-    steps, captures, test = parse_log(log)
+    steps, captures, val, test = parse_log(log)
     if not steps:
         fail(log + ": no log lines")
     tags = acc.Tags()
@@ -89,6 +94,13 @@ def main():
             got = scalars.get(tag, {}).get(step)
             if got is None or not close(got, value, rel, absolute):
                 fail("%s at step %d: %s, clnet printed %g" % (tag, step, got, value))
+    if not val:
+        fail(log + ": no validation lines")
+    for step, (cost, accuracy) in val.items():
+        for tag, value in (("validation/cost", cost), ("validation/accuracy", accuracy / 100)):
+            got = scalars.get(tag, {}).get(step)
+            if got is None or not close(got, value, 1e-5, 6e-5):
+                fail("%s at step %d: %s, clnet printed %g" % (tag, step, got, value))
     last = max(steps)
     if test:
         for tag, value, absolute in (("test/cost", test[0], 6e-5), ("test/accuracy", test[1] / 100, 6e-5)):
@@ -97,7 +109,7 @@ def main():
                 fail("%s at step %d: %s, clnet printed %g" % (tag, last, got, value))
     nhist = 0
     for step, tensors in captures.items():
-        for name, (count, lo, hi) in tensors.items():
+        for name, (count, lo, hi, mean) in tensors.items():
             hs = [e for e in acc.Histograms(name) if e.step == step] if name in tags["histograms"] else []
             if len(hs) != 1:
                 fail("histogram %s at step %d: %d events" % (name, step, len(hs)))
@@ -107,6 +119,12 @@ def main():
                      % (name, step, h.num, h.min, h.max, count, lo, hi))
             if int(round(sum(h.bucket))) != count:
                 fail("histogram %s at step %d: buckets hold %g of %d values" % (name, step, sum(h.bucket), count))
+            if not close(h.sum / h.num, mean, 1e-3, 1e-4 * max(abs(lo), abs(hi))):
+                fail("histogram %s at step %d: mean %g, clnet printed %g" % (name, step, h.sum / h.num, mean))
+            edges = [h.min] + list(h.bucket_limit)
+            if any(b < a for a, b in zip(edges, edges[1:])) or h.bucket_limit[-1] != h.max:
+                fail("histogram %s at step %d: bucket edges not increasing from min to max: %s"
+                     % (name, step, edges[:8]))
             nhist += 1
     if "settings" not in tags["tensors"]:
         fail("no settings text")

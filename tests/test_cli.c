@@ -460,12 +460,17 @@ START_TEST(export_writes_and_refuses)
     slurp(path, buf, sizeof buf);
     ck_assert_int_eq(buf[0], 0x08);
     ck_assert_int_eq(buf[1], 7);
-    /* an existing file is kept unless --force */
-    write_file(path, (const uint8_t *)"keep me\n", 8, 0);
+    /* an existing model is kept unless --force, and replaced with it */
     expect_error(args, 2, "exists (give --force to replace it)");
+    snprintf(args, sizeof args, "export --model %s/ck --onnx %s/m.onnx --force", dir, dir);
+    ck_assert_msg(run(args) == 0, "%s", err);
+    ck_assert(stat(path, &st) == 0 && st.st_size > 100);
+    /* --force replaces an empty file or a model, never another kind of file */
+    write_file(path, (const uint8_t *)"keep me\n", 8, 0);
+    expect_error(args, 1, "is not a model in the ONNX format; clnet replaces only its own files");
     slurp(path, buf, sizeof buf);
     ck_assert_str_eq(buf, "keep me\n");
-    snprintf(args, sizeof args, "export --model %s/ck --onnx %s/m.onnx --force", dir, dir);
+    write_file(path, (const uint8_t *)"", 0, 0);
     ck_assert_msg(run(args) == 0, "%s", err);
     ck_assert(stat(path, &st) == 0 && st.st_size > 100);
     /* bad checkpoints */

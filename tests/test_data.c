@@ -12,6 +12,7 @@
 #include "clnet/data.h"
 #include "clnet/imgcache.h"
 #include "clnet/tfevents.h"
+#include "tensorboard.pb-c.h"
 #include "clnet/util.h"
 #include "idxfile.h"
 #include "helpers.h"
@@ -604,6 +605,38 @@ START_TEST(crc32c_and_event_file)
         at += 16 + len, count++;
     }
     ck_assert_int_eq(count, 4); /* the version record and three summaries */
+    /* a shared range's empty bins beyond min and max are left out; edges rise from min to max */
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/h", dir);
+    mkdir(sub, 0700);
+    ck_assert_int_eq(tfevents_open(&w, sub), 0);
+    hist_stats sh = {.count = 4, .min = 0.5, .max = 2.5, .mean = 1, .std = 1, .lo = -1, .hi = 4,
+                     .scale = 1};
+    uint32_t sparse[5] = {0, 3, 0, 1, 0};
+    ck_assert_int_eq(tfevents_histogram(&w, 7, "t", &sh, sparse, 5), 0);
+    snprintf(path, sizeof path, "%s", w.path);
+    tfevents_close(&w);
+    f = fopen(path, "rb");
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    size_t first = 12 + (size_t)buf[0] + 4; /* past the version record */
+    uint64_t hl = 0;
+    for (int i = 0; i < 8; i++)
+        hl |= (uint64_t)buf[first + i] << (8 * i);
+    ck_assert_uint_eq(first + 16 + hl, n);
+    ClnetTb__Event *ev = clnet_tb__event__unpack(NULL, hl, buf + first + 12);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(ev->step, 7);
+    ck_assert_int_eq(ev->what_case, CLNET_TB__EVENT__WHAT_SUMMARY);
+    ClnetTb__HistogramProto *h = ev->summary->value[0]->histo;
+    ck_assert_uint_eq(h->n_bucket, 3);
+    double want_limit[3] = {1, 2, 2.5}, want_count[3] = {3, 0, 1};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_double_eq(h->bucket_limit[i], want_limit[i]);
+        ck_assert_double_eq(h->bucket[i], want_count[i]);
+    }
+    ck_assert(h->min == 0.5 && h->max == 2.5 && h->num == 4 && h->sum == 4 && h->sum_squares == 8);
+    clnet_tb__event__free_unpacked(ev, NULL);
     ck_assert_int_eq(tfevents_open(&w, "/nonexistent/folder"), -1);
     ck_assert(w.failed && strstr(w.err, "/nonexistent/folder/events.out.tfevents."));
     ck_assert_int_eq(tfevents_scalar(&w, 0, "x", 1.0), -1); /* failed: -1, nothing written */

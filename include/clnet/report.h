@@ -38,7 +38,7 @@ typedef struct {
     char *results;         /* the run's outcome, one or more lines */
     char *figures;         /* "file\ttitle\n" lines: report_figure's images, in order */
     int lock;              /* the folder's lock (files.h), -1 without one */
-    tfevents tb;           /* the TensorBoard event file (report_tensorboard), fd -1 if none */
+    tfevents tb;           /* the TensorBoard event file (report_tensorboard; tb.open 0: none) */
     int tb_settings;       /* the settings' text summary is written */
     int tb_told;           /* its failure was said */
 } report;

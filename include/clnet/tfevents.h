@@ -28,8 +28,9 @@ void tfevents_close(tfevents *w);
  * by a failure, writes nothing and returns 0, resp. -1). */
 int tfevents_scalar(tfevents *w, long step, const char *tag, double value);
 /* A histogram of clnet's capture: the finite values' count, min, max, sum and sum of squares
- * (from s), and nbins buckets of equal width from s->lo (the first and last also hold the
- * values clamped into them, as clnet counts them). */
+ * (from s), and its bins of equal width from s->lo (the first and last also hold the values
+ * clamped into them, as clnet counts them) from the first to the last non-empty one, the last
+ * ending at the maximum. */
 int tfevents_histogram(tfevents *w, long step, const char *tag, const hist_stats *s,
                        const uint32_t *bins, int nbins);
 /* A text summary (TensorBoard's text plugin renders it as Markdown). */
