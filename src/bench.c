@@ -574,6 +574,10 @@ static void add_row(bench_ctx *c, const char *filter, const char *name, const ch
 {
     if (!wanted(filter, name))
         return;
+    if (c->dry) {
+        c->nrows++;
+        return;
+    }
     if (c->nrows == c->cap)
         c->rows = realloc(c->rows, (size_t)(c->cap = c->cap ? 2 * c->cap : 32) * sizeof(row));
     if (!c->rows)
@@ -806,6 +810,12 @@ int bench_run(const bench_opts *o)
         die_status(EXIT_USAGE, "--arch %s: %s", o->spec, err);
     rng_seed(&c->rng, 12345);
     clrt_open(&c->rt, o->device, o->kernel_dir);
+    c->dry = 1; /* the names alone, before a minute of measuring for nothing */
+    all_rows(c, o->filter);
+    if (c->nrows == 0)
+        die_status(EXIT_USAGE, "--filter '%s' matches no op (see the op names of a plain `clnet "
+                   "bench`)", o->filter);
+    c->nrows = c->dry = 0;
     fprintf(stderr, "bench: %s, measuring the device's limits...\n", c->rt.device_name);
     peaks p;
     bench_peaks(&c->rt, &p);
@@ -813,8 +823,6 @@ int bench_run(const bench_opts *o)
     all_rows(c, o->filter);
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "\r%70s\r", "");
-    if (c->nrows == 0)
-        die("--filter '%s' matches no op (see the op names of a plain `clnet bench`)", o->filter);
     bench_report(c, &p, o);
     int failed = 0;
     for (int i = 0; i < c->nrows; i++)

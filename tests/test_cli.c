@@ -881,6 +881,9 @@ START_TEST(bench_any_network)
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
         ck_assert_msg(strstr(out, rows[i]), "no '%s' in\n%s", rows[i], out);
     expect_error("bench --arch conv8,pol,fc10", 2, "--arch conv8,pol,fc10: layer 2 'pol'");
+    /* a filter that matches nothing is refused at once, before the device's limits are measured */
+    expect_error("bench --filter nosuchop", 2, "--filter 'nosuchop' matches no op");
+    ck_assert_msg(!strstr(err, "measuring"), "%s", err);
     /* any data set's shapes: colour, non-square, another number of classes */
     code = run("bench --arch conv4,pool,classifier --input 12x8x3 --classes 7 --repeat 1 "
                "--batch 2");

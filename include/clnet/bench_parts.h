@@ -43,6 +43,7 @@ typedef struct bench_ctx {
     rng_t rng;
     row *rows;
     int nrows, cap;
+    int dry;                /* rows are counted, not run: does --filter match any? */
     double first_gemm_s; /* first CLBlast GEMM call, compile included */
     capture hcap;       /* the histogram capture of clnet train (64 bins, own ranges) */
     hist_stats *hs;
