@@ -265,6 +265,20 @@ static void append(char **s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The next "key\tvalue\n" line of *p (settings, figures): its two parts, *p moved past it; 0 at
+ * the end (or at a line that is not one). */
+int report_next_pair(const char **p, const char **key, size_t *klen, const char **val,
+                     size_t *vlen)
+{
+    const char *tab = strchr(*p, '\t'), *nl = strchr(*p, '\n');
+    if (!**p || !tab || !nl || tab > nl)
+        return 0;
+    *key = *p, *klen = (size_t)(tab - *p);
+    *val = tab + 1, *vlen = (size_t)(nl - tab - 1);
+    *p = nl + 1;
+    return 1;
+}
+
 /* ---- TensorBoard ---- */
 
 /* Says the first failure of the event file (training goes on without it). */
@@ -298,15 +312,19 @@ static int tb_ready(report *r)
     r->tb_settings = 1;
     char *md = NULL;
     append(&md, "| setting | value |\n|---|---|\n");
-    for (const char *l = r->settings; l && *l;) {
-        const char *tab = strchr(l, '\t'), *end = strchr(l, '\n');
-        if (!tab || !end || tab > end)
-            break;
-        append(&md, "| %.*s | ", (int)(tab - l), l);
-        for (const char *c = tab + 1; c < end; c++) /* a | would end the cell */
-            append(&md, *c == '|' ? "\\|" : "%c", *c);
+    const char *p = r->settings ? r->settings : "", *key, *val;
+    for (size_t kn, vn; report_next_pair(&p, &key, &kn, &val, &vn);) {
+        append(&md, "| %.*s | ", (int)kn, key);
+        for (size_t i = 0, run; i < vn; i += run) { /* a | would end the cell: \| */
+            if (val[i] == '|') {
+                append(&md, "\\|");
+                run = 1;
+            } else {
+                run = strcspn(val + i, "|\n"); /* the value ends at its line's end */
+                append(&md, "%.*s", (int)run, val + i);
+            }
+        }
         append(&md, " |\n");
-        l = end + 1;
     }
     tb_said(r, tfevents_text(&r->tb, 0, "settings", md));
     free(md);

@@ -38,25 +38,11 @@ static const char *STYLE =
     "img{border:1px solid #ddd;margin:4px}img.thumb{width:300px}img.full{max-width:100%}"
     "pre{background:#f6f6f6;padding:8px}svg{background:#fff;border:1px solid #ddd;margin:4px}";
 
-/* The next "key\tvalue\n" line of *p (settings, figures): its two parts, *p moved past it; 0 at
- * the end (or at a line that is not one). */
-static int next_pair(const char **p, const char **key, size_t *klen, const char **val,
-                     size_t *vlen)
-{
-    const char *tab = strchr(*p, '\t'), *nl = strchr(*p, '\n');
-    if (!**p || !tab || !nl || tab > nl)
-        return 0;
-    *key = *p, *klen = (size_t)(tab - *p);
-    *val = tab + 1, *vlen = (size_t)(nl - tab - 1);
-    *p = nl + 1;
-    return 1;
-}
-
 static void settings_table(FILE *f, const report *r)
 {
     fputs("<table>\n", f);
     const char *p = r->settings ? r->settings : "", *key, *val;
-    for (size_t kn, vn; next_pair(&p, &key, &kn, &val, &vn);) {
+    for (size_t kn, vn; report_next_pair(&p, &key, &kn, &val, &vn);) {
         fputs("<tr><th class=l>", f);
         html_escape_n(f, key, kn);
         fputs("</th><td class=l>", f);
@@ -151,7 +137,7 @@ void report_html(FILE *f, const report *r)
     }
     fputs("<p>Every step's numbers are in <a href=\"metrics.csv\">metrics.csv</a>.</p>\n", f);
     const char *fig = r->figures ? r->figures : "", *file, *title;
-    for (size_t fn, tn; next_pair(&fig, &file, &fn, &title, &tn);) {
+    for (size_t fn, tn; report_next_pair(&fig, &file, &fn, &title, &tn);) {
         fputs("<h2>", f);
         html_escape_n(f, title, tn);
         fputs("</h2>\n<img class=full src=\"", f);

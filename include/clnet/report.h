@@ -88,6 +88,10 @@ void report_test(report *r, long step, double cost, double acc);
 /* Writes the over-time images, metrics.csv and index.html. Returns the index path or NULL. */
 const char *report_finish(report *r);
 
+/* The next "key\tvalue\n" line of *p (the settings, the figures): its two parts, *p moved
+ * past it; 0 at the end (or at a line that is not one). */
+int report_next_pair(const char **p, const char **key, size_t *klen, const char **val,
+                     size_t *vlen);
 /* report_html.c: index.html of everything recorded, written into f (report_finish stores it). */
 void report_html(FILE *f, const report *r);
 /* Writes s (or its first n bytes) into f with <, >, & and " escaped. */
