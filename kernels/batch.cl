@@ -28,7 +28,7 @@ float lane(float4 v, size_t c)
 __kernel void gather_batch(__global const uchar *images, __global const ushort *labels,
                            __global const int *order, int first, int H, int W, int channels,
                            int n, float4 scale, float4 offset, int flip, int pad, uint seed,
-                           uint step, __global float *x, __global ushort *y)
+                           uint step, int base, __global float *x, __global ushort *y)
 {
     size_t gid = get_global_id(0), pixels = (size_t)H * (size_t)W, plane = (size_t)n * pixels;
     size_t c = gid / plane, rest = gid % plane;
@@ -36,7 +36,7 @@ __kernel void gather_batch(__global const uchar *images, __global const ushort *
     size_t src = (size_t)order[first + (int)i];
     int r = (int)(p / (size_t)W), col = (int)(p % (size_t)W);
     if (flip || pad) {
-        uint h = augment_hash(seed, step, (uint)i), span = 2u * (uint)pad + 1u;
+        uint h = augment_hash(seed, step, (uint)(base + (int)i)), span = 2u * (uint)pad + 1u;
         if (flip && (h & 1u))
             col = W - 1 - col;
         r += (int)((h >> 8) % span) - pad;

@@ -1,8 +1,9 @@
-/* loss.cl: softmax cross-entropy averaged over the batch.
+/* loss.cl: softmax cross-entropy; its gradient divided by norm (the batch, or the global batch
+ * of data-parallel ranks).
  * logits, probs, dlogits: (n, K) row per example; per: (n, 2) = (loss, correct) per example. */
 __kernel void softmax_xent(__global const float *logits, __global const ushort *labels,
                            __global float *probs, __global float *dlogits, __global float *per,
-                           int n, int K)
+                           int norm, int K)
 {
     int b = get_global_id(0);
     __global const float *z = logits + (size_t)b * K;
@@ -16,7 +17,7 @@ __kernel void softmax_xent(__global const float *logits, __global const ushort *
     float s = 0.0f;
     for (int k = 0; k < K; k++)
         s += exp(z[k] - m);
-    float inv_n = 1.0f / (float)n;
+    float inv_n = 1.0f / (float)norm;
     for (int k = 0; k < K; k++) {
         float p = exp(z[k] - m) / s;
         probs[(size_t)b * K + k] = p;

@@ -164,8 +164,9 @@ void batch_gather(clrt *rt, cl_mem x, cl_mem y, device_data *dd, int first, int 
     karg_int(k, 11, m->pad);
     CL_CHECK(clSetKernelArg(k, 12, sizeof seed, &seed));
     CL_CHECK(clSetKernelArg(k, 13, sizeof at, &at));
-    karg_mem(k, 14, x);
-    karg_mem(k, 15, y);
+    karg_int(k, 14, dd->base);
+    karg_mem(k, 15, x);
+    karg_mem(k, 16, y);
     clrt_launch(rt, K_gather_batch, (size_t)dd->channels * n * dd->pixels, 0);
     if (slot >= 0) { /* the slot may be written again once this gather has read it */
         release_event(&dd->used[slot]);

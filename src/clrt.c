@@ -306,6 +306,22 @@ static void memory_override(clrt *rt)
         rt->max_alloc = rt->global_mem;
 }
 
+int clrt_gpu_index(int k, int *count)
+{
+    device_ref *devs;
+    size_t n = all_devices(&devs);
+    int found = -1;
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        cl_device_type t;
+        CL_CHECK(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof t, &t, NULL));
+        if ((t & CL_DEVICE_TYPE_GPU) && (*count)++ == k)
+            found = (int)i;
+    }
+    free(devs);
+    return found;
+}
+
 void clrt_open(clrt *rt, const char *selector, const char *kernel_dir)
 {
     memset(rt, 0, sizeof *rt);

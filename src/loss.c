@@ -2,7 +2,7 @@
 #include "clnet/ops.h"
 
 void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, cl_mem logits,
-                           cl_mem labels, int n, int K)
+                           cl_mem labels, int n, int norm, int K)
 {
     cl_kernel k = rt->kernels[K_softmax_xent];
     karg_mem(k, 0, logits);
@@ -10,7 +10,7 @@ void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, c
     karg_mem(k, 2, probs);
     karg_mem(k, 3, dlogits);
     karg_mem(k, 4, per);
-    karg_int(k, 5, n);
+    karg_int(k, 5, norm);
     karg_int(k, 6, K);
     clrt_launch(rt, K_softmax_xent, (size_t)n, 0);
 }

@@ -284,7 +284,8 @@ void net_predictions(clrt *rt, net *nt, cl_mem pred, int offset, int n)
 void net_loss(clrt *rt, net *nt, cl_mem stats, cl_mem status, int slot, int n, int guard)
 {
     layer *last = &nt->layers[nt->nlayers - 1];
-    loss_forward_backward(rt, nt->probs, last->d, nt->per, last->z, nt->y, n, last->out_c);
+    loss_forward_backward(rt, nt->probs, last->d, nt->per, last->z, nt->y, n,
+                          nt->grad_norm ? nt->grad_norm : n, last->out_c);
     loss_reduce(rt, stats, status, nt->per, slot, n, guard);
 }
 

@@ -23,10 +23,17 @@ void stop_note(int sig)
     atomic_compare_exchange_strong(&stop_signal, &none, sig);
 }
 
+static char tag[32];
+
+void die_tag(const char *t)
+{
+    snprintf(tag, sizeof tag, "%s", t);
+}
+
 static _Noreturn void vdie(int status, const char *fmt, va_list ap)
 {
     fflush(stdout);
-    fputs("clnet: ", stderr);
+    fprintf(stderr, "clnet: %s", tag);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     int sig = stop_requested(); /* a failure after a stop signal may be its effect: say stopped */

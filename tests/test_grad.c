@@ -314,7 +314,7 @@ static double mean_per_example(cl_mem per, int n)
 static double xent_loss(void *v)
 {
     loss_ctx *c = v;
-    loss_forward_backward(test_rt(), c->probs, c->d, c->per, c->z, c->y, c->n, 10);
+    loss_forward_backward(test_rt(), c->probs, c->d, c->per, c->z, c->y, c->n, c->n, 10);
     return mean_per_example(c->per, c->n);
 }
 

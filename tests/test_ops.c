@@ -424,7 +424,7 @@ static void check_loss(int n, float logit_scale)
            per = dev_zeros((size_t)n * 2), dstats = dev_zeros(2), status = dev_zeros(1);
     cl_mem dy = clrt_buffer(rt, (size_t)n * sizeof *y, "labels");
     clrt_upload(rt, dy, 0, (size_t)n * sizeof *y, y);
-    loss_forward_backward(rt, dp, dd, per, dz, dy, n, K);
+    loss_forward_backward(rt, dp, dd, per, dz, dy, n, n, K);
     loss_reduce(rt, dstats, status, per, 0, n, 1);
     dev_read(dp, p, nz);
     dev_read(dstats, stats, 2);

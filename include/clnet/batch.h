@@ -12,6 +12,8 @@ typedef struct {
     cl_mem order;  /* (count) ints: the identity until a shuffled order is written */
     int count, pixels, channels, H, W;
     pixel_map map;  /* what gather makes of the bytes: pixel_map_plain() after batch_upload */
+    int base;       /* the position of a gather's first image in its global batch, which seeds
+                     * its augmentation: an MPI rank's slice gets the crops of one process */
     /* Streamed (batch_stream): the images stay in host memory; each gather copies its batch
      * into one of two device slots on a second queue, so the upload of the next batch overlaps
      * the step that uses the other slot. */

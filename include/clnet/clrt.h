@@ -40,6 +40,8 @@ void clrt_list_devices(FILE *out);
  * substring of "platform device"); NULL means $CLNET_DEVICE, else the first GPU, else the first
  * device. kernel_dir NULL uses the embedded kernels, else reads <kernel_dir>/<name>.cl. */
 void clrt_open(clrt *rt, const char *selector, const char *kernel_dir);
+/* The `clnet devices` index of the k-th GPU (0-based), or -1; *count: how many there are. */
+int clrt_gpu_index(int k, int *count);
 void clrt_close(clrt *rt);
 
 /* Device buffer of n bytes; name appears in the error message when allocation fails. */

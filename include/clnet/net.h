@@ -69,6 +69,8 @@ typedef struct {
     cl_mem ones;        /* ones, for bias gradients */
     cl_mem probs;       /* softmax output (N, classes) */
     cl_mem per;         /* per-example (loss, correct), (N, 2) */
+    int grad_norm;      /* the loss gradient is the sum over the batch over this (0: the batch's
+                         * size, its mean; data-parallel ranks: the global batch) */
 } net;
 
 /* The layers of a preset name ("ltfn", "mlp", "vgg") without its classifier; any other spec is

@@ -101,10 +101,11 @@ void flatten_forward(clrt *rt, cl_mem out, cl_mem in, int C, int n, int P);
 void flatten_backward(clrt *rt, cl_mem din, cl_mem dout, int C, int n, int P);
 
 /* loss.c: softmax cross-entropy. per: (n, 2) per-example loss and correctness; dlogits is the
- * gradient of the batch-mean loss. loss_reduce writes (mean loss, correct count) to
- * stats[2*slot..]; with guard, a non-finite mean sets status[0]. */
+ * gradient of the loss summed over the n examples and divided by norm (n for the batch mean; the
+ * global batch on data-parallel ranks, so that their sum is its mean). loss_reduce writes (mean
+ * loss, correct count) to stats[2*slot..]; with guard, a non-finite mean sets status[0]. */
 void loss_forward_backward(clrt *rt, cl_mem probs, cl_mem dlogits, cl_mem per, cl_mem logits,
-                           cl_mem labels, int n, int K);
+                           cl_mem labels, int n, int norm, int K);
 void loss_reduce(clrt *rt, cl_mem stats, cl_mem status, cl_mem per, int slot, int n, int guard);
 /* pred[offset .. offset+n) = each example's predicted class (its largest logit; ints). */
 void loss_predictions(clrt *rt, cl_mem pred, int offset, cl_mem logits, int n, int K);

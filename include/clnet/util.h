@@ -15,6 +15,9 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, with an explicit exit status. */
 _Noreturn void die_status(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Text after "clnet: " in every message of die ("rank 1: " on the ranks of an MPI job but the
+ * first, so a failure names the rank that had it); copied. */
+void die_tag(const char *tag);
 
 /* The first SIGINT, SIGTERM or SIGHUP received (stop.h installs the handlers), or 0. */
 int stop_requested(void);
