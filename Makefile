@@ -3,7 +3,7 @@
 # make deps       install the Debian packages clnet needs (tools/deps.sh)
 # make test       deps, build, the layer check (tools/layers.sh), the Check suites and CLI tests,
 #                 TensorBoard's reader on event files, ONNX Runtime on exported models (a pinned
-#                 venv from PyPI in build/pyenv)
+#                 venv from PyPI in build/pyenv), 2 MPI ranks against 1 process (tests/mpi.sh)
 # make demo       deps, build, train on Fashion-MNIST and report test cost and accuracy
 # make bench      deps, build, clnet bench (table on stdout, JSON in results/bench.json)
 # make tune       deps, build, clnet tune (CLBlast's GEMM tuned for the device, kept per device)
@@ -14,7 +14,7 @@
 # make clean
 
 CC      ?= cc
-PKGS     = OpenCL clblast zlib libprotobuf-c
+PKGS     = OpenCL clblast zlib libprotobuf-c ompi-c
 # Recursive (=) so pkg-config runs when a recipe needs it, after `make deps`.
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Iinclude -I$(B) -isystem /usr/include/stb $(shell pkg-config --cflags $(PKGS))
 OPT     ?= -O2 -g
@@ -128,6 +128,7 @@ check: $(B)/clnet $(B)/test_clnet $(B)/replay_idx $(B)/replay_ckpt $(B)/replay_s
 	CK_FORK=no CLNET_BIN=$(B)/clnet $(B)/test_clnet
 	tests/tensorboard.sh $(B)/clnet $(PYENV)/bin/python
 	tests/onnx.sh $(B)/clnet $(PYENV)/bin/python
+	tests/mpi.sh $(B)/clnet
 
 
 demo: deps

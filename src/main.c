@@ -12,6 +12,7 @@
 
 #include "clnet/bench.h"
 #include "clnet/clrt.h"
+#include "clnet/dist.h"
 #include "clnet/export.h"
 #include "clnet/flags.h"
 #include "clnet/hist.h"
@@ -222,8 +223,15 @@ static const flag train_init_rows[] = {
      offsetof(train_opts, shuffle), .shown = "shuffle each epoch"},
     {"--log-every", "N", "print a log line every N steps (and at the first and last)", set_long,
      offsetof(train_opts, log_every), 1, 1e9},
-    DEVICE_ROW(train_opts, device),
+    {"--device", "D", "device index or part of its name (see clnet devices); under mpirun a\n"
+     "comma list indexed by the rank's place on its host (0,1: two GPUs),\n"
+     "and without one the k-th rank of a host takes its k-th GPU, else a\n"
+     "share of the CPU", set_string, offsetof(train_opts, device), .shown = DEVICE_SHOWN},
     KERNELS_ROW(train_opts, kernel_dir),
+    {"--mpi-timeout", "S", "under mpirun: end the job when the other ranks do not answer\n"
+     "within S seconds (a rank stopped or hung); more than rank 0 takes\n"
+     "to save a checkpoint or write histograms, while the others wait", set_positive,
+     offsetof(train_opts, mpi_timeout), 0, 1e7},
     END_ROW,
 };
 static const flag train_hist_every[] = {
@@ -287,6 +295,7 @@ static int cmd_train(int argc, char **argv)
     if (o.val_every && !o.val_split && !o.val_count)
         die_status(EXIT_USAGE, "--val-every needs --val-split F or --val N");
     o.command = command_line(argc, argv);
+    dist_set_timeout(o.mpi_timeout);
     int st = train_run(&o, NULL);
     free((char *)o.command);
     return st;
@@ -673,6 +682,12 @@ static int cmd_study(int argc, char **argv)
 static int run_command(int argc, char **argv)
 {
     const char *cmd = argv[1];
+    if (dist_size() > 1 && strcmp(cmd, "train")) { /* one line, from rank 0 */
+        if (dist_rank() == 0)
+            fprintf(stderr, "clnet: %s runs in one process: under mpirun only clnet train runs "
+                    "on several ranks\n", cmd);
+        dist_fail(EXIT_USAGE);
+    }
     if (!strcmp(cmd, "train"))
         return cmd_train(argc, argv);
     if (!strcmp(cmd, "bench"))
@@ -728,6 +743,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     stop_catch();
+    dist_init(&argc, &argv);
+    if (dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) /* rank 0 speaks for the job */
+        die("cannot send the standard output of rank %d to /dev/null", dist_rank());
     int status = run_command(argc, argv);
     int sig = stop_requested();
     if (sig && sig != SIGPIPE && status == 0) { /* came after the last poll: the work is done */
@@ -736,5 +754,7 @@ int main(int argc, char **argv)
                 stop_what(sig));
         status = 128 + sig;
     }
-    return finish_stdout(status);
+    status = finish_stdout(status);
+    dist_finalize(); /* every rank gets here (die() ends a rank, and mpirun the job, at once) */
+    return status;
 }

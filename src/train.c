@@ -21,7 +21,9 @@
 #include "clnet/confusion.h"
 #include "clnet/data.h"
 #include "clnet/files.h"
+#include "clnet/dist.h"
 #include "clnet/net.h"
+#include "clnet/parallel.h"
 #include "clnet/report.h"
 #include "clnet/stop.h"
 #include "clnet/util.h"
@@ -47,19 +49,22 @@ static void pace_queue(clrt *rt, cl_event *inflight)
     *inflight = done;
 }
 
-/* Mean cost and accuracy over the first count images of a data set, forward only, and each
- * image's predicted class into pred (count ints; NULL: not wanted). Returns 0, or the signal
- * that stopped it (stop.h) before the end. */
-static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
-                    double *acc, int *pred)
+/* The summed cost and the number correct over count images of a data set from its image first,
+ * forward only, and each image's predicted class into pred (count ints; NULL: not wanted).
+ * Returns 0, or the signal that stopped it (stop.h) before the end. */
+static int evaluate_part(clrt *rt, net *nt, device_data *dd, int first, int count,
+                         double *sum_cost, double *sum_correct, int *pred)
 {
+    *sum_cost = *sum_correct = 0;
+    if (count == 0)
+        return stop_requested();
     int nb = (count + nt->batch - 1) / nt->batch;
     cl_mem stats = clrt_buffer(rt, (size_t)nb * 2 * sizeof(float), "evaluation statistics");
     cl_mem dpred = pred ? clrt_buffer(rt, (size_t)count * sizeof(int), "predicted classes") : NULL;
     cl_event inflight = NULL;
     for (int b = 0; b < nb && !stop_requested(); b++) {
         int n = eval_batch_size(count, nt->batch, b);
-        batch_gather(rt, nt->x, nt->y, dd, b * nt->batch, n, 0);
+        batch_gather(rt, nt->x, nt->y, dd, first + b * nt->batch, n, 0);
         net_forward(rt, nt, n);
         net_loss(rt, nt, stats, stats, b, n, 0);
         if (pred)
@@ -84,9 +89,37 @@ static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
     }
     free(h);
     clReleaseMemObject(stats);
-    *cost = sum / count;
-    *acc = correct / count;
+    *sum_cost = sum;
+    *sum_correct = correct;
     return sig;
+}
+
+/* Mean cost and accuracy over the first count images of a data set, each rank evaluating its
+ * share, and each image's predicted class into pred (count ints on rank 0; NULL: not wanted).
+ * Returns 0, or the signal that stopped it (stop.h) before the end on any rank. */
+static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
+                    double *acc, int *pred)
+{
+    int first, n;
+    par_share(count, &first, &n);
+    int *mine = pred && dist_size() > 1 ? xmalloc((size_t)(n ? n : 1) * sizeof *mine) : pred;
+    double sums[2];
+    int sig = evaluate_part(rt, nt, dd, first, n, &sums[0], &sums[1], mine);
+    dist_sum_double(sums, 2, "the sums of an evaluation");
+    long any = sig;
+    dist_max_long(&any, 1, "the end of an evaluation");
+    if (mine != pred) {
+        int *counts = xmalloc((size_t)dist_size() * sizeof *counts);
+        for (int r = 0; r < dist_size(); r++)
+            counts[r] = (int)((long)count * (r + 1) / dist_size() - (long)count * r / dist_size());
+        if (!any)
+            dist_gather_ints(mine, n, pred, counts, "the predicted classes");
+        free(counts);
+        free(mine);
+    }
+    *cost = sums[0] / count;
+    *acc = sums[1] / count;
+    return any ? (sig ? sig : (int)any) : 0;
 }
 
 #define RING_MAX 4096 /* the host reads the step costs at least this often */
@@ -395,6 +428,14 @@ typedef struct {
     uint32_t pixels_crc, labels_crc; /* of the training set, with --save or --resume */
     float mean[4], sd[4]; /* --normalize: of the training set's channels */
     double val_seconds;   /* spent validating: not training time */
+    /* data parallel (parallel.h): each rank trains on its slice of every global batch */
+    int lead;             /* rank 0 (or the only one): logs, histograms, report, checkpoints */
+    int ranks;            /* dist_size() */
+    int batch;            /* this rank's images of each global batch of o->batch */
+    int stop_all;         /* a rank had a stop signal at the last exchange: every rank stops */
+    double exchange_seconds; /* in the gradient exchange, over the steps of this run */
+    double mpi_seconds;   /* of which in MPI_Allreduce (with the wait for the slowest rank) */
+    uint32_t weights_crc; /* the same on every rank at the last log step (CRC-32C) */
 } run;
 
 /* The learning rate of step (0-based) out of steps. */
@@ -408,21 +449,41 @@ static double lr_at(const train_opts *o, long step, long steps, long spe)
     return o->lr;
 }
 
-/* Enqueues one whole training step; nothing here waits for the device. */
+/* Whether the run stops after this step: a signal here or, on several ranks, one that any rank
+ * had at the last exchange, so that every rank stops after the same step. */
+static int stopping(const run *r)
+{
+    return r->ranks > 1 ? r->stop_all : stop_requested();
+}
+
+/* This rank's slice of step's global batch into the network's input. */
+static void gather_step(run *r, long step)
+{
+    int first = (int)((step % r->spe) * r->o->batch) + r->dtrain.base;
+    batch_gather(&r->rt, r->nt.x, r->nt.y, &r->dtrain, first, r->batch, step);
+}
+
+/* Enqueues one whole training step; nothing here waits for the device, but on several ranks
+ * the gradient exchange does. */
 static void enqueue_step(run *r, long step)
 {
     const train_opts *o = r->o;
     clrt *rt = &r->rt;
     if (step % r->spe == 0 && o->shuffle)
         order_next_epoch(rt, &r->eo, &r->dtrain, step / r->spe);
-    batch_gather(rt, r->nt.x, r->nt.y, &r->dtrain, (int)((step % r->spe) * o->batch), o->batch,
-                 step);
-    net_forward(rt, &r->nt, o->batch);
-    net_loss(rt, &r->nt, r->ring, r->status, (int)(step % r->ring_len), o->batch, 1);
-    net_backward(rt, &r->nt, o->batch);
+    gather_step(r, step);
+    net_forward(rt, &r->nt, r->batch);
+    net_loss(rt, &r->nt, r->ring, r->status, (int)(step % r->ring_len), r->batch, 1);
+    net_backward(rt, &r->nt, r->batch);
     for (int t = 0; o->check_finite && t < r->chk.ntensors; t++)
         finite_check(rt, r->flag, r->status, r->chk.t[t].buf, r->chk.t[t].off,
                      r->chk.t[t].count, (int)step, t);
+    if (r->ranks > 1) {
+        clrt_finish(rt); /* so the time below is the exchange's own */
+        double t0 = now_seconds();
+        r->stop_all = par_exchange(rt, &r->nt, r->status, step, &r->mpi_seconds);
+        r->exchange_seconds += now_seconds() - t0;
+    }
     net_update(rt, &r->nt, r->status, &o->optim, lr_at(o, step, r->steps, r->spe), step + 1);
 }
 
@@ -450,9 +511,9 @@ static void open_output(run *r)
 {
     const train_opts *o = r->o;
     char err[MSG_BUF];
-    if (!o->no_output && report_open(&r->rep, o->out_dir, err, sizeof err))
+    if (r->lead && !o->no_output && report_open(&r->rep, o->out_dir, err, sizeof err))
         die("%s", err);
-    if (!o->no_tensorboard)
+    if (r->lead && !o->no_tensorboard)
         report_tensorboard(&r->rep);
     r->rep.steps_per_epoch = r->spe;
     report_setting(&r->rep, "command", "%s", o->command ? o->command : "clnet train");
@@ -465,6 +526,9 @@ static void open_output(run *r)
                    net_describe(&r->nt, o->spec, spec, sizeof spec), r->nt.nparams);
     report_setting(&r->rep, "steps", "%ld (%.2f epochs), batch %d", r->steps,
                    (double)r->steps / (double)r->spe, o->batch);
+    if (r->ranks > 1)
+        report_setting(&r->rep, "data parallel", "%d MPI ranks of %d images of each batch",
+                       r->ranks, r->batch);
     report_setting(&r->rep, "input", "%s", input_text(o, r->train.channels, r->mean, r->sd));
     report_setting(&r->rep, "optimizer", "%s", optimizer_text(o));
     if (o->init == INIT_SCALED)
@@ -506,6 +570,8 @@ static void open_captures(run *r)
 static int save_checkpoint(run *r, long next)
 {
     const train_opts *o = r->o;
+    if (!r->lead)
+        return 0;
     checkpoint c;
     memset(&c, 0, sizeof c);
     snprintf(c.spec, sizeof c.spec, "%s", r->nt.spec);
@@ -659,7 +725,7 @@ static void check_save(run *r)
 {
     const train_opts *o = r->o;
     r->save_lock = -1, r->saved_step = r->resumed_step = -1;
-    if (!o->save_path)
+    if (!o->save_path || !r->lead) /* rank 0 writes the checkpoints of a job */
         return;
     char why[MSG_BUF];
     const char *input = dataset_file_of(o->data_dir, o->save_path);
@@ -684,8 +750,61 @@ static void check_save(run *r)
 /* The training set's checksums, which a checkpoint stores and --resume compares. */
 static void data_checksums(run *r)
 {
-    if (r->o->save_path || r->o->resume_path)
+    if (r->o->save_path || r->o->resume_path || r->ranks > 1)
         dataset_checksums(&r->train, &r->pixels_crc, &r->labels_crc);
+}
+
+/* What every rank of a job must share, a "flag<TAB>value" line each, for par_agree. */
+static void settings_text(const run *r, char *buf, size_t len)
+{
+    const train_opts *o = r->o;
+    uint32_t tp = 0, tl = 0, vp = 0, vl = 0;
+    dataset_checksums(&r->test, &tp, &tl);
+    if (r->val.count)
+        dataset_checksums(&r->val, &vp, &vl);
+    int n = snprintf(buf, len, "--data\t%d training images (CRC-32 %08x, labels %08x), %d test "
+                     "(%08x, %08x)", r->train.count, r->pixels_crc, r->labels_crc, r->test.count,
+                     tp, tl);
+    if (r->val.count)
+        n += snprintf(buf + n, len - (size_t)n, ", %d validation (%08x, %08x)", r->val.count, vp,
+                      vl);
+    snprintf(buf + n, len - (size_t)n,
+             "\n--arch\t%s\n--batch\t%d\n--steps\t%ld\n"
+             "--optimizer\t%s\n--init\t%s x %g\n--seed\t%llu, %s\n--normalize\t%s\n"
+             "--augment\t%s\n--log-every\t%ld\n--hist-every\t%ld\n--save\t%s every %ld\n"
+             "--val-every\t%ld\n--check-finite\t%s\n--test-images\t%ld\n--resume\t%s\n"
+             "numbers\tlr %.17g, init scale %.17g, momentum %.9g, betas %.9g %.9g, eps %.9g, "
+             "weight decay %.9g, schedule %d x%.17g every %ld\n",
+             r->nt.spec, o->batch, r->steps, optimizer_text(o), init_name(o->init),
+             o->init_scale, (unsigned long long)o->seed, o->shuffle ? "shuffled" : "file order",
+             o->normalize ? "on" : "off", augment_text((uint32_t)o->augment.flip,
+             (uint32_t)o->augment.pad), o->log_every, o->hist_every,
+             o->save_path ? "on" : "off", o->save_every, o->val_every,
+             o->check_finite ? "on" : "off", o->test_images, o->resume_path ? "on" : "off",
+             o->lr, o->init_scale, o->optim.momentum, o->optim.beta1, o->optim.beta2,
+             o->optim.eps, o->optim.weight_decay, o->lr_schedule, o->lr_decay, o->lr_decay_every);
+}
+
+/* Several ranks: the same job on each (else one line from rank 0 and exit 2 everywhere), and a
+ * global batch that splits evenly among them. */
+static void check_ranks(run *r)
+{
+    if (r->ranks == 1)
+        return;
+    char text[4096];
+    settings_text(r, text, sizeof text);
+    par_agree(text);
+    if (r->o->batch % r->ranks) {
+        int b = r->o->batch, lo = b - b % r->ranks, hi = lo + r->ranks;
+        if (r->lead) {
+            fflush(stdout);
+            fprintf(stderr, "clnet: --batch %d: the global batch does not split evenly among the "
+                    "%d ranks (give a multiple of %d, e.g. %d or %d)\n", b, r->ranks, r->ranks,
+                    lo ? lo : hi, lo ? hi : hi + r->ranks);
+        }
+        dist_fail(EXIT_USAGE);
+    }
+    r->batch = r->o->batch / r->ranks;
 }
 
 /* Everything that can refuse the run, before anything is created: the outputs, the data, the
@@ -694,7 +813,7 @@ static void run_check(run *r, checkpoint *ck)
 {
     const train_opts *o = r->o;
     char err[MSG_BUF];
-    if (!o->no_output && output_dir_check(o->out_dir, err, sizeof err))
+    if (r->lead && !o->no_output && output_dir_check(o->out_dir, err, sizeof err))
         die("%s", err);
     refuse_in_images("--out", o->no_output ? NULL : o->out_dir, o->data_dir);
     refuse_in_images("--save", o->save_path, o->data_dir);
@@ -719,6 +838,7 @@ static void run_check(run *r, checkpoint *ck)
     data_checksums(r);
     if (o->resume_path)
         load_resume(r, ck);
+    check_ranks(r);
     stop_poll("before training started (this run wrote nothing)");
 }
 
@@ -768,22 +888,22 @@ static void show_augmented_batch(run *r)
     if (!r->rep.dir || (!o->augment.flip && !o->augment.pad))
         return;
     const device_data *dd = &r->dtrain;
-    int n = o->batch < GRID_IMAGES ? o->batch : GRID_IMAGES, C = dd->channels;
+    int n = r->batch < GRID_IMAGES ? r->batch : GRID_IMAGES, C = dd->channels;
     size_t pix = (size_t)dd->pixels;
-    float *x = xmalloc((size_t)C * o->batch * pix * sizeof(float));
-    clrt_download(&r->rt, r->nt.x, 0, (size_t)C * o->batch * pix * sizeof(float), x);
+    float *x = xmalloc((size_t)C * r->batch * pix * sizeof(float));
+    clrt_download(&r->rt, r->nt.x, 0, (size_t)C * r->batch * pix * sizeof(float), x);
     uint8_t *px = xmalloc((size_t)n * pix * C);
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++)
             for (size_t p = 0; p < pix; p++) {
-                double v = (x[((size_t)c * o->batch + i) * pix + p] - dd->map.offset[c]) /
+                double v = (x[((size_t)c * r->batch + i) * pix + p] - dd->map.offset[c]) /
                            dd->map.scale[c];
                 px[((size_t)i * pix + p) * C + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
             }
     canvas cv = image_grid(px, n, dd->H, dd->W, C, 8);
     char title[160];
     snprintf(title, sizeof title, "The first training batch as augmented (%d of %d images, step "
-             "%ld)", n, o->batch, r->start);
+             "%ld)", n, r->batch, r->start);
     report_figure(&r->rep, "augmented-batch.png", title, &cv);
     canvas_free(&cv);
     free(px);
@@ -794,6 +914,7 @@ static void run_open(run *r, const train_opts *o)
 {
     memset(r, 0, sizeof *r);
     r->o = o;
+    r->lead = dist_rank() == 0, r->ranks = dist_size(), r->batch = o->batch;
     checkpoint ck;
     memset(&ck, 0, sizeof ck);
     run_check(r, &ck);
@@ -801,19 +922,27 @@ static void run_open(run *r, const train_opts *o)
     r->ring_len = o->log_every < r->steps ? o->log_every : r->steps;
     r->ring_len = r->ring_len < r->spe ? r->ring_len : r->spe;
     r->ring_len = r->ring_len < RING_MAX ? r->ring_len : RING_MAX;
-    clrt_open(&r->rt, o->device, o->kernel_dir);
+    char sel[64];
+    clrt_open(&r->rt, par_device(o->device, sel, sizeof sel), o->kernel_dir);
     print_header(&r->rt, o, &r->nt, &r->train, &r->test, &r->val, r->test_is_val, r->steps,
                  r->spe);
+    par_print_devices(&r->rt);
+    if (r->ranks > 1)
+        printf("data parallel: %d ranks (MPI), %d images each of every batch of %d; gradients "
+               "of %.3g MB summed after each step\n", r->ranks, r->batch, o->batch,
+               (double)r->nt.nparams * sizeof(float) / 1e6);
     printf("input: %s\n", input_text(o, r->train.channels, r->mean, r->sd));
     const dataset *sets[] = {&r->train, &r->test, &r->val};
     size_t extra;
-    int streamed = plan_data(&r->rt, &r->nt, o->batch, sets, 3, &extra);
-    net_alloc(&r->rt, &r->nt, o->batch, extra);
+    int streamed = plan_data(&r->rt, &r->nt, r->batch, sets, 3, &extra);
+    net_alloc(&r->rt, &r->nt, r->batch, extra);
+    r->nt.grad_norm = o->batch; /* so the ranks' gradients sum to the global batch's mean */
     net_print(&r->nt, stdout);
-    put_data(&r->rt, streamed, o->batch, &r->dtrain, &r->train, "training set");
-    put_data(&r->rt, streamed, o->batch, &r->dtest, &r->test, "test set");
+    put_data(&r->rt, streamed, r->batch, &r->dtrain, &r->train, "training set");
+    put_data(&r->rt, streamed, r->batch, &r->dtest, &r->test, "test set");
     if (r->val.count)
-        put_data(&r->rt, streamed, o->batch, &r->dval, &r->val, "validation set");
+        put_data(&r->rt, streamed, r->batch, &r->dval, &r->val, "validation set");
+    r->dtrain.base = dist_rank() * r->batch; /* this rank's slice of each global batch */
     if (o->normalize)
         r->dtrain.map = r->dtest.map = r->dval.map =
             pixel_map_normalized(r->mean, r->sd, r->train.channels);
@@ -826,6 +955,7 @@ static void run_open(run *r, const train_opts *o)
     if (o->resume_path)
         resume(r, &ck);
     ckpt_free(&ck);
+    par_same_weights(&r->rt, &r->nt, "at the start");
     clrt_finish(&r->rt);
     stop_poll("before training started (this run wrote nothing)");
     open_output(r); /* after every check: a refused run leaves nothing behind */
@@ -836,7 +966,7 @@ static void run_open(run *r, const train_opts *o)
     r->status = clrt_buffer(&r->rt, sizeof(int), "status");
     clrt_fill_zero(&r->rt, r->status, sizeof(int));
     r->hring = xmalloc((size_t)r->ring_len * 2 * sizeof(float));
-    r->pg = (progress){isatty(STDERR_FILENO), xcalloc((size_t)r->ring_len, sizeof(cl_event)), 0,
+    r->pg = (progress){r->lead && isatty(STDERR_FILENO), xcalloc((size_t)r->ring_len, sizeof(cl_event)), 0,
                        0, r->steps, now_seconds()};
     fflush(stdout);
 }
@@ -845,7 +975,7 @@ static void run_open(run *r, const train_opts *o)
  * images, and says what the capture cost next to a training step. */
 static void capture_step(run *r, long step)
 {
-    if (!r->cap.ntensors)
+    if (!r->cap.ntensors || !r->lead) /* rank 0's slice of the batch stands for the job's */
         return;
     clrt_finish(&r->rt); /* so the time below is the capture's own */
     double t0 = now_seconds();
@@ -877,18 +1007,21 @@ static int replay_step(run *r, long bad, long now, uint64_t *count)
             clReleaseEvent(up);
         }
     }
-    batch_gather(&r->rt, r->nt.x, r->nt.y, &r->dtrain, (int)((bad % r->spe) * o->batch), o->batch,
-                 bad);
-    net_forward(&r->rt, &r->nt, o->batch);
-    net_loss(&r->rt, &r->nt, r->ring, r->status, 0, o->batch, 0);
-    net_backward(&r->rt, &r->nt, o->batch);
+    gather_step(r, bad);
+    net_forward(&r->rt, &r->nt, r->batch);
+    net_loss(&r->rt, &r->nt, r->ring, r->status, 0, r->batch, 0);
+    net_backward(&r->rt, &r->nt, r->batch);
     capture_run(&r->rt, &r->chk, r->hs, r->hb);
+    double *found = xmalloc((size_t)r->chk.ntensors * sizeof *found); /* over every rank's slice */
     for (int t = 0; t < r->chk.ntensors; t++)
-        if (r->hs[t].nonfinite) {
-            *count = r->hs[t].nonfinite;
-            return t;
-        }
-    return -1;
+        found[t] = (double)r->hs[t].nonfinite;
+    dist_sum_double(found, (size_t)r->chk.ntensors, "the replay of a diverged step");
+    int first = 0;
+    while (first < r->chk.ntensors && found[first] == 0)
+        first++;
+    *count = first < r->chk.ntensors ? (uint64_t)found[first] : 0;
+    free(found);
+    return first < r->chk.ntensors ? first : -1;
 }
 
 /* Names the step and the first non-finite tensor, writes that step's histograms; returns
@@ -900,18 +1033,38 @@ static int diverged(run *r, long bad, long now, double cost)
     char where[160];
     if (t >= 0)
         snprintf(where, sizeof where, "first non-finite values in %s (%llu of %zu)",
-                 r->chk.t[t].name, (unsigned long long)count, r->chk.t[t].count);
+                 r->chk.t[t].name, (unsigned long long)count,
+                 r->chk.t[t].count * (size_t)r->ranks); /* of every rank's slice */
     else
         snprintf(where, sizeof where, "no tensor of the replayed step is non-finite");
     char cost_s[32] = "";
     if (!isfinite(cost))
         snprintf(cost_s, sizeof cost_s, "the cost is %g; ", cost);
     fflush(stdout);
-    fprintf(stderr, "clnet: step %ld: %s%s: training stopped (the weights are those before step "
+    if (r->lead)
+        fprintf(stderr, "clnet: step %ld: %s%s: training stopped (the weights are those before step "
             "%ld; try a smaller --lr or another --init)\n", bad, cost_s, where, bad);
     report_result(&r->rep, "diverged at step %ld: %s%s", bad, cost_s, where);
     capture_step(r, bad);
     return EXIT_DIVERGED;
+}
+
+/* Several ranks: each ring slot's (cost, correct) over the global batch (the mean of the ranks'
+ * mean costs, the sum of their counts), and the first non-finite tensor of any rank. */
+static void reduce_ring(run *r)
+{
+    dist_sum_float(r->hring, (size_t)r->ring_len * 2, "the step costs");
+    for (long i = 0; i < r->ring_len; i++)
+        r->hring[2 * i] /= (float)r->ranks;
+    if (!r->o->check_finite)
+        return;
+    /* the first (step, tensor) of any rank: the max of -(step * 65536 + tensor); none: LONG_MIN */
+    long first = r->hflag[0] == INT_MAX ? LONG_MIN : -((long)r->hflag[0] * 65536 + r->hflag[1]);
+    dist_max_long(&first, 1, "the --check-finite flags");
+    if (first == LONG_MIN)
+        r->hflag[0] = r->hflag[1] = INT_MAX;
+    else
+        r->hflag[0] = (int)(-first / 65536), r->hflag[1] = (int)(-first % 65536);
 }
 
 /* Reads the ring (and the --check-finite flag): the one host wait. Records the costs of steps
@@ -922,6 +1075,8 @@ static long read_back(run *r, long checked, long step, double *bad_cost)
         CL_CHECK(clEnqueueReadBuffer(r->rt.queue, r->flag, CL_FALSE, 0, sizeof r->hflag,
                                      r->hflag, 0, NULL, NULL));
     progress_read(&r->rt, &r->pg, r->ring, (size_t)r->ring_len * 2 * sizeof(float), r->hring);
+    if (r->ranks > 1)
+        reduce_ring(r);
     for (long s = checked + 1; s <= step; s++) {
         const float *v = &r->hring[2 * (s % r->ring_len)];
         report_metrics(&r->rep, s, v[0], v[1] / (float)r->o->batch, NAN);
@@ -957,7 +1112,11 @@ static void log_line(run *r, long step, double *t_log, long *prev_log)
 /* After a signal: save (with --save), say what the file holds, return 128 + the signal. */
 static int interrupted(run *r, long step)
 {
-    int sig = stop_requested();
+    long agreed = stop_requested(); /* several ranks: the largest signal of any, on every one */
+    dist_max_long(&agreed, 1, "the signal that stops the job");
+    int sig = (int)agreed;
+    if (!r->lead)
+        return 128 + sig;
     char what[2 * MSG_BUF] = "no checkpoint (no --save given)";
     if (r->o->save_path && save_checkpoint(r, step + 1) == 0) {
         snprintf(what, sizeof what, "checkpoint written to %s", r->o->save_path);
@@ -991,6 +1150,15 @@ static void validate(run *r, long step, double *t_log)
     report_validation(&r->rep, step, (float)cost, (float)acc);
 }
 
+/* Several ranks: whether any has a stop signal now (after a validation, which may have seen
+ * one that the last exchange had not). */
+static int agreed_stop(run *r)
+{
+    long any = stop_requested();
+    dist_max_long(&any, 1, "the check for a stop signal");
+    return r->stop_all = any != 0;
+}
+
 static int run_loop(run *r)
 {
     const train_opts *o = r->o;
@@ -1008,20 +1176,24 @@ static int run_loop(run *r)
         int save = o->save_path && ((step + 1) % o->save_every == 0 || last);
         int val = r->val.count && ((step + 1) % r->spe == 0 || last ||
                                    (o->val_every && (step + 1) % o->val_every == 0));
-        if (!log && !hist && !save && !val && !stop_requested() && step - checked < r->ring_len)
+        if (!log && !hist && !save && !val && !stopping(r) && step - checked < r->ring_len)
             continue;
         double bad_cost;
         long bad = read_back(r, checked, step, &bad_cost);
         checked = step;
         if (bad >= 0)
             return diverged(r, bad, step, bad_cost);
-        if (log)
+        if (log) {
             log_line(r, step, &t_log, &prev_log);
+            char when[48];
+            snprintf(when, sizeof when, "after step %ld", step);
+            r->weights_crc = par_same_weights(&r->rt, &r->nt, when);
+        }
         if (hist) /* its time counts in the next log interval: it is part of training */
             capture_step(r, step);
-        if (val && !stop_requested())
+        if (val && !stopping(r))
             validate(r, step, &t_log);
-        if (stop_requested())
+        if (stopping(r) || (r->ranks > 1 && agreed_stop(r)))
             return interrupted(r, step);
         if (save && save_checkpoint(r, step + 1) && r->save_failures == 1 && !last) {
             fflush(stdout);
@@ -1123,6 +1295,7 @@ train_opts train_defaults(void)
     o.save_every = 500;
     o.optim = (optim_hparams){OPT_SGD, 0.9f, 0.9f, 0.999f, 1e-8f, 0.0f};
     o.lr_decay = 0.1;
+    o.mpi_timeout = DIST_TIMEOUT_DEFAULT;
     return o;
 }
 
@@ -1168,8 +1341,9 @@ static int test_pass(run *r, double *cost, double *acc)
         if (o->save_path)
             saved_text(r, held, sizeof held);
         fflush(stdout);
-        fprintf(stderr, "clnet: %s during the test pass: training was done%s%s\n",
-                stop_what(sig), o->save_path ? "; " : "", held);
+        if (r->lead)
+            fprintf(stderr, "clnet: %s during the test pass: training was done%s%s\n",
+                    stop_what(sig), o->save_path ? "; " : "", held);
         report_result(&r->rep, "stopped by signal %d during the test pass", sig);
         *cost = *acc = NAN;
         free(pred);
@@ -1179,12 +1353,14 @@ static int test_pass(run *r, double *cost, double *acc)
     report_test(&r->rep, r->steps - 1, *cost, *acc);
     report_result(&r->rep, "test cost %.4f  test accuracy %.2f%% (%d images)", *cost,
                   100.0 * *acc, count);
-    class_results(&r->rep, &r->test, pred, count, r->nt.classes);
+    if (r->lead) /* the predicted classes were gathered there */
+        class_results(&r->rep, &r->test, pred, count, r->nt.classes);
     free(pred);
     if (isfinite(*cost))
         return 0;
     fflush(stdout);
-    fprintf(stderr, "clnet: the test cost is %g: the trained weights overflow on the test set "
+    if (r->lead)
+        fprintf(stderr, "clnet: the test cost is %g: the trained weights overflow on the test set "
             "(try a smaller --lr or another --init)\n", *cost);
     return EXIT_DIVERGED;
 }
@@ -1202,6 +1378,24 @@ static void report_save_failures(const run *r)
             held);
 }
 
+/* Several ranks: what the gradient exchange cost rank 0 per step, next to the whole step. */
+static void exchange_line(run *r)
+{
+    long n = r->steps - r->start;
+    if (r->ranks == 1 || n < 1)
+        return;
+    double step_s = (now_seconds() - r->t_first - r->val_seconds) / (double)(n > 1 ? n - 1 : 1);
+    double ex_ms = 1e3 * r->exchange_seconds / (double)n;
+    printf("gradient exchange: %.2f ms per step (%.3g MB summed over %d ranks), %.1f%% of a "
+           "%.1f ms step; of it in MPI_Allreduce, with the wait for the slowest rank: %.2f ms\n",
+           ex_ms, (double)r->nt.nparams * sizeof(float) / 1e6, r->ranks,
+           100.0 * ex_ms / (1e3 * step_s), 1e3 * step_s, 1e3 * r->mpi_seconds / (double)n);
+    report_result(&r->rep, "gradient exchange %.2f ms per step, %.1f%% of a step", ex_ms,
+                  100.0 * ex_ms / (1e3 * step_s));
+    printf("weights: the same on all %d ranks at every log step (CRC-32C %08x at the last)\n",
+           r->ranks, r->weights_crc);
+}
+
 int train_run(const train_opts *o, train_result *res)
 {
     double t_start = now_seconds();
@@ -1217,6 +1411,7 @@ int train_run(const train_opts *o, train_result *res)
                    r->start + 1, r->steps - 1);
             report_result(&r->rep, "train throughput %.1f images/s", ips);
         }
+        exchange_line(r);
         fflush(stdout); /* what is done shows before the test pass */
         status = test_pass(r, &cost, &acc);
     }

@@ -958,7 +958,7 @@ static void check_help_flags(const char *cmd, int min_flags)
 
 START_TEST(help_lists_every_flag)
 {
-    check_help_flags("train", 34);
+    check_help_flags("train", 35);
     check_help_flags("eval", 6);
     check_help_flags("bench", 8);
     check_help_flags("tune", 4);
@@ -969,7 +969,7 @@ START_TEST(help_lists_every_flag)
                            "--init-scale", "--seed", "--no-shuffle", "--log-every", "--device",
                            "--kernels", "--out", "--no-output", "--hist-every", "--hist-range",
                            "--hist-bins", "--hist-log", "--hist-grads", "--check-finite",
-                           "--test-images", "--save", "--save-every", "--resume",
+                           "--test-images", "--save", "--save-every", "--resume", "--mpi-timeout",
                            "--optimizer", "--momentum", "--beta1", "--beta2", "--eps",
                            "--weight-decay", "--lr-schedule", "--lr-decay", "--lr-decay-every",
                            "--arch", "ltfn", "mlp", "vgg", "avgpool", ":valid", "padN", "[100]",

@@ -2,11 +2,12 @@
 # Installs the Debian packages clnet needs, if any is missing. Runs apt-get as root, or through
 # sudo when that works without a password; otherwise prints the exact command and fails.
 # clblast-utils: the GEMM tuner `clnet tune` runs; protobuf-c: TensorBoard's event files;
-# python3-venv: the environment of TensorBoard's reader that the tests run.
+# python3-venv: the environment of TensorBoard's reader that the tests run; Open MPI:
+# data-parallel training (mpirun).
 set -eu
 PKGS="ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev libstb-dev check
 zlib1g-dev pkg-config clinfo dataset-fashion-mnist make gcc clblast-utils
-libprotobuf-c-dev protobuf-c-compiler python3-venv"
+libprotobuf-c-dev protobuf-c-compiler python3-venv libopenmpi-dev openmpi-bin"
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -11,13 +11,13 @@ layer_of() {
     case "$1" in
     util | files | stop) echo 0 ;;                                      # errors, files, signals
     init | data | cifar | image | imgdir | checkpoint | plot | geom | stats | hparams | ref) echo 1 ;;
-    confusion | prep | imgcache | tfevents) echo 1 ;;                   # host
+    confusion | prep | imgcache | tfevents | dist) echo 1 ;;            # host; dist: MPI
     clerr | kernels | tuned | clrt | blas | gemm) echo 2 ;;            # runtime: OpenCL, CLBlast
     ops | conv | conv_tiled | relu | pool | pad | dense | loss | optim | hist | batch) echo 3 ;;
     # spec.c is here for net.h's types; it calls host code only (make check links replay_spec
     # with spec.c, geom.c and util.c alone)
     net | spec | capture) echo 4 ;;                                     # net: layers, passes
-    train | predict | export | report | report_html) echo 5 ;;          # trainer: runs, reports
+    train | predict | export | report | report_html | parallel) echo 5 ;; # trainer: runs, reports
     study | bench | bench_parts | bench_peak | bench_out | tune) echo 6 ;; # commands
     main | flags) echo 7 ;;                                             # CLI
     *) echo "" ;;

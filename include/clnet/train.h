@@ -58,6 +58,7 @@ typedef struct {
     const char *save_path;  /* NULL: none */
     long save_every;        /* and at the end */
     const char *resume_path;
+    double mpi_timeout;     /* seconds a rank waits for the others (dist.h) */
 } train_opts;
 
 /* clnet eval: a checkpoint's test cost and accuracy. */
