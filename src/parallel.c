@@ -174,9 +174,9 @@ int par_exchange(clrt *rt, net *nt, cl_mem status, long step, double *mpi_s)
     return flags[1] > 0;
 }
 
-void par_share(int count, int *first, int *n)
+void par_share(int count, int rank, int *first, int *n)
 {
-    long r = dist_rank(), size = dist_size();
-    *first = (int)(count * r / size);
-    *n = (int)(count * (r + 1) / size) - *first;
+    long size = dist_size();
+    *first = (int)(count * (long)rank / size);
+    *n = (int)(count * (long)(rank + 1) / size) - *first;
 }

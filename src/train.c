@@ -101,7 +101,7 @@ static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
                     double *acc, int *pred)
 {
     int first, n;
-    par_share(count, &first, &n);
+    par_share(count, dist_rank(), &first, &n);
     int *mine = pred && dist_size() > 1 ? xmalloc((size_t)(n ? n : 1) * sizeof *mine) : pred;
     double sums[2];
     int sig = evaluate_part(rt, nt, dd, first, n, &sums[0], &sums[1], mine);
@@ -110,8 +110,8 @@ static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
     dist_max_long(&any, 1, "the end of an evaluation");
     if (mine != pred) {
         int *counts = xmalloc((size_t)dist_size() * sizeof *counts);
-        for (int r = 0; r < dist_size(); r++)
-            counts[r] = (int)((long)count * (r + 1) / dist_size() - (long)count * r / dist_size());
+        for (int r = 0, at; r < dist_size(); r++)
+            par_share(count, r, &at, &counts[r]);
         if (!any)
             dist_gather_ints(mine, n, pred, counts, "the predicted classes");
         free(counts);
@@ -119,7 +119,7 @@ static int evaluate(clrt *rt, net *nt, device_data *dd, int count, double *cost,
     }
     *cost = sums[0] / count;
     *acc = sums[1] / count;
-    return any ? (sig ? sig : (int)any) : 0;
+    return (int)any; /* the largest signal of any rank: the same on every one */
 }
 
 #define RING_MAX 4096 /* the host reads the step costs at least this often */
@@ -966,8 +966,9 @@ static void run_open(run *r, const train_opts *o)
     r->status = clrt_buffer(&r->rt, sizeof(int), "status");
     clrt_fill_zero(&r->rt, r->status, sizeof(int));
     r->hring = xmalloc((size_t)r->ring_len * 2 * sizeof(float));
-    r->pg = (progress){r->lead && isatty(STDERR_FILENO), xcalloc((size_t)r->ring_len, sizeof(cl_event)), 0,
-                       0, r->steps, now_seconds()};
+    r->pg = (progress){r->lead && isatty(STDERR_FILENO),
+                       xcalloc((size_t)r->ring_len, sizeof(cl_event)), 0, 0, r->steps,
+                       now_seconds()};
     fflush(stdout);
 }
 
@@ -1042,8 +1043,8 @@ static int diverged(run *r, long bad, long now, double cost)
         snprintf(cost_s, sizeof cost_s, "the cost is %g; ", cost);
     fflush(stdout);
     if (r->lead)
-        fprintf(stderr, "clnet: step %ld: %s%s: training stopped (the weights are those before step "
-            "%ld; try a smaller --lr or another --init)\n", bad, cost_s, where, bad);
+        fprintf(stderr, "clnet: step %ld: %s%s: training stopped (the weights are those before "
+                "step %ld; try a smaller --lr or another --init)\n", bad, cost_s, where, bad);
     report_result(&r->rep, "diverged at step %ld: %s%s", bad, cost_s, where);
     capture_step(r, bad);
     return EXIT_DIVERGED;
@@ -1360,8 +1361,8 @@ static int test_pass(run *r, double *cost, double *acc)
         return 0;
     fflush(stdout);
     if (r->lead)
-        fprintf(stderr, "clnet: the test cost is %g: the trained weights overflow on the test set "
-            "(try a smaller --lr or another --init)\n", *cost);
+        fprintf(stderr, "clnet: the test cost is %g: the trained weights overflow on the test "
+                "set (try a smaller --lr or another --init)\n", *cost);
     return EXIT_DIVERGED;
 }
 

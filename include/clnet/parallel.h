@@ -36,7 +36,7 @@ uint32_t par_same_weights(clrt *rt, const net *nt, const char *when);
  * seconds in MPI (the sum itself and the wait for the slowest rank) are added to *mpi_s. */
 int par_exchange(clrt *rt, net *nt, cl_mem status, long step, double *mpi_s);
 
-/* This rank's share [*first, *first + *n) of count items split evenly in rank order. */
-void par_share(int count, int *first, int *n);
+/* Rank's share [*first, *first + *n) of count items split evenly in rank order. */
+void par_share(int count, int rank, int *first, int *n);
 
 #endif
