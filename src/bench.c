@@ -133,29 +133,38 @@ static conv_geom geom(const bench_ctx *c, int i)
     return g;
 }
 
+/* As training runs it: with the ReLU after it, fused where the path allows. */
 static void op_conv_fwd(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
     conv_geom g = geom(c, i);
-    conv_forward(&c->rt, l->z, layer_in(c, i), c->nt.params, l->w_off, l->b_off, c->col, &g,
-                 c->B);
+    conv_forward(&c->rt, l->z, l->relu ? l->a : NULL, layer_in(c, i), l->xg, c->nt.params,
+                 l->w_off, l->b_off, c->col, &g, c->B);
 }
 
 static double check_conv_fwd(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
     const conv_geom *g = &l->conv;
+    conv_geom gt = geom(c, i);
+    int fused = l->relu && conv_fuses_relu(&gt, conv_algo_of(&c->rt, &gt), CONV_FWD);
+    if (fused) /* a stale ReLU(z) from the step would pass */
+        clrt_fill_zero(&c->rt, l->a, out_count(c, i) * sizeof(float));
     op_conv_fwd(c, i);
     float *x = readback(c, layer_in(c, i), in_count(c, i)), *z = readback(c, l->z, out_count(c, i));
     float *p = readback(c, c->nt.params, c->nt.nparams);
+    float *a = fused ? readback(c, l->a, out_count(c, i)) : NULL;
     erracc e = {0, 0};
     for (int s = 0; s < SAMPLES; s++) {
         int k = (int)pick(c, g->K), b = (int)pick(c, c->B), oy = (int)pick(c, g->OH),
             ox = (int)pick(c, g->OW);
+        size_t at = (((size_t)k * c->B + b) * g->OH + oy) * g->OW + ox;
         double want = ref_conv_out(x, p + l->w_off, p + l->b_off, g, c->B, k, b, oy, ox);
-        err_add(&e, z[(((size_t)k * c->B + b) * g->OH + oy) * g->OW + ox], want);
+        err_add(&e, z[at], want);
+        if (a)
+            err_add(&e, a[at], want > 0 ? want : 0);
     }
-    free(x), free(z), free(p);
+    free(x), free(z), free(p), free(a);
     return err_value(&e);
 }
 
@@ -163,8 +172,8 @@ static void op_conv_bwd_weights(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
     conv_geom g = geom(c, i);
-    conv_backward_weights(&c->rt, c->nt.grads, l->d, layer_in(c, i), l->w_off, l->b_off, c->col,
-                          c->nt.ones, &g, c->B);
+    conv_backward_weights(&c->rt, c->nt.grads, l->d, layer_in(c, i), l->xg, l->w_off, l->b_off,
+                          c->col, c->nt.ones, &g, c->B);
 }
 
 static double check_conv_bwd_weights(bench_ctx *c, int i)
@@ -187,28 +196,35 @@ static double check_conv_bwd_weights(bench_ctx *c, int i)
     return err_value(&e);
 }
 
+/* With the ReLU backward of the layer below, fused where the path allows (as in training). */
 static void op_conv_bwd_data(bench_ctx *c, int i)
 {
-    layer *l = L(c, i);
+    layer *l = L(c, i), *below = L(c, i - 1);
     conv_geom g = geom(c, i);
-    conv_backward_data(&c->rt, L(c, i - 1)->d, l->d, c->nt.params, l->w_off, c->col, &g, c->B);
+    conv_backward_data(&c->rt, below->d, below->relu ? below->z : NULL, l->d, c->nt.params,
+                       l->w_off, c->col, &g, c->B);
 }
 
 static double check_conv_bwd_data(bench_ctx *c, int i)
 {
     layer *l = L(c, i);
     const conv_geom *g = &l->conv;
+    layer *below = L(c, i - 1);
+    conv_geom gt = geom(c, i);
+    int masked = below->relu && conv_fuses_relu(&gt, conv_algo_of(&c->rt, &gt), CONV_BWD_DATA);
     op_conv_bwd_data(c, i);
-    float *dz = readback(c, l->d, out_count(c, i)), *dx = readback(c, L(c, i - 1)->d, in_count(c, i));
+    float *dz = readback(c, l->d, out_count(c, i)), *dx = readback(c, below->d, in_count(c, i));
     float *p = readback(c, c->nt.params, c->nt.nparams);
+    float *rz = masked ? readback(c, below->z, in_count(c, i)) : NULL;
     erracc e = {0, 0};
     for (int s = 0; s < SAMPLES; s++) {
         int ch = (int)pick(c, g->C), b = (int)pick(c, c->B), y = (int)pick(c, g->H),
             x = (int)pick(c, g->W);
-        double want = ref_conv_dx(dz, p + l->w_off, g, c->B, ch, b, y, x);
-        err_add(&e, dx[(((size_t)ch * c->B + b) * g->H + y) * g->W + x], want);
+        size_t at = (((size_t)ch * c->B + b) * g->H + y) * g->W + x;
+        double want = rz && !(rz[at] > 0.0f) ? 0.0 : ref_conv_dx(dz, p + l->w_off, g, c->B, ch, b, y, x);
+        err_add(&e, dx[at], want);
     }
-    free(dz), free(dx), free(p);
+    free(dz), free(dx), free(p), free(rz);
     return err_value(&e);
 }
 
@@ -599,15 +615,45 @@ static void add_row(bench_ctx *c, const char *filter, const char *name, const ch
         fprintf(stderr, "\rbench: %-18s %-28s done", name, variant);
 }
 
-/* The ReLU after layer i, as name.fwd and name.bwd. */
+/* Whether training fuses layer i's ReLU (forward, or backward) into a conv's crop. */
+static int relu_fused(bench_ctx *c, int i, int backward)
+{
+    int at = backward ? i + 1 : i;
+    if (at >= c->nt.nlayers || L(c, at)->kind != LAYER_CONV ||
+        (backward && !net_wants_input_grad(&c->nt, at)))
+        return 0;
+    const conv_geom *g = &L(c, at)->conv;
+    return conv_fuses_relu(g, conv_algo_of(&c->rt, g), backward ? CONV_BWD_DATA : CONV_FWD);
+}
+
+/* The ReLU after layer i, as name.fwd and name.bwd: a pass of its own where training runs one. */
 static void relu_rows(bench_ctx *c, const char *f, int i, const char *name)
 {
     double z = 4.0 * out_count(c, i), n = z / 4;
     char label[40];
+    int fwd = relu_fused(c, i, 0), bwd = relu_fused(c, i, 1);
     snprintf(label, sizeof label, "%s.fwd", name);
-    add_row(c, f, label, "relu_forward", 1, op_relu_fwd, check_relu_fwd, i, n, 2 * z);
+    add_row(c, f, label, fwd ? "relu_forward (fused in conv)" : "relu_forward", !fwd,
+            op_relu_fwd, check_relu_fwd, i, n, 2 * z);
     snprintf(label, sizeof label, "%s.bwd", name);
-    add_row(c, f, label, "relu_backward (in place)", 1, op_relu_bwd, check_relu_bwd, i, n, 3 * z);
+    add_row(c, f, label, bwd ? "relu_backward (fused in conv)" : "relu_backward (in place)", !bwd,
+            op_relu_bwd, check_relu_bwd, i, n, 3 * z);
+}
+
+/* conv_dispatch's kernels, "+relu" inside its brackets where the pass fuses a ReLU; the
+ * weight gradient on the grid the forward kept (layer.xg). */
+static const char *conv_variant(char *buf, size_t len, const layer *l, enum conv_algo algo,
+                                enum conv_pass pass, int relu)
+{
+    const conv_geom *g = &l->conv;
+    if (pass == CONV_BWD_WEIGHTS && l->xg && conv_kept_grid_floats(g, algo, 1))
+        return "tiled (forward's grid+gemm)+row sums";
+    const char *d = conv_dispatch(g, algo, pass);
+    size_t n = strlen(d);
+    if (!relu || !conv_fuses_relu(g, algo, pass) || n < 1 || d[n - 1] != ')')
+        return d;
+    snprintf(buf, len, "%.*s+relu)", (int)(n - 1), d);
+    return buf;
 }
 
 static void conv_rows(bench_ctx *c, const char *f, int i, int index)
@@ -617,21 +663,22 @@ static void conv_rows(bench_ctx *c, const char *f, int i, int index)
     double B = c->B, P = (double)g->OH * g->OW, rows = (double)g->C * g->KH * g->KW, K = g->K;
     double x = 4 * B * g->C * g->H * g->W, z = 4 * B * K * P, w = 4 * (K * rows + K);
     double gemm = 2 * K * rows * B * P;
-    char name[40];
+    char name[40], variant[40];
     const enum conv_algo algos[] = {CONV_TILED, CONV_CLBLAST};
     for (int a = 0; a < 2; a++) {
         int used = algos[a] == conv_algo_of(&c->rt, g);
         c->algo = algos[a];
         snprintf(name, sizeof name, "conv%d.fwd", index);
-        add_row(c, f, name, conv_dispatch(g, algos[a], CONV_FWD), used, op_conv_fwd,
-                check_conv_fwd, i, gemm + K * B * P, x + w + z);
+        add_row(c, f, name, conv_variant(variant, sizeof variant, l, algos[a], CONV_FWD, l->relu),
+                used, op_conv_fwd, check_conv_fwd, i, gemm + K * B * P, x + w + z);
         snprintf(name, sizeof name, "conv%d.bwd-weights", index);
-        add_row(c, f, name, conv_dispatch(g, algos[a], CONV_BWD_WEIGHTS), used,
+        add_row(c, f, name, conv_variant(variant, sizeof variant, l, algos[a], CONV_BWD_WEIGHTS, 0), used,
                 op_conv_bwd_weights, check_conv_bwd_weights, i, gemm + 2 * K * B * P, x + z + w);
         if (net_wants_input_grad(&c->nt, i)) {
             snprintf(name, sizeof name, "conv%d.bwd-data", index);
-            add_row(c, f, name, conv_dispatch(g, algos[a], CONV_BWD_DATA), used,
-                    op_conv_bwd_data, check_conv_bwd_data, i, gemm, x + z + w);
+            add_row(c, f, name, conv_variant(variant, sizeof variant, l, algos[a], CONV_BWD_DATA,
+                                             L(c, i - 1)->relu),
+                    used, op_conv_bwd_data, check_conv_bwd_data, i, gemm, x + z + w);
         }
     }
     c->algo = CONV_AUTO;

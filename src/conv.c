@@ -134,13 +134,32 @@ static int tiled(const clrt *rt, const conv_geom *g)
     return conv_algo_of(rt, g) == CONV_TILED;
 }
 
-void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
-                  cl_mem col, const conv_geom *g, int n)
+int conv_fuses_relu(const conv_geom *g, enum conv_algo algo, enum conv_pass pass)
+{
+    if (algo != CONV_TILED || !conv_tiled_implicit(g))
+        return 0;
+    return pass == CONV_FWD ? !conv_tiled_forward_im2col(g) : pass == CONV_BWD_DATA;
+}
+
+/* Where the forward and the weight gradient both read the padded grid, the forward keeps it
+ * (one pad per step instead of two: ltfn's conv2-4 at batch 100, 39 MB). */
+size_t conv_kept_grid_floats(const conv_geom *g, enum conv_algo algo, int n)
+{
+    if (algo == CONV_CLBLAST || !conv_fuses_relu(g, CONV_TILED, CONV_FWD) ||
+        conv_tiled_weights_im2col(g))
+        return 0;
+    return conv_tiled_grid_floats(g, n);
+}
+
+int conv_forward(clrt *rt, cl_mem z, cl_mem a, cl_mem x, cl_mem xg, cl_mem params,
+                 size_t w_off, size_t b_off, cl_mem col, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
-    if (tiled(rt, g) && !conv_tiled_forward_im2col(g)) {
-        conv_tiled_forward(rt, z, x, params, w_off, b_off, col, g, n);
-        return;
+    enum conv_algo algo = conv_algo_of(rt, g);
+    if (conv_fuses_relu(g, algo, CONV_FWD)) {
+        conv_tiled_forward(rt, z, a, x, conv_kept_grid_floats(g, algo, n) ? xg : NULL, params,
+                           w_off, b_off, col, g, n);
+        return a != NULL;
     }
     im2col(rt, col, x, g, n);
     if (tiled(rt, g)) {
@@ -148,19 +167,23 @@ void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, siz
                                  (int)cols, z, 0, (int)cols);
         v.bias = params, v.bias_off = b_off;
         gemm_tiled(rt, &v);
-        return;
+        return 0;
     }
     blas_gemm(rt, 0, 0, g->K, cols, rows, 1.0f, params, w_off, rows, col, 0, cols, 0.0f, z, 0,
               cols);
     bias_add(rt, z, params, b_off, 1, (int)cols, g->K);
+    return 0;
 }
 
-void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
-                           size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
+void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, cl_mem xg,
+                           size_t w_off, size_t b_off, cl_mem col, cl_mem ones,
+                           const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
     if (tiled(rt, g) && !conv_tiled_weights_im2col(g)) {
-        conv_tiled_backward_weights(rt, grads, dz, x, w_off, col, g, n);
+        conv_tiled_backward_weights(rt, grads, dz, x,
+                                    conv_kept_grid_floats(g, CONV_TILED, n) ? xg : NULL, w_off,
+                                    col, g, n);
     } else if (tiled(rt, g)) { /* dW (K, rows) = dz (K, cols) colT (cols, rows) */
         im2col_t(rt, col, x, g, n);
         gemm_view v = gemm_plain(g->K, (int)rows, (int)cols, dz, 0, (int)cols, 1, col, 0,
@@ -183,14 +206,14 @@ void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w
     clrt_launch_single(rt, K_bias_grad, (size_t)g->K, 1);
 }
 
-void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off, cl_mem col,
-                        const conv_geom *g, int n)
+int conv_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_mem params,
+                       size_t w_off, cl_mem col, const conv_geom *g, int n)
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
     /* dcol (rows, cols) = W^T dz, then scattered back onto the image. */
-    if (tiled(rt, g) && conv_tiled_implicit(g)) {
-        conv_tiled_backward_data(rt, dx, dz, params, w_off, col, g, n);
-        return;
+    if (conv_fuses_relu(g, conv_algo_of(rt, g), CONV_BWD_DATA)) {
+        conv_tiled_backward_data(rt, dx, relu_z, dz, params, w_off, col, g, n);
+        return relu_z != NULL;
     }
     if (tiled(rt, g)) {
         gemm_view v = gemm_plain((int)rows, (int)cols, g->K, params, w_off, 1, (int)rows, dz, 0,
@@ -200,12 +223,15 @@ void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_
         blas_gemm(rt, 1, 0, rows, cols, g->K, 1.0f, params, w_off, rows, dz, 0, cols, 0.0f, col,
                   0, cols);
     col2im(rt, dx, col, g, n);
+    return 0;
 }
 
-void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
-                   size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n)
+int conv_backward(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem grads, cl_mem dz, cl_mem x,
+                  cl_mem xg, cl_mem params, size_t w_off, size_t b_off, cl_mem col, cl_mem ones,
+                  const conv_geom *g, int n)
 {
-    conv_backward_weights(rt, grads, dz, x, w_off, b_off, col, ones, g, n);
-    if (dx) /* col is free again once dW is enqueued (in-order queue) */
-        conv_backward_data(rt, dx, dz, params, w_off, col, g, n);
+    conv_backward_weights(rt, grads, dz, x, xg, w_off, b_off, col, ones, g, n);
+    if (!dx) /* col is free again once dW is enqueued (in-order queue) */
+        return 0;
+    return conv_backward_data(rt, dx, relu_z, dz, params, w_off, col, g, n);
 }

@@ -78,6 +78,12 @@ size_t conv_tiled_floats(const conv_geom *g, int n)
     return fw > data ? fw : data;
 }
 
+size_t conv_tiled_grid_floats(const conv_geom *g, int n)
+{
+    grids r = grids_of(g, n);
+    return (size_t)g->C * r.plane + r.slack;
+}
+
 size_t conv_tiled_scratch(const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
@@ -100,29 +106,34 @@ static void pad_input(clrt *rt, cl_mem ws, cl_mem x, const conv_geom *g, int n, 
     zero(rt, ws, (size_t)g->C * r->plane, r->slack);
 }
 
-void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off,
-                        size_t b_off, cl_mem ws, const conv_geom *g, int n)
+void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem a, cl_mem x, cl_mem xg, cl_mem params,
+                        size_t w_off, size_t b_off, cl_mem ws, const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
     size_t out = (size_t)g->C * r.plane + r.slack, taps = (size_t)g->KH * g->KW;
-    pad_input(rt, ws, x, g, n, &r);
+    cl_mem xp = xg ? xg : ws; /* kept for the weight gradient, or in the workspace */
+    pad_input(rt, xp, x, g, n, &r);
     /* zgrid (K, grid) = W (K, C*KH*KW) xp-shifts, + bias */
     gemm_view v = {.M = g->K, .N = (int)r.plane, .Q = g->C, .KH = g->KH, .KW = g->KW,
                    .a = params, .a_off = w_off, .amc = (int)(g->C * taps), .mh = 1, .mw = 1,
                    .aq = (int)taps, .ay = g->KW, .ax = 1,
-                   .b = ws, .bq = (int)r.plane, .by = r.Wp, .bx = 1,
+                   .b = xp, .bq = (int)r.plane, .by = r.Wp, .bx = 1,
                    .c = ws, .c_off = out, .scm = (int)r.plane, .bias = params, .bias_off = b_off,
                    .period = r.Hp * r.Wp, .skip_from = g->OH * r.Wp};
     gemm_tiled(rt, &v);
-    crop_planes(rt, z, 0, ws, out, g->K * n, g->OH, g->OW, r.Hp, r.Wp, 0, 0);
+    if (a) /* the ReLU in the crop's pass: z is read once instead of twice */
+        crop_relu(rt, z, a, ws, out, g->K * n, g->OH, g->OW, r.Hp, r.Wp);
+    else
+        crop_planes(rt, z, 0, ws, out, g->K * n, g->OH, g->OW, r.Hp, r.Wp, 0, 0);
 }
 
-void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
-                                 cl_mem ws, const conv_geom *g, int n)
+void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, cl_mem xg,
+                                 size_t w_off, cl_mem ws, const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
     size_t dzt = (size_t)g->C * r.plane + r.slack;
-    pad_input(rt, ws, x, g, n, &r);
+    if (!xg) /* else the forward left x padded there */
+        pad_input(rt, ws, x, g, n, &r);
     cl_kernel k = rt->kernels[K_grid_t];
     karg_mem(k, 0, dz);
     karg_mem(k, 1, ws);
@@ -137,15 +148,15 @@ void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, si
     /* dW^T (C*KH*KW, K) = xp-shifts (row (c, ky, kx) is xp[c] from ky*Wp + kx) dzgrid^T;
      * stored transposed into dW (K, C*KH*KW). */
     gemm_view v = {.M = g->C * g->KH * g->KW, .N = g->K, .Q = (int)r.plane, .KH = 1, .KW = 1,
-                   .a = ws, .amc = (int)r.plane, .amy = r.Wp, .amx = 1, .mh = g->KH,
+                   .a = xg ? xg : ws, .amc = (int)r.plane, .amy = r.Wp, .amx = 1, .mh = g->KH,
                    .mw = g->KW, .aq = 1,
                    .b = ws, .b_off = dzt, .bq = g->K,
                    .c = grads, .c_off = w_off, .transpose_c = 1};
     gemm_tiled(rt, &v);
 }
 
-void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off,
-                              cl_mem ws, const conv_geom *g, int n)
+void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_mem params,
+                              size_t w_off, cl_mem ws, const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
     size_t out = (size_t)g->K * r.planeq + r.slackq, taps = (size_t)g->KH * g->KW;
@@ -161,5 +172,8 @@ void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, siz
                    .c = ws, .c_off = out, .scm = (int)r.planeq,
                    .period = r.Hq * r.Wq, .skip_from = g->H * r.Wq};
     gemm_tiled(rt, &v);
-    crop_planes(rt, dx, 0, ws, out, g->C * n, g->H, g->W, r.Hq, r.Wq, 0, 0);
+    if (relu_z) /* the layer below's ReLU backward in the crop's pass */
+        crop_relu_backward(rt, dx, relu_z, ws, out, g->C * n, g->H, g->W, r.Hq, r.Wq);
+    else
+        crop_planes(rt, dx, 0, ws, out, g->C * n, g->H, g->W, r.Hq, r.Wq, 0, 0);
 }

@@ -55,6 +55,8 @@ size_t net_plan_bytes(const net *nt, int n, size_t *largest)
             NEED((size_t)l->fan_in * n * sizeof(float));
             NEED((size_t)l->fan_in * n * sizeof(float));
         }
+        if (l->kind == LAYER_CONV)
+            NEED(conv_kept_grid_floats(&l->conv, l->conv.algo, n) * sizeof(float)); /* xg */
     }
     workspace(nt, n, &col, &ones, &split);
     NEED(col * sizeof(float));
@@ -113,6 +115,9 @@ static void alloc_layer(clrt *rt, layer *l, int n)
     l->z = clrt_buffer(rt, o, l->name);
     if (l->relu)
         l->a = clrt_buffer(rt, o, l->name);
+    size_t xg = l->kind == LAYER_CONV ? conv_kept_grid_floats(&l->conv, l->conv.algo, n) : 0;
+    if (xg)
+        l->xg = clrt_buffer(rt, xg * sizeof(float), l->name);
     if (l->flatten) {
         l->flat = clrt_buffer(rt, (size_t)l->fan_in * n * sizeof(float), l->name);
         l->dflat = clrt_buffer(rt, (size_t)l->fan_in * n * sizeof(float), l->name);
@@ -183,7 +188,7 @@ void net_free(net *nt)
 {
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
-        cl_mem *bufs[] = {&l->z, &l->a, &l->d, &l->arg, &l->flat, &l->dflat};
+        cl_mem *bufs[] = {&l->z, &l->a, &l->d, &l->arg, &l->flat, &l->dflat, &l->xg};
         for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
             release(bufs[k]);
     }
@@ -243,12 +248,13 @@ cl_mem net_layer_out(const layer *l)
     return l->a ? l->a : l->z;
 }
 
-void net_layer_forward(clrt *rt, net *nt, int i, int n)
+int net_layer_forward(clrt *rt, net *nt, int i, int n)
 {
     layer *l = &nt->layers[i];
     cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
     if (l->kind == LAYER_CONV) {
-        conv_forward(rt, l->z, in, nt->params, l->w_off, l->b_off, nt->col, &l->conv, n);
+        return conv_forward(rt, l->z, l->relu ? l->a : NULL, in, l->xg, nt->params, l->w_off,
+                            l->b_off, nt->col, &l->conv, n);
     } else if (l->kind == LAYER_POOL) {
         if (l->avg)
             avgpool_forward(rt, l->a, in, &l->pool, n);
@@ -263,14 +269,14 @@ void net_layer_forward(clrt *rt, net *nt, int i, int n)
         dense_forward(rt, l->z, l->flatten ? l->flat : in, nt->params, l->w_off, l->b_off,
                       nt->col, n, l->fan_in, l->out_c);
     }
+    return 0;
 }
 
 void net_forward(clrt *rt, net *nt, int n)
 {
     for (int i = 0; i < nt->nlayers; i++) {
         layer *l = &nt->layers[i];
-        net_layer_forward(rt, nt, i, n);
-        if (l->relu)
+        if (!net_layer_forward(rt, nt, i, n) && l->relu)
             relu_forward(rt, l->a, l->z, out_floats(l, n));
     }
 }
@@ -297,14 +303,15 @@ int net_wants_input_grad(const net *nt, int i)
     return 0;
 }
 
-void net_layer_backward(clrt *rt, net *nt, int i, int n)
+int net_layer_backward(clrt *rt, net *nt, int i, int n)
 {
     layer *l = &nt->layers[i];
     cl_mem in = i ? net_layer_out(&nt->layers[i - 1]) : nt->x;
     cl_mem din = net_wants_input_grad(nt, i) ? nt->layers[i - 1].d : NULL;
     if (l->kind == LAYER_CONV) {
-        conv_backward(rt, din, nt->grads, l->d, in, nt->params, l->w_off, l->b_off, nt->col,
-                      nt->ones, &l->conv, n);
+        cl_mem relu_z = din && nt->layers[i - 1].relu ? nt->layers[i - 1].z : NULL;
+        return conv_backward(rt, din, relu_z, nt->grads, l->d, in, l->xg, nt->params, l->w_off,
+                             l->b_off, nt->col, nt->ones, &l->conv, n);
     } else if (l->kind == LAYER_POOL) {
         if (din && l->avg)
             avgpool_backward(rt, din, l->d, &l->pool, n);
@@ -321,15 +328,17 @@ void net_layer_backward(clrt *rt, net *nt, int i, int n)
         if (din && l->flatten)
             flatten_backward(rt, din, l->dflat, l->in_c, n, l->in_h * l->in_w);
     }
+    return 0;
 }
 
 void net_backward(clrt *rt, net *nt, int n)
 {
+    int masked = 0; /* the layer above applied this layer's ReLU backward to d already */
     for (int i = nt->nlayers - 1; i >= 0; i--) {
         layer *l = &nt->layers[i];
-        if (l->relu)
+        if (l->relu && !masked)
             relu_backward(rt, l->d, l->z, out_floats(l, n));
-        net_layer_backward(rt, nt, i, n);
+        masked = net_layer_backward(rt, nt, i, n);
     }
 }
 

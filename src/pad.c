@@ -44,3 +44,30 @@ void pad_backward(clrt *rt, cl_mem din, cl_mem dout, int planes, int H, int W, i
 {
     crop_planes(rt, din, 0, dout, 0, planes, H, W, OH, OW, top, left);
 }
+
+static void crop_fused(clrt *rt, enum kernel_id id, cl_mem grid, size_t grid_off, cl_mem out0,
+                       cl_mem out1, int planes, int H, int W, int IH, int IW)
+{
+    cl_kernel k = rt->kernels[id];
+    karg_mem(k, 0, grid);
+    karg_mem(k, 1, out0);
+    karg_mem(k, 2, out1);
+    karg_int(k, 3, H);
+    karg_int(k, 4, W);
+    karg_int(k, 5, IH);
+    karg_int(k, 6, IW);
+    karg_int(k, 7, (int)grid_off);
+    clrt_launch(rt, id, (size_t)planes * H, 0);
+}
+
+void crop_relu(clrt *rt, cl_mem z, cl_mem a, cl_mem grid, size_t grid_off, int planes, int H,
+               int W, int IH, int IW)
+{
+    crop_fused(rt, K_crop_relu, grid, grid_off, z, a, planes, H, W, IH, IW);
+}
+
+void crop_relu_backward(clrt *rt, cl_mem dx, cl_mem z, cl_mem grid, size_t grid_off, int planes,
+                        int H, int W, int IH, int IW)
+{
+    crop_fused(rt, K_crop_relu_backward, grid, grid_off, dx, z, planes, H, W, IH, IW);
+}

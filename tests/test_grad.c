@@ -71,7 +71,7 @@ static double conv_loss(void *v)
 {
     conv_ctx *c = v;
     size_t nw = (size_t)c->g.K * c->g.C * c->g.KH * c->g.KW;
-    conv_forward(test_rt(), c->z, c->x, c->p, 0, nw, c->col, &c->g, c->n);
+    conv_forward(test_rt(), c->z, NULL, c->x, NULL, c->p, 0, nw, c->col, &c->g, c->n);
     return project(c->z, c->r, (size_t)c->g.K * c->n * c->g.OH * c->g.OW);
 }
 
@@ -89,7 +89,7 @@ static void check_conv_gradients(conv_geom g, int n)
     c.col = dev_zeros(conv_col_floats(&c.g, c.n));
     cl_mem dz = dev_from(c.r, nz), dx = dev_zeros(nx), grads = dev_zeros(np),
            dones = dev_from(ones, nz);
-    conv_backward(test_rt(), dx, grads, dz, c.x, c.p, 0, nw, c.col, dones, &c.g, c.n);
+    conv_backward(test_rt(), dx, NULL, grads, dz, c.x, NULL, c.p, 0, nw, c.col, dones, &c.g, c.n);
     double *num = xmalloc((nx > np ? nx : np) * sizeof(double));
     numeric_grad(conv_loss, &c, c.x, x, nx, 0.05, num);
     double ex = compare(dx, 0, num, nx);

@@ -24,9 +24,17 @@ static void check_conv_algo(conv_geom g, int n, uint64_t seed)
     fill_random(x, nx, seed);
     fill_random(p, nw + K, seed + 1);
     cl_mem dx = dev_from(x, nx), dp = dev_from(p, nw + K), dz = dev_zeros(nz),
-           col = dev_zeros(conv_col_floats(&g, n));
-    conv_forward(rt, dz, dx, dp, 0, nw, col, &g, n);
+           da = dev_zeros(nz), col = dev_zeros(conv_col_floats(&g, n));
+    int fused = conv_forward(rt, dz, da, dx, NULL, dp, 0, nw, col, &g, n);
+    ck_assert_int_eq(fused, conv_fuses_relu(&g, g.algo, CONV_FWD));
     dev_read(dz, z, nz);
+    float *a = xmalloc(nz * 4);
+    dev_read(da, a, nz);
+    for (size_t i = 0; i < nz; i++) /* ReLU(z) where fused, else untouched */
+        ck_assert_msg(a[i] == (fused && z[i] > 0.0f ? z[i] : 0.0f), "conv %s fused ReLU: a[%zu] = %g, z %g",
+                      conv_algo_name(g.algo), i, a[i], z[i]);
+    free(a);
+    clReleaseMemObject(da);
     ref_conv_forward(zr, x, p, p + nw, &g, n);
     /* float sums of C*KH*KW products: rounding grows about as their square root */
     double tol = TOL * fmax(1, sqrt((double)C * g.KH * g.KW) / 8);
@@ -124,7 +132,9 @@ START_TEST(conv_forward_matches_reference)
 END_TEST
 
 /* conv backward (data, weights, bias) against the element references bench samples with. */
-static void check_conv_backward_geom(conv_geom g, int n, enum conv_algo algo)
+/* relu: with the z of a ReLU below (random signs), which a fused data gradient applies, and
+ * the padded input kept by a forward pass first (as in training). */
+static void check_conv_backward_geom(conv_geom g, int n, enum conv_algo algo, int relu)
 {
     clrt *rt = test_rt();
     int C = g.C, H = g.H, W = g.W, K = g.K, OH = g.OH, OW = g.OW, taps = g.KH * g.KW;
@@ -138,7 +148,24 @@ static void check_conv_backward_geom(conv_geom g, int n, enum conv_algo algo)
     cl_mem bx = dev_from(x, nx), bp = dev_from(p, nw + K), bdz = dev_from(dz, nz),
            bdx = dev_zeros(nx), bg = dev_zeros(nw + K), bones = dev_from(ones, nz),
            col = dev_zeros(conv_col_floats(&g, n));
-    conv_backward(rt, bdx, bg, bdz, bx, bp, 0, nw, col, bones, &g, n);
+    float *rz = xmalloc(nx * 4);
+    fill_random(rz, nx, 54);
+    cl_mem brz = dev_from(rz, nx), xg = NULL;
+    size_t nxg = conv_kept_grid_floats(&g, algo, n);
+    if (relu && nxg) { /* the forward's grid, over a stale one: all of it is written */
+        cl_mem z = dev_zeros(nz);
+        float junk = 7.0f;
+        xg = dev_zeros(nxg);
+        ck_assert_int_eq(clEnqueueFillBuffer(rt->queue, xg, &junk, sizeof junk, 0, nxg * 4, 0,
+                                             NULL, NULL), CL_SUCCESS);
+        conv_forward(rt, z, NULL, bx, xg, bp, 0, nw, col, &g, n);
+        clReleaseMemObject(z);
+    }
+    int masked = conv_backward(rt, bdx, relu ? brz : NULL, bg, bdz, bx, xg, bp, 0, nw, col, bones,
+                               &g, n);
+    if (xg)
+        clReleaseMemObject(xg);
+    ck_assert_int_eq(masked, relu && conv_fuses_relu(&g, algo, CONV_BWD_DATA));
     dev_read(bdx, dx, nx);
     dev_read(bg, gr, nw + K);
     double tol_dx = TOL * fmax(1, sqrt(K * (double)taps) / 8); /* dx sums K*taps products */
@@ -146,8 +173,10 @@ static void check_conv_backward_geom(conv_geom g, int n, enum conv_algo algo)
         for (int b = 0; b < n; b++)
             for (int y = 0; y < H; y++)
                 for (int xx = 0; xx < W; xx++) {
-                    double want = ref_conv_dx(dz, p, &g, n, c, b, y, xx);
-                    float got = dx[(((size_t)c * n + b) * H + y) * W + xx];
+                    size_t at = (((size_t)c * n + b) * H + y) * W + xx;
+                    double want = masked && !(rz[at] > 0.0f) ? 0.0
+                                                             : ref_conv_dx(dz, p, &g, n, c, b, y, xx);
+                    float got = dx[at];
                     ck_assert_msg(fabs(got - want) <= tol_dx * fmax(1, fabs(want)), "%s dx %g vs %g",
                                   conv_algo_name(algo), got, want);
                 }
@@ -164,30 +193,32 @@ static void check_conv_backward_geom(conv_geom g, int n, enum conv_algo algo)
         ck_assert_msg(fabs(gr[nw + k] - want) <= tol * fmax(1, fabs(want)), "%s db %g vs %g",
                       conv_algo_name(algo), gr[nw + k], want);
     }
-    cl_mem all[] = {bx, bp, bdz, bdx, bg, bones, col};
+    cl_mem all[] = {bx, bp, bdz, bdx, bg, bones, col, brz};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         clReleaseMemObject(all[i]);
-    free(x), free(p), free(dz), free(dx), free(gr), free(ones);
+    free(x), free(p), free(dz), free(dx), free(gr), free(ones), free(rz);
 }
 
-static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_algo algo)
+static void check_conv_backward(int C, int H, int W, int K, int n, enum conv_algo algo, int relu)
 {
-    check_conv_backward_geom(conv_make(C, H, W, K, 3, 3, 1, 1), n, algo);
+    check_conv_backward_geom(conv_make(C, H, W, K, 3, 3, 1, 1), n, algo, relu);
 }
 
 START_TEST(conv_backward_matches_reference)
 {
-    for (int a = CONV_TILED; a <= CONV_CLBLAST; a++) {
-        check_conv_backward(1, 5, 7, 4, 1, a);
-        check_conv_backward(3, 6, 5, 2, 3, a);
-        check_conv_backward(2, 20, 19, 9, 10, a); /* tiled: the weight GEMM's k is split */
-        check_conv_backward(2, 70, 66, 3, 1, a);  /* tiled: skipped column blocks */
-        check_conv_backward(4, 3, 3, 512, 1, a);  /* tiled: the data GEMM's k is split */
-        check_conv_backward(6, 4, 4, 8, 3, a);    /* small image: weights through im2col */
-        check_conv_backward_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, a); /* 5x5 same */
-        check_conv_backward_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, a);  /* valid */
-        check_conv_backward_geom(conv_make(2, 9, 8, 3, 5, 5, 1, 1), 2, a);  /* 5x5, pad 1 */
-    }
+    for (int a = CONV_TILED; a <= CONV_CLBLAST; a++)
+        for (int r = 0; r < 2; r++) { /* with a ReLU below, fused or not, and without */
+            check_conv_backward(1, 5, 7, 4, 1, a, r);
+            check_conv_backward(3, 6, 5, 2, 3, a, r);
+            check_conv_backward(2, 20, 19, 9, 10, a, r); /* tiled: the weight GEMM's k is split */
+            check_conv_backward(2, 70, 66, 3, 1, a, r);  /* tiled: skipped column blocks */
+            check_conv_backward(4, 3, 3, 512, 1, a, r);  /* tiled: the data GEMM's k is split */
+            check_conv_backward(6, 4, 4, 8, 3, a, r);    /* small image: weights through im2col */
+            check_conv_backward_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, a, r); /* 5x5 same */
+            check_conv_backward_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, a, r);  /* valid */
+            check_conv_backward_geom(conv_make(2, 9, 8, 3, 5, 5, 1, 1), 2, a, r);  /* 5x5, pad 1 */
+            check_conv_backward_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 2, a, r); /* stride 2 */
+        }
 }
 END_TEST
 

@@ -53,6 +53,8 @@ enum program_id {
     X(avgpool_backward, pool)    \
     X(pad_forward, pad)          \
     X(pad_backward, pad)         \
+    X(crop_relu, pad)            \
+    X(crop_relu_backward, pad)   \
     X(flatten, dense)            \
     X(transpose, dense)          \
     X(unflatten, dense)          \

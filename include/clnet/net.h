@@ -47,6 +47,7 @@ typedef struct {
     cl_mem arg;   /* max pool: argmax, (C, N, OH, OW) ints */
     cl_mem flat;  /* fc with flatten: input as (N, F), and its gradient in dflat */
     cl_mem dflat;
+    cl_mem xg;    /* conv on the tiled grid: its input padded by the forward for the backward */
 } layer;
 
 typedef struct {
@@ -107,10 +108,12 @@ void net_init_params(clrt *rt, net *nt, init_kind kind, double scale, uint64_t s
  * (mean cost, correct) into stats[2*slot..]. */
 void net_forward(clrt *rt, net *nt, int n);
 /* Layer i's own op, forward (into z, or a for pool and pad) and backward (from d into the
- * previous layer's d and the gradients), without its ReLU: the passes are these in turn (and
- * clnet bench times them one by one). */
-void net_layer_forward(clrt *rt, net *nt, int i, int n);
-void net_layer_backward(clrt *rt, net *nt, int i, int n);
+ * previous layer's d and the gradients): the passes are these in turn, with the ReLUs between
+ * them (and clnet bench times them one by one). Where a conv's crop fuses a ReLU
+ * (conv_fuses_relu), the forward returns 1 when it wrote a = ReLU(z) too, and the backward 1
+ * when the previous layer's d is already the gradient w.r.t. its z; otherwise 0. */
+int net_layer_forward(clrt *rt, net *nt, int i, int n);
+int net_layer_backward(clrt *rt, net *nt, int i, int n);
 /* Whether the backward pass computes the gradient of layer i's input: only when a layer below
  * has weights (a pad or pool first needs none, nor the layer after it). */
 int net_wants_input_grad(const net *nt, int i);

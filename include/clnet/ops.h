@@ -24,17 +24,33 @@ enum conv_pass { CONV_FWD, CONV_BWD_WEIGHTS, CONV_BWD_DATA };
 const char *conv_dispatch(const conv_geom *g, enum conv_algo algo, enum conv_pass pass);
 /* One line for the train header: what runs the convolutions on rt's device. */
 const char *conv_describe(const clrt *rt, char *buf, size_t len);
-void conv_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off, size_t b_off,
-                  cl_mem col, const conv_geom *g, int n);
+/* Whether pass (CONV_FWD or CONV_BWD_DATA) of g on algo fuses a ReLU into its last kernel, the
+ * tiled grid's crop: the forward also writes a = ReLU(z), the data gradient applies the ReLU
+ * of the layer below (both exactly as relu_forward / relu_backward). Elsewhere the caller runs
+ * those. */
+int conv_fuses_relu(const conv_geom *g, enum conv_algo algo, enum conv_pass pass);
+/* Floats of the padded input the forward keeps for the weight gradient (the tiled grid, where
+ * both passes use it), else 0: the xg of conv_forward and conv_backward. */
+size_t conv_kept_grid_floats(const conv_geom *g, enum conv_algo algo, int n);
+/* z = conv(x) + b; a, when not NULL, receives ReLU(z) where conv_fuses_relu allows: returns
+ * whether it did. xg: NULL, or conv_kept_grid_floats(g, algo, n) floats (not 0) where x is
+ * left padded for conv_backward's weight gradient, which then reads it instead of padding x
+ * again: give the backward the same xg, after the forward of the same x. */
+int conv_forward(clrt *rt, cl_mem z, cl_mem a, cl_mem x, cl_mem xg, cl_mem params,
+                 size_t w_off, size_t b_off, cl_mem col, const conv_geom *g, int n);
 /* dz: gradient w.r.t. z (K, n, OH, OW). Writes dW and db into grads; dx may be NULL (first
- * layer), else receives the gradient w.r.t. x. col is overwritten. */
-void conv_backward(clrt *rt, cl_mem dx, cl_mem grads, cl_mem dz, cl_mem x, cl_mem params,
-                   size_t w_off, size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n);
+ * layer), else receives the gradient w.r.t. x. relu_z, when not NULL, is the z of the ReLU that
+ * made x: where conv_fuses_relu allows, dx is then the gradient w.r.t. that z (returns 1). col
+ * is overwritten. */
+int conv_backward(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem grads, cl_mem dz, cl_mem x,
+                  cl_mem xg, cl_mem params, size_t w_off, size_t b_off, cl_mem col, cl_mem ones,
+                  const conv_geom *g, int n);
 /* The two halves of conv_backward: dW and db; and dx (through col). */
-void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
-                           size_t b_off, cl_mem col, cl_mem ones, const conv_geom *g, int n);
-void conv_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off, cl_mem col,
-                        const conv_geom *g, int n);
+void conv_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, cl_mem xg,
+                           size_t w_off, size_t b_off, cl_mem col, cl_mem ones,
+                           const conv_geom *g, int n);
+int conv_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_mem params,
+                       size_t w_off, cl_mem col, const conv_geom *g, int n);
 
 /* conv_tiled.c: the CONV_TILED path of stride-1 convolutions (no im2col; gemm.cl on the padded
  * input). ws: conv_tiled_floats(g, n) floats of workspace. */
@@ -46,13 +62,16 @@ int conv_tiled_forward_im2col(const conv_geom *g);
 /* Whether the weight gradient does (larger strides, and small images: conv_tiled.c). */
 int conv_tiled_weights_im2col(const conv_geom *g);
 size_t conv_tiled_floats(const conv_geom *g, int n);
+/* The padded input (C planes of the grid and the zeroed slack after them), in floats. */
+size_t conv_tiled_grid_floats(const conv_geom *g, int n);
 size_t conv_tiled_scratch(const conv_geom *g, int n);
-void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem x, cl_mem params, size_t w_off,
-                        size_t b_off, cl_mem ws, const conv_geom *g, int n);
-void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, size_t w_off,
-                                 cl_mem ws, const conv_geom *g, int n);
-void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem dz, cl_mem params, size_t w_off,
-                              cl_mem ws, const conv_geom *g, int n);
+/* a, xg and relu_z may be NULL (conv_forward, conv_backward above). */
+void conv_tiled_forward(clrt *rt, cl_mem z, cl_mem a, cl_mem x, cl_mem xg, cl_mem params,
+                        size_t w_off, size_t b_off, cl_mem ws, const conv_geom *g, int n);
+void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, cl_mem xg,
+                                 size_t w_off, cl_mem ws, const conv_geom *g, int n);
+void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_mem params,
+                              size_t w_off, cl_mem ws, const conv_geom *g, int n);
 
 /* x viewed as (outer, channels, inner) += params[b_off + channel] (conv: outer 1, inner
  * n*OH*OW; dense: outer n, inner 1). */
@@ -83,6 +102,12 @@ void pad_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, 
                 int H, int W, int OH, int OW, int top, int left);
 void crop_planes(clrt *rt, cl_mem out, size_t out_off, cl_mem in, size_t in_off, int planes,
                  int H, int W, int IH, int IW, int top, int left);
+/* The crop from (0, 0) with a ReLU fused (conv_tiled.c): z = the crop and a = ReLU(z) as
+ * relu_forward; or dx = the crop where z > 0, else 0, as relu_backward of the layer below. */
+void crop_relu(clrt *rt, cl_mem z, cl_mem a, cl_mem grid, size_t grid_off, int planes, int H,
+               int W, int IH, int IW);
+void crop_relu_backward(clrt *rt, cl_mem dx, cl_mem z, cl_mem grid, size_t grid_off, int planes,
+                        int H, int W, int IH, int IW);
 
 /* dense.c: z (n, K) = x (n, F) W (F, K) + b. ws: dense_ws_floats(n, F, K) floats of workspace;
  * ones: at least n ones. */
