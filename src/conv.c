@@ -113,7 +113,9 @@ const char *conv_dispatch(const conv_geom *g, enum conv_algo algo, enum conv_pas
     if (pass == CONV_BWD_WEIGHTS) /* larger strides and small images: through im2col */
         return conv_tiled_weights_im2col(g) ? "im2col_t+tiled+row sums"
                                             : "tiled (pad+gemm)+row sums";
-    return conv_tiled_implicit(g) ? "tiled (pad+gemm+crop)" : "tiled+col2im";
+    if (!conv_tiled_implicit(g))
+        return "tiled+col2im";
+    return conv_tiled_data_crops(g) ? "tiled (pad+gemm+crop)" : "tiled (pad+pixel gemm)";
 }
 
 const char *conv_describe(const clrt *rt, char *buf, size_t len)
@@ -138,7 +140,8 @@ int conv_fuses_relu(const conv_geom *g, enum conv_algo algo, enum conv_pass pass
 {
     if (algo != CONV_TILED || !conv_tiled_implicit(g))
         return 0;
-    return pass == CONV_FWD ? !conv_tiled_forward_im2col(g) : pass == CONV_BWD_DATA;
+    return pass == CONV_FWD ? !conv_tiled_forward_im2col(g)
+                            : pass == CONV_BWD_DATA && conv_tiled_data_crops(g);
 }
 
 /* Where the forward and the weight gradient both read the padded grid, the forward keeps it
@@ -211,9 +214,10 @@ int conv_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_mem par
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
     /* dcol (rows, cols) = W^T dz, then scattered back onto the image. */
-    if (conv_fuses_relu(g, conv_algo_of(rt, g), CONV_BWD_DATA)) {
-        conv_tiled_backward_data(rt, dx, relu_z, dz, params, w_off, col, g, n);
-        return relu_z != NULL;
+    if (tiled(rt, g) && conv_tiled_implicit(g)) {
+        int fused = conv_fuses_relu(g, CONV_TILED, CONV_BWD_DATA);
+        conv_tiled_backward_data(rt, dx, fused ? relu_z : NULL, dz, params, w_off, col, g, n);
+        return fused && relu_z != NULL;
     }
     if (tiled(rt, g)) {
         gemm_view v = gemm_plain((int)rows, (int)cols, g->K, params, w_off, 1, (int)rows, dz, 0,

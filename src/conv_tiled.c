@@ -57,6 +57,25 @@ int conv_tiled_weights_im2col(const conv_geom *g)
     return !conv_tiled_implicit(g) || !grid_fits(g);
 }
 
+/* Small images with many channels compute their data gradient for the valid input pixels only,
+ * as rows (pixel, c) of a product stored transposed (conv_tiled_backward_data), where the grid
+ * is a quarter or more larger than the image. vgg at batch 32 (minimums of 5 repetitions, 2-3
+ * interleaved bench runs): its 512-channel 4 x 4 layers 12.6-13.3 -> 7.4-8.4 ms (conv8) and
+ * 23-26 -> 16-18 ms (conv9, conv10), its 8 x 8 layers (128 and 256 channels) 10-11 -> 8-10.5 and
+ * 18-20 -> 15-17 ms. Not at 14 x 14 (ltfn's conv4, 128 channels: 38-40 ms either way), and
+ * where C = 64 fills one column block the products are half as fast (ltfn's conv3 19-36 ->
+ * 34-37 ms, conv2 40 -> 80). */
+static int data_by_pixels(const conv_geom *g)
+{
+    long grid = (long)(g->H + g->pad) * (g->W + g->pad), pixels = (long)g->H * g->W;
+    return conv_tiled_implicit(g) && g->C >= 128 && grid * 4 >= pixels * 5;
+}
+
+int conv_tiled_data_crops(const conv_geom *g)
+{
+    return conv_tiled_implicit(g) && !data_by_pixels(g);
+}
+
 int conv_tiled_forward_im2col(const conv_geom *g)
 {
     return conv_tiled_weights_im2col(g) || (long)g->C * g->KH * g->KW <= g->K;
@@ -74,7 +93,9 @@ size_t conv_tiled_floats(const conv_geom *g, int n)
     /* forward and weight gradient: the padded input, then the output grid or dz transposed
      * (K floats per grid position either way); data gradient: padded dz, then the dx grid */
     size_t fw = (size_t)g->C * r.plane + r.slack + (size_t)g->K * r.plane,
-           data = (size_t)g->K * r.planeq + r.slackq + (size_t)g->C * r.planeq;
+           data = (size_t)g->K * r.planeq + r.slackq +
+                  (data_by_pixels(g) ? (size_t)g->K * g->KH * g->KW * g->C
+                                     : (size_t)g->C * r.planeq);
     return fw > data ? fw : data;
 }
 
@@ -87,9 +108,11 @@ size_t conv_tiled_grid_floats(const conv_geom *g, int n)
 size_t conv_tiled_scratch(const conv_geom *g, int n)
 {
     grids r = grids_of(g, n);
+    size_t data = data_by_pixels(g)
+                      ? gemm_tiled_scratch(n * g->H * g->W, g->C, g->K, g->KH, g->KW, 1)
+                      : gemm_tiled_scratch(g->C, (int)r.planeq, g->K, g->KH, g->KW, 0);
     return max3(gemm_tiled_scratch(g->K, (int)r.plane, g->C, g->KH, g->KW, 0),
-                gemm_tiled_scratch(g->C * g->KH * g->KW, g->K, (int)r.plane, 1, 1, 1),
-                gemm_tiled_scratch(g->C, (int)r.planeq, g->K, g->KH, g->KW, 0));
+                gemm_tiled_scratch(g->C * g->KH * g->KW, g->K, (int)r.plane, 1, 1, 1), data);
 }
 
 static void zero(clrt *rt, cl_mem buf, size_t off, size_t floats)
@@ -155,6 +178,31 @@ void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, cl
     gemm_tiled(rt, &v);
 }
 
+/* dx^T (n*H*W, C): row m is input pixel (b, y, x), its taps read dzq from that pixel's grid
+ * position; B is W with C contiguous (taps_first, into ws after dzq); gemm_reduce stores it
+ * transposed into dx. Only valid pixels are computed (16 per 25 grid positions at 4 x 4). */
+static void data_pixels(clrt *rt, cl_mem dx, cl_mem params, size_t w_off, cl_mem ws,
+                        const conv_geom *g, int n, const grids *r)
+{
+    size_t wt = (size_t)g->K * r->planeq + r->slackq;
+    int taps = g->KH * g->KW;
+    cl_kernel k = rt->kernels[K_taps_first];
+    karg_mem(k, 0, params);
+    karg_int(k, 1, (int)w_off);
+    karg_mem(k, 2, ws);
+    karg_int(k, 3, (int)wt);
+    karg_int(k, 4, g->C);
+    karg_int(k, 5, taps);
+    clrt_launch(rt, K_taps_first, (size_t)g->K * g->C, 0);
+    gemm_view v = {.M = n * g->H * g->W, .N = g->C, .Q = g->K, .KH = g->KH, .KW = g->KW,
+                   .a = ws, .a_off = (size_t)(g->KH - 1) * r->Wq + g->KW - 1,
+                   .amc = r->Hq * r->Wq, .amy = r->Wq, .amx = 1, .mh = g->H, .mw = g->W,
+                   .aq = (int)r->planeq, .ay = -r->Wq, .ax = -1,
+                   .b = ws, .b_off = wt, .bq = taps * g->C, .by = g->KW * g->C, .bx = g->C,
+                   .c = dx, .transpose_c = 1};
+    gemm_tiled(rt, &v);
+}
+
 void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_mem params,
                               size_t w_off, cl_mem ws, const conv_geom *g, int n)
 {
@@ -163,6 +211,10 @@ void conv_tiled_backward_data(clrt *rt, cl_mem dx, cl_mem relu_z, cl_mem dz, cl_
     pad_planes(rt, ws, 0, dz, 0, g->K * n, g->OH, g->OW, r.Hq, r.Wq, g->KH - 1 - g->pad,
                g->KW - 1 - g->pad);
     zero(rt, ws, (size_t)g->K * r.planeq, r.slackq);
+    if (data_by_pixels(g)) {
+        data_pixels(rt, dx, params, w_off, ws, g, n, &r);
+        return;
+    }
     /* dxgrid (C, grid) = sum over (k, ky, kx) of W[k][c][ky][kx] dzq[k][j + (KH-1-ky)*Wq + KW-1-kx] */
     gemm_view v = {.M = g->C, .N = (int)r.planeq, .Q = g->K, .KH = g->KH, .KW = g->KW,
                    .a = params, .a_off = w_off, .amc = (int)taps, .mh = 1, .mw = 1,

@@ -214,6 +214,8 @@ START_TEST(conv_backward_matches_reference)
             check_conv_backward(2, 70, 66, 3, 1, a, r);  /* tiled: skipped column blocks */
             check_conv_backward(4, 3, 3, 512, 1, a, r);  /* tiled: the data GEMM's k is split */
             check_conv_backward(6, 4, 4, 8, 3, a, r);    /* small image: weights through im2col */
+            check_conv_backward(130, 3, 5, 7, 2, a, r);  /* many channels: dx by pixels, C ragged */
+            check_conv_backward(128, 2, 2, 300, 1, a, r); /* dx by pixels, its k split */
             check_conv_backward_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, a, r); /* 5x5 same */
             check_conv_backward_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, a, r);  /* valid */
             check_conv_backward_geom(conv_make(2, 9, 8, 3, 5, 5, 1, 1), 2, a, r);  /* 5x5, pad 1 */
