@@ -168,15 +168,15 @@ void gemm_tiled(int M, int N, int Q, int KH, int KW,
 }
 
 /* Sums the split partials of gemm_tiled, P[s][r][c] (rows x cols each), plus bias[bias_off + r]
- * when bias is given, into C[c_off + r*scm + c], or with transpose into C[c_off + c*rows + r].
- * Work-item (c, r). */
+ * (with bias_cols, bias[bias_off + c]) when bias is given, into C[c_off + r*scm + c], or with
+ * transpose into C[c_off + c*rows + r]. Work-item (c, r). */
 __kernel void gemm_reduce(__global const float *P, int splits, int rows, int cols,
                           __global float *C, int c_off, int scm, int transpose,
-                          __global const float *bias, int bias_off)
+                          __global const float *bias, int bias_off, int bias_cols)
 {
     int c = get_global_id(0), r = get_global_id(1);
     size_t count = (size_t)rows * cols, i = (size_t)r * cols + c;
-    float sum = bias ? bias[bias_off + r] : 0.0f;
+    float sum = bias ? bias[bias_off + (bias_cols ? c : r)] : 0.0f;
     for (int s = 0; s < splits; s++)
         sum += P[s * count + i];
     C[c_off + (transpose ? (size_t)c * rows + r : (size_t)r * scm + c)] = sum;

@@ -647,7 +647,7 @@ static const char *conv_variant(char *buf, size_t len, const layer *l, enum conv
 {
     const conv_geom *g = &l->conv;
     if (pass == CONV_BWD_WEIGHTS && l->xg && conv_kept_grid_floats(g, algo, 1))
-        return "tiled (forward's grid+gemm)+row sums";
+        return "tiled (kept grid+gemm)+row sums";
     const char *d = conv_dispatch(g, algo, pass);
     size_t n = strlen(d);
     if (!relu || !conv_fuses_relu(g, algo, pass) || n < 1 || d[n - 1] != ')')

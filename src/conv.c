@@ -109,7 +109,8 @@ const char *conv_dispatch(const conv_geom *g, enum conv_algo algo, enum conv_pas
         return pass == CONV_FWD ? "im2col+clblast-gemm"
                : pass == CONV_BWD_WEIGHTS ? "im2col+clblast-gemm+gemv" : "clblast-gemm+col2im";
     if (pass == CONV_FWD)
-        return conv_tiled_forward_im2col(g) ? "im2col+tiled" : "tiled (pad+gemm+crop)";
+        return conv_tiled_forward_im2col(g) ? "im2col+tiled"
+               : conv_tiled_forward_pixels(g) ? "tiled (pad+pixel gemm)" : "tiled (pad+gemm+crop)";
     if (pass == CONV_BWD_WEIGHTS) /* larger strides and small images: through im2col */
         return conv_tiled_weights_im2col(g) ? "im2col_t+tiled+row sums"
                                             : "tiled (pad+gemm)+row sums";
@@ -140,7 +141,7 @@ int conv_fuses_relu(const conv_geom *g, enum conv_algo algo, enum conv_pass pass
 {
     if (algo != CONV_TILED || !conv_tiled_implicit(g))
         return 0;
-    return pass == CONV_FWD ? !conv_tiled_forward_im2col(g)
+    return pass == CONV_FWD ? !conv_tiled_forward_im2col(g) && !conv_tiled_forward_pixels(g)
                             : pass == CONV_BWD_DATA && conv_tiled_data_crops(g);
 }
 
@@ -148,8 +149,7 @@ int conv_fuses_relu(const conv_geom *g, enum conv_algo algo, enum conv_pass pass
  * (one pad per step instead of two: ltfn's conv2-4 at batch 100, 39 MB). */
 size_t conv_kept_grid_floats(const conv_geom *g, enum conv_algo algo, int n)
 {
-    if (algo == CONV_CLBLAST || !conv_fuses_relu(g, CONV_TILED, CONV_FWD) ||
-        conv_tiled_weights_im2col(g))
+    if (algo == CONV_CLBLAST || conv_tiled_forward_im2col(g) || conv_tiled_weights_im2col(g))
         return 0;
     return conv_tiled_grid_floats(g, n);
 }
@@ -159,10 +159,12 @@ int conv_forward(clrt *rt, cl_mem z, cl_mem a, cl_mem x, cl_mem xg, cl_mem param
 {
     size_t rows = (size_t)g->C * g->KH * g->KW, cols = (size_t)n * g->OH * g->OW;
     enum conv_algo algo = conv_algo_of(rt, g);
-    if (conv_fuses_relu(g, algo, CONV_FWD)) {
-        conv_tiled_forward(rt, z, a, x, conv_kept_grid_floats(g, algo, n) ? xg : NULL, params,
-                           w_off, b_off, col, g, n);
-        return a != NULL;
+    if (algo == CONV_TILED && !conv_tiled_forward_im2col(g)) {
+        int fused = conv_fuses_relu(g, algo, CONV_FWD);
+        conv_tiled_forward(rt, z, fused ? a : NULL, x,
+                           conv_kept_grid_floats(g, algo, n) ? xg : NULL, params, w_off, b_off,
+                           col, g, n);
+        return fused && a != NULL;
     }
     im2col(rt, col, x, g, n);
     if (tiled(rt, g)) {

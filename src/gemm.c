@@ -70,6 +70,7 @@ static void reduce(clrt *rt, cl_mem partials, int s, const gemm_view *v)
     karg_int(r, 7, v->transpose_c);
     karg_mem(r, 8, v->bias);
     karg_int(r, 9, off_arg(v->bias_off));
+    karg_int(r, 10, v->bias_cols);
     clrt_launch(rt, K_gemm_reduce, (size_t)v->N, (size_t)v->M);
 }
 
@@ -80,6 +81,8 @@ void gemm_tiled(clrt *rt, const gemm_view *v)
     qs = (qs + qc - 1) / qc * qc;
     s = (v->Q + qs - 1) / qs;
     int via = s > 1 || v->transpose_c;
+    if (v->bias_cols && !v->transpose_c)
+        die("gemm_tiled: a bias per column needs transpose_c (gemm.h)");
     int NR = rt->gemm_nv * rt->gemm_vw; /* the tile's columns (gemm.cl) */
     int blocks = (v->N + NR - 1) / NR, nb = 8, want = 4 * (int)rt->compute_units;
     while (nb > 1 && (blocks + nb - 1) / nb * s < want)

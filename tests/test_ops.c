@@ -124,6 +124,8 @@ START_TEST(conv_forward_matches_reference)
     check_conv(1, 9, 8, 16, 2, 48);  /* tiled: one input channel goes through im2col */
     check_conv(512, 6, 6, 4, 1, 47); /* tiled: k = 512 x 9 split into partial sums, bias after */
     check_conv(6, 4, 4, 8, 3, 49);   /* tiled: a small image goes through im2col */
+    check_conv(16, 7, 7, 130, 2, 51); /* tiled: many filters on a small image, by pixels */
+    check_conv(20, 8, 8, 128, 1, 52); /* by pixels at 8 x 8, the grid kept */
     check_conv_geom(conv_make(3, 11, 9, 4, 5, 5, 2, 1), 2, 50); /* 5x5 same */
     check_conv_geom(conv_make(2, 9, 10, 3, 3, 3, 1, 2), 3, 60); /* stride 2 */
     check_conv_geom(conv_make(2, 8, 7, 3, 3, 3, 0, 1), 2, 70);  /* valid */

@@ -3,7 +3,8 @@
  *   A(m, k) = a[a_off + mc*amc + my*amy + mx*amx + q*aq + ky*ay + kx*ax]
  *   B(k, n) = b[b_off + q*bq + ky*by + kx*bx + n]
  *   C(m, n) = c[c_off + m*scm + n], or with transpose_c c[c_off + n*M + m]
- * C = A B (+ bias[bias_off + m] on row m when bias is not NULL); C is overwritten.
+ * C = A B (+ bias[bias_off + m] on row m when bias is not NULL; with bias_cols, which needs
+ * transpose_c, bias[bias_off + n] on column n); C is overwritten.
  * gemm_plain fills in an ordinary strided product. */
 #ifndef CLNET_GEMM_H
 #define CLNET_GEMM_H
@@ -24,6 +25,7 @@ typedef struct {
     int scm, transpose_c;
     cl_mem bias;
     size_t bias_off;
+    int bias_cols;
     int period, skip_from; /* optional: columns n % period >= skip_from are never read */
 } gemm_view;
 

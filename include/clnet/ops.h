@@ -59,6 +59,9 @@ int conv_tiled_implicit(const conv_geom *g);
  * larger than the output grid the implicit path would write and crop (few input channels), or
  * the image is small (conv_tiled.c). */
 int conv_tiled_forward_im2col(const conv_geom *g);
+/* Whether the forward is computed for the valid output pixels only, without ReLU (small images,
+ * many filters: conv_tiled.c). */
+int conv_tiled_forward_pixels(const conv_geom *g);
 /* Whether the data gradient is computed on the grid and cropped out of it (else, on a small
  * image, for its valid pixels only: conv_tiled.c). */
 int conv_tiled_data_crops(const conv_geom *g);
