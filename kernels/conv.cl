@@ -127,26 +127,16 @@ __kernel void bias_add(__global float *x, __global const float *b, int boff, int
     x[oc * (size_t)inner + i] += b[boff + (int)(oc % (size_t)channels)];
 }
 
-/* The weights (K, C, taps) at w + w_off transposed to (C, taps, K), for a small image's forward
- * (conv_tiled.c). One work-item per (k, c). */
-__kernel void taps_k_last(__global const float *w, int w_off, __global float *out, int out_off,
-                          int C, int taps, int K)
+/* The weights (K, C, taps) at w + w_off rearranged for a small image's products (conv_tiled.c):
+ * element (k, c, t) goes to out[out_off + k*sk + c*sc + t*st], e.g. (C, taps, K) for the forward
+ * and (K, taps, C) for the data gradient. One work-item per (k, c). */
+__kernel void w_rearrange(__global const float *w, int w_off, __global float *out, int out_off,
+                          int C, int taps, int sk, int sc, int st)
 {
     size_t kc = get_global_id(0), k = kc / C;
     int c = (int)(kc % C);
     __global const float *src = w + w_off + kc * taps;
+    __global float *dst = out + out_off + k * sk + (size_t)c * sc;
     for (int t = 0; t < taps; t++)
-        out[out_off + ((size_t)c * taps + t) * K + k] = src[t];
-}
-
-/* The weights (K, C, taps) at w + w_off rearranged to (K, taps, C), so that a small image's data
- * gradient (conv_tiled.c) reads them with C contiguous. One work-item per (k, c). */
-__kernel void taps_first(__global const float *w, int w_off, __global float *out, int out_off,
-                         int C, int taps)
-{
-    size_t kc = get_global_id(0), k = kc / C;
-    int c = (int)(kc % C);
-    __global const float *src = w + w_off + kc * taps;
-    for (int t = 0; t < taps; t++)
-        out[out_off + (k * taps + t) * C + c] = src[t];
+        dst[(size_t)t * st] = src[t];
 }

@@ -46,10 +46,14 @@ int conv_tiled_implicit(const conv_geom *g)
  * layers at batch 32, medians of 4 interleaved runs: forward 12.6 -> 10.4 ms, weight gradient
  * 16.8 -> 9.7 ms; the data gradient through col2im was no faster (13.1 -> 13.7 ms), so it
  * stays on the grid. At 8 x 8 (81 per 64) the grid is faster (conv5-7: 63 -> 75 ms). */
+static long grid_area(const conv_geom *g)
+{
+    return (long)(g->H + g->pad) * (g->W + g->pad);
+}
+
 static int grid_fits(const conv_geom *g)
 {
-    long grid = (long)(g->H + g->pad) * (g->W + g->pad), outputs = (long)g->OH * g->OW;
-    return grid * 10 <= outputs * 14;
+    return grid_area(g) * 10 <= (long)g->OH * g->OW * 14;
 }
 
 int conv_tiled_weights_im2col(const conv_geom *g)
@@ -67,8 +71,7 @@ int conv_tiled_weights_im2col(const conv_geom *g)
  * 34-37 ms, conv2 40 -> 80). */
 static int data_by_pixels(const conv_geom *g)
 {
-    long grid = (long)(g->H + g->pad) * (g->W + g->pad), pixels = (long)g->H * g->W;
-    return conv_tiled_implicit(g) && g->C >= 128 && grid * 4 >= pixels * 5;
+    return conv_tiled_implicit(g) && g->C >= 128 && grid_area(g) * 4 >= (long)g->H * g->W * 5;
 }
 
 int conv_tiled_data_crops(const conv_geom *g)
@@ -83,9 +86,8 @@ int conv_tiled_data_crops(const conv_geom *g)
  * (14.7-17.2 against 18.1-23.5 ms). */
 int conv_tiled_forward_pixels(const conv_geom *g)
 {
-    long grid = (long)(g->H + g->pad) * (g->W + g->pad), outputs = (long)g->OH * g->OW;
-    return conv_tiled_implicit(g) && grid_fits(g) && g->K >= 128 && grid * 4 >= outputs * 5 &&
-           (long)g->C * g->KH * g->KW > g->K;
+    return conv_tiled_implicit(g) && grid_fits(g) && g->K >= 128 &&
+           grid_area(g) * 4 >= (long)g->OH * g->OW * 5 && (long)g->C * g->KH * g->KW > g->K;
 }
 
 int conv_tiled_forward_im2col(const conv_geom *g)
@@ -108,8 +110,7 @@ size_t conv_tiled_floats(const conv_geom *g, int n)
     size_t fw = (size_t)g->C * r.plane + r.slack +
                 (conv_tiled_forward_pixels(g) && wt > zg ? wt : zg),
            data = (size_t)g->K * r.planeq + r.slackq +
-                  (data_by_pixels(g) ? (size_t)g->K * g->KH * g->KW * g->C
-                                     : (size_t)g->C * r.planeq);
+                  (data_by_pixels(g) ? wt : (size_t)g->C * r.planeq);
     return fw > data ? fw : data;
 }
 
@@ -146,23 +147,32 @@ static void pad_input(clrt *rt, cl_mem ws, cl_mem x, const conv_geom *g, int n, 
     zero(rt, ws, (size_t)g->C * r->plane, r->slack);
 }
 
+/* W (K, C, taps) at params + w_off into ws at wt, element (k, c, t) at k*sk + c*sc + t*st. */
+static void w_rearrange(clrt *rt, cl_mem ws, size_t wt, cl_mem params, size_t w_off,
+                        const conv_geom *g, int sk, int sc, int st)
+{
+    cl_kernel k = rt->kernels[K_w_rearrange];
+    karg_mem(k, 0, params);
+    karg_int(k, 1, (int)w_off);
+    karg_mem(k, 2, ws);
+    karg_int(k, 3, (int)wt);
+    karg_int(k, 4, g->C);
+    karg_int(k, 5, g->KH * g->KW);
+    karg_int(k, 6, sk);
+    karg_int(k, 7, sc);
+    karg_int(k, 8, st);
+    clrt_launch(rt, K_w_rearrange, (size_t)g->K * g->C, 0);
+}
+
 /* z^T (n*OH*OW, K) + b: row m is output pixel (b, y, x), whose taps read xp from that pixel's
- * grid position; B is W transposed to (C, taps, K) (taps_k_last, at wt in ws); gemm_reduce
+ * grid position; B is W transposed to (C, taps, K) (w_rearrange, at wt in ws); gemm_reduce
  * stores it transposed into z, with the bias. Only valid pixels are computed. */
 static void forward_pixels(clrt *rt, cl_mem z, cl_mem xp, cl_mem params, size_t w_off,
                            size_t b_off, cl_mem ws, size_t wt, const conv_geom *g, int n,
                            const grids *r)
 {
     int taps = g->KH * g->KW;
-    cl_kernel k = rt->kernels[K_taps_k_last];
-    karg_mem(k, 0, params);
-    karg_int(k, 1, (int)w_off);
-    karg_mem(k, 2, ws);
-    karg_int(k, 3, (int)wt);
-    karg_int(k, 4, g->C);
-    karg_int(k, 5, taps);
-    karg_int(k, 6, g->K);
-    clrt_launch(rt, K_taps_k_last, (size_t)g->K * g->C, 0);
+    w_rearrange(rt, ws, wt, params, w_off, g, 1, taps * g->K, g->K);
     gemm_view v = {.M = n * g->OH * g->OW, .N = g->K, .Q = g->C, .KH = g->KH, .KW = g->KW,
                    .a = xp, .amc = r->Hp * r->Wp, .amy = r->Wp, .amx = 1, .mh = g->OH,
                    .mw = g->OW, .aq = (int)r->plane, .ay = r->Wp, .ax = 1,
@@ -225,21 +235,14 @@ void conv_tiled_backward_weights(clrt *rt, cl_mem grads, cl_mem dz, cl_mem x, cl
 }
 
 /* dx^T (n*H*W, C): row m is input pixel (b, y, x), its taps read dzq from that pixel's grid
- * position; B is W with C contiguous (taps_first, into ws after dzq); gemm_reduce stores it
+ * position; B is W with C contiguous ((K, taps, C) by w_rearrange, into ws after dzq); gemm_reduce stores it
  * transposed into dx. Only valid pixels are computed (16 per 25 grid positions at 4 x 4). */
 static void data_pixels(clrt *rt, cl_mem dx, cl_mem params, size_t w_off, cl_mem ws,
                         const conv_geom *g, int n, const grids *r)
 {
     size_t wt = (size_t)g->K * r->planeq + r->slackq;
     int taps = g->KH * g->KW;
-    cl_kernel k = rt->kernels[K_taps_first];
-    karg_mem(k, 0, params);
-    karg_int(k, 1, (int)w_off);
-    karg_mem(k, 2, ws);
-    karg_int(k, 3, (int)wt);
-    karg_int(k, 4, g->C);
-    karg_int(k, 5, taps);
-    clrt_launch(rt, K_taps_first, (size_t)g->K * g->C, 0);
+    w_rearrange(rt, ws, wt, params, w_off, g, taps * g->C, 1, g->C);
     gemm_view v = {.M = n * g->H * g->W, .N = g->C, .Q = g->K, .KH = g->KH, .KW = g->KW,
                    .a = ws, .a_off = (size_t)(g->KH - 1) * r->Wq + g->KW - 1,
                    .amc = r->Hq * r->Wq, .amy = r->Wq, .amx = 1, .mh = g->H, .mw = g->W,

@@ -39,8 +39,7 @@ enum program_id {
     X(col2im, conv)              \
     X(im2col_t, conv)            \
     X(grid_t, conv)              \
-    X(taps_first, conv)          \
-    X(taps_k_last, conv)         \
+    X(w_rearrange, conv)         \
     X(bias_add, conv)            \
     X(bias_grad, conv)           \
     X(gemm_tiled, gemm)          \
